@@ -1,0 +1,248 @@
+/**
+ * The semantics of a KV store, written once for every driver and every surface: insert modes,
+ * generations, TTL expiry, list order/cursor/limit and size limits. Surfaces (KVStore, the admin
+ * API, the REST server) validate and convert input, call this, and translate its KVErrors.
+ *
+ * Every write is a compare-and-set on what was read: the core reads the current record, computes the
+ * next one, and asks the driver to store it only if the record is still the one it read (retrying
+ * otherwise). That gives add / if-generation-match / append / prepend their atomicity on every driver
+ * — across tabs and processes too — while drivers only implement "write if generation matches".
+ */
+import type { Clock } from "./clock.js";
+import { chain, isPromise, type KVDriver, type MaybePromise, type ScanItem, type StoredRecord } from "./drivers/driver.js";
+import { KVError } from "./errors.js";
+import { KVLimits } from "./limits.js";
+
+/** `production` mirrors Compute; `viceroy` mirrors Fastly's local server where it differs (see docs/behaviour.md). */
+export type Profile = "production" | "viceroy";
+export type InsertMode = "overwrite" | "add" | "append" | "prepend";
+export const INSERT_MODES: readonly InsertMode[] = ["overwrite", "add", "append", "prepend"];
+
+export interface WriteInput {
+  value: Uint8Array;
+  metadata: Uint8Array | null;
+  /** Seconds until expiry; undefined for none. 0 expires at once. */
+  ttlSeconds?: number | undefined;
+  mode?: InsertMode | undefined;
+  /** Write only if the live record has this generation. */
+  ifGenerationMatch?: number | undefined;
+  contentType?: string | null | undefined;
+}
+
+export interface ListPage {
+  items: ScanItem[];
+  /** More live keys exist after the last item. */
+  more: boolean;
+}
+
+export interface StoreSettings {
+  clock: Clock;
+  profile: Profile;
+  /** Largest metadata accepted, in bytes. */
+  maxMetadataBytes: number;
+  /** Largest value a write may produce (appends included), in bytes. */
+  maxValueBytes: number;
+}
+
+/** A limit was exceeded; its message names the limit (surfaces pass it through verbatim). */
+export class LimitExceededError extends KVError {
+  readonly limit: number;
+  constructor(message: string, limit: number) {
+    super("payload-too-large", message);
+    this.name = "LimitExceededError";
+    this.limit = limit;
+  }
+}
+
+/** Hook run before each operation; fault injection and latency plug in here. */
+export type OperationHook = (operation: Operation, key: string | undefined) => MaybePromise<void>;
+export type Operation = "lookup" | "insert" | "delete" | "list";
+
+const MAX_CAS_ATTEMPTS = 1000;
+
+export class StoreCore {
+  readonly name: string;
+  readonly driver: KVDriver;
+  settings: StoreSettings;
+  /** Installed by test helpers (fault injection, latency); null in normal use. */
+  hook: OperationHook | null = null;
+  #lastGeneration = 0;
+
+  constructor(name: string, driver: KVDriver, settings: StoreSettings) {
+    this.name = name;
+    this.driver = driver;
+    this.settings = settings;
+  }
+
+  isLive(record: { expiresAt: number | null }, now = this.settings.clock.now()): boolean {
+    return record.expiresAt === null || record.expiresAt > now;
+  }
+
+  /** The live record under `key`, or null. An expired record found here is removed. */
+  get(key: string): MaybePromise<StoredRecord | null> {
+    return this.#hooked("lookup", key, () =>
+      chain(this.driver.read(key), (record) => {
+        if (record === null) return null;
+        if (this.isLive(record)) return record;
+        this.#removeIfExpired(key, record);
+        return null;
+      }),
+    );
+  }
+
+  /** Applies a write with its mode and preconditions; returns the stored record. Throws KVError. */
+  write(key: string, input: WriteInput): MaybePromise<StoredRecord> {
+    const { maxMetadataBytes } = this.settings;
+    if (input.metadata !== null && input.metadata.byteLength > maxMetadataBytes) {
+      throw new LimitExceededError(`KVStore.put: metadata can not be more than ${maxMetadataBytes} bytes`, maxMetadataBytes);
+    }
+    const attempt = (tries: number): MaybePromise<StoredRecord> =>
+      chain(this.driver.read(key), (current) => {
+        const record = this.#nextRecord(current, input);
+        const expected = current === null ? null : current.generation;
+        return chain(this.driver.write(key, record, expected), (written) => {
+          if (written) return record;
+          if (tries >= MAX_CAS_ATTEMPTS) throw new KVError("internal-error", `Internal error. (key '${key}' kept changing during ${MAX_CAS_ATTEMPTS} attempts)`);
+          return attempt(tries + 1);
+        });
+      });
+    return this.#hooked("insert", key, () => attempt(1));
+  }
+
+  /**
+   * Deletes the live record under `key`. Resolves false when there is none. With
+   * `ifGenerationMatch`, throws KVError precondition-failed when the live generation differs.
+   */
+  delete(key: string, options: { ifGenerationMatch?: number | undefined } = {}): MaybePromise<boolean> {
+    const attempt = (tries: number): MaybePromise<boolean> =>
+      chain(this.driver.read(key), (current) => {
+        const live = current !== null && this.isLive(current);
+        if (options.ifGenerationMatch !== undefined && (!live || current!.generation !== options.ifGenerationMatch)) {
+          if (live || this.settings.profile === "production") throw new KVError("precondition-failed");
+        }
+        if (current === null) return false;
+        return chain(this.driver.delete(key, current.generation), (deleted) => {
+          if (deleted) return live;
+          if (tries >= MAX_CAS_ATTEMPTS) throw new KVError("internal-error");
+          return attempt(tries + 1);
+        });
+      });
+    return this.#hooked("delete", key, () => attempt(1));
+  }
+
+  /** Live keys in UTF-8 byte order: those starting with `prefix`, strictly after `after`, at most `limit`. */
+  list(range: { prefix?: string | undefined; after?: string | undefined; limit: number }): MaybePromise<ListPage> {
+    const wanted = range.limit + 1; // one extra live key tells whether another page exists
+    const live: ScanItem[] = [];
+    const now = this.settings.clock.now();
+    const step = (after: string | undefined): MaybePromise<ListPage> => {
+      const asked = Math.min(wanted - live.length, 1 << 30);
+      return chain(this.driver.scan({ prefix: range.prefix, after, limit: asked }), (batch) => {
+        for (const item of batch) {
+          if (this.isLive(item, now)) {
+            if (live.push(item) === wanted) break;
+          } else this.#purge(item.key);
+        }
+        if (live.length >= wanted || batch.length < asked) {
+          const more = live.length > range.limit;
+          if (more) live.length = range.limit;
+          return { items: live, more };
+        }
+        return step(batch[batch.length - 1]!.key);
+      });
+    };
+    return this.#hooked("list", undefined, () => step(range.after));
+  }
+
+  /** Every live item, in order (admin use: stats, dumps). */
+  async scanAll(visit: (item: ScanItem) => void | Promise<void>, prefix?: string): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const batch = await this.driver.scan({ prefix, after, limit: 1000 });
+      const now = this.settings.clock.now();
+      for (const item of batch) if (this.isLive(item, now)) await visit(item);
+      if (batch.length < 1000) return;
+      after = batch[batch.length - 1]!.key;
+    }
+  }
+
+  /** Removes every expired record now; returns how many were removed. */
+  async sweepExpired(): Promise<number> {
+    let removed = 0;
+    let after: string | undefined;
+    for (;;) {
+      const batch = await this.driver.scan({ after, limit: 1000 });
+      const now = this.settings.clock.now();
+      for (const item of batch) {
+        if (this.isLive(item, now)) continue;
+        const record = await this.driver.read(item.key);
+        if (record !== null && !this.isLive(record, now) && (await this.driver.delete(item.key, record.generation))) removed++;
+      }
+      if (batch.length < 1000) return removed;
+      after = batch[batch.length - 1]!.key;
+    }
+  }
+
+  #nextRecord(current: StoredRecord | null, input: WriteInput): StoredRecord {
+    const now = this.settings.clock.now();
+    const live = current !== null && this.isLive(current, now) ? current : null;
+    const mode = input.mode ?? "overwrite";
+    if (mode === "add" && live !== null) throw new KVError("precondition-failed");
+    if (input.ifGenerationMatch !== undefined) {
+      // Viceroy lets a conditional write to a missing key through; production has no record to match.
+      if (live !== null ? live.generation !== input.ifGenerationMatch : this.settings.profile === "production") {
+        throw new KVError("precondition-failed");
+      }
+    }
+    let value = input.value;
+    if (live !== null && (mode === "append" || mode === "prepend")) {
+      value = mode === "append" ? concat(live.value, value) : concat(value, live.value);
+    }
+    if (value.byteLength > this.settings.maxValueBytes) throw new KVError("payload-too-large");
+    const generation = Math.max(this.#lastGeneration + 1, current === null ? 1 : current.generation + 1, Math.floor(now * 1000));
+    this.#lastGeneration = generation;
+    return {
+      value,
+      metadata: input.metadata,
+      generation,
+      expiresAt: input.ttlSeconds === undefined ? null : now + input.ttlSeconds * 1000,
+      lastModified: now,
+      contentType: input.contentType ?? null,
+    };
+  }
+
+  #hooked<T>(operation: Operation, key: string | undefined, run: () => MaybePromise<T>): MaybePromise<T> {
+    if (this.hook === null) return run();
+    return chain(this.hook(operation, key), run);
+  }
+
+  #removeIfExpired(key: string, record: StoredRecord): void {
+    settle(this.driver.delete(key, record.generation));
+  }
+
+  #purge(key: string): void {
+    settle(
+      chain(this.driver.read(key), (record) =>
+        record !== null && !this.isLive(record) ? this.driver.delete(key, record.generation) : false,
+      ),
+    );
+  }
+}
+
+/** Lazy clean-up is best effort: a failure here must not surface as an unhandled rejection. */
+function settle(result: MaybePromise<unknown>): void {
+  if (isPromise(result)) result.catch(() => undefined);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+export const DEFAULT_SETTINGS: Omit<StoreSettings, "clock"> = {
+  profile: "production",
+  maxMetadataBytes: KVLimits.DEFAULT_METADATA_BYTES,
+  maxValueBytes: KVLimits.MAX_VALUE_BYTES,
+};

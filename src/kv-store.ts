@@ -1,0 +1,340 @@
+/**
+ * KVStore: the `fastly:kv-store` surface. It converts and validates arguments exactly as the Compute
+ * runtime does — including which errors are thrown synchronously and which come back as rejected
+ * promises — calls the core, and translates the core's KVErrors into the runtime's TypeErrors.
+ * It holds no storage logic.
+ */
+import { decodeCursor, encodeCursor } from "./admin.js";
+import { INSERT_MODES, LimitExceededError, type InsertMode, type StoreCore } from "./core.js";
+import { isPromise, type StoredRecord } from "./drivers/driver.js";
+import { createEntry, type KVStoreEntry } from "./entry.js";
+import { KVError } from "./errors.js";
+import { KVLimits } from "./limits.js";
+import { KVErrorDetails, Messages } from "./messages.js";
+import { getRegistry } from "./registry.js";
+import { keyError, storeNameError, viceroyRejectsKey } from "./rules.js";
+import { fixShape } from "./shape.js";
+import { encodeUtf8, isValidUtf8, toWellFormed } from "./utf8.js";
+
+export type KVStoreValue =
+  | string
+  | ArrayBuffer
+  | ArrayBufferView
+  | URLSearchParams
+  | ReadableStream<Uint8Array>
+  | Blob
+  | FormData
+  | null;
+
+export interface KVStorePutOptions {
+  /** Up to 1000 bytes by default (configurable per store). */
+  metadata?: ArrayBufferView | ArrayBuffer | string;
+  /** Seconds until the entry expires. */
+  ttl?: number;
+  mode?: InsertMode;
+  /** Write only if the entry's current generation is this one. */
+  gen?: number;
+}
+
+export interface KVStoreListOptions {
+  prefix?: string;
+  limit?: number;
+  cursor?: string;
+  noSync?: boolean;
+}
+
+export interface KVStoreListResult {
+  list: string[];
+  cursor: string | undefined;
+}
+
+export interface KVStore {
+  delete(key: string): Promise<undefined>;
+  get(key: string): Promise<KVStoreEntry | null>;
+  put(key: string, value: KVStoreValue, options?: KVStorePutOptions): Promise<undefined>;
+  /** The options object is required at run time, as on Compute (optional in the type, as in Fastly's). */
+  list(options?: KVStoreListOptions): Promise<KVStoreListResult>;
+}
+
+export interface KVStoreConstructor {
+  new (name: string): KVStore;
+  readonly prototype: KVStore;
+}
+
+/** Attaches a private store slot to KVStore instances (function constructors cannot declare #fields). */
+class Slot {
+  constructor(target: object) {
+    return target;
+  }
+}
+class StoreSlot extends Slot {
+  #core!: StoreCore;
+  static attach(target: object, core: StoreCore): void {
+    (new StoreSlot(target) as StoreSlot).#core = core;
+  }
+  static coreOf(receiver: unknown, method: string): StoreCore {
+    if (receiver !== null && typeof receiver === "object" && #core in receiver) return (receiver as StoreSlot).#core;
+    throw new TypeError(Messages.wrongReceiver(method, "KVStore"));
+  }
+}
+
+const ArrayBufferTag = "[object ArrayBuffer]";
+const SharedArrayBufferTag = "[object SharedArrayBuffer]";
+const objectTag = (value: unknown) => Object.prototype.toString.call(value);
+
+function toKeyString(key: unknown): string {
+  return toWellFormed(typeof key === "string" ? key : `${key as string}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function");
+}
+
+/** Runtime TypeErrors for store failures: `KVStore insert: Precondition failed.` and the like. */
+function kvTypeError(operation: "lookup" | "insert" | "delete" | "list", error: unknown): unknown {
+  if (error instanceof LimitExceededError) return new TypeError(error.message);
+  if (error instanceof KVError) return new TypeError(Messages.kvError(operation, KVErrorDetails[error.code]));
+  return error;
+}
+
+function KVStoreFunction(this: unknown, name?: unknown): void {
+  if (!new.target) throw new TypeError(Messages.constructorWithoutNew);
+  if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("KVStore constructor", 1, 0));
+  const storeName = `${name as string}`;
+  const problem = storeNameError(storeName);
+  if (problem) throw new TypeError(problem);
+  const registry = getRegistry();
+  const core = registry.lookup(storeName);
+  if (!core) {
+    const defined = registry.storeNames();
+    throw new TypeError(Messages.storeNotFound(storeName), {
+      cause: `edge-kv: no store named '${storeName}' is defined. ${defined.length ? `Defined stores: ${defined.join(", ")}.` : "No stores are defined."} Define it with defineStore('${storeName}'), in fastly.toml [local_server.kv_stores], or in the edgeKv({ stores }) plugin options.`,
+    });
+  }
+  StoreSlot.attach(this as object, core);
+}
+
+const methods = {
+  delete(key: unknown): Promise<undefined> {
+    const core = StoreSlot.coreOf(this, "delete");
+    if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("delete", 1, 0));
+    let name: string;
+    try {
+      name = toKeyString(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const problem = keyError(name);
+    if (problem) return Promise.reject(new TypeError(problem));
+    const viceroy = core.settings.profile === "viceroy";
+    if (viceroy && viceroyRejectsKey(name)) return Promise.reject(new Error(Messages.hostInvalidArgument("delete_")));
+    const done = (deleted: boolean): undefined => {
+      if (!deleted && !viceroy) throw new TypeError(Messages.kvError("delete", KVErrorDetails["not-found"]));
+      return undefined;
+    };
+    try {
+      const result = core.delete(name);
+      if (isPromise(result)) return result.then(done, (error) => Promise.reject(kvTypeError("delete", error)));
+      return Promise.resolve(done(result));
+    } catch (error) {
+      return Promise.reject(kvTypeError("delete", error));
+    }
+  },
+
+  get(key: unknown): Promise<KVStoreEntry | null> {
+    const core = StoreSlot.coreOf(this, "get");
+    if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("get", 1, 0));
+    let name: string;
+    try {
+      name = toKeyString(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const problem = keyError(name);
+    if (problem) return Promise.reject(new TypeError(problem));
+    if (core.settings.profile === "viceroy" && viceroyRejectsKey(name)) {
+      return Promise.reject(new Error(Messages.hostInvalidArgument("get")));
+    }
+    try {
+      const result = core.get(name);
+      if (isPromise(result)) return result.then(toEntry, (error) => Promise.reject(kvTypeError("lookup", error)));
+      return Promise.resolve(toEntry(result));
+    } catch (error) {
+      return Promise.reject(kvTypeError("lookup", error));
+    }
+  },
+
+  put(key: unknown, ...rest: unknown[]): Promise<undefined> {
+    const core = StoreSlot.coreOf(this, "put");
+    if (arguments.length < 2) throw new TypeError(Messages.notEnoughArguments("put", 2, arguments.length));
+    const [value, options] = rest;
+    const name = toKeyString(key);
+    const problem = keyError(name);
+    if (problem) throw new TypeError(problem);
+
+    let ttlSeconds: number | undefined;
+    let metadataInput: unknown;
+    let mode: InsertMode = "overwrite";
+    let gen: number | undefined;
+    if (isObject(options)) {
+      const ttl = options.ttl;
+      if (ttl !== undefined) ttlSeconds = toTtlSeconds(ttl);
+      const genInput = options.gen;
+      if (genInput !== undefined && genInput !== null) {
+        if (typeof genInput !== "number" || !Number.isSafeInteger(genInput) || genInput <= 0) {
+          return Promise.reject(new TypeError(Messages.genNotInteger));
+        }
+        gen = genInput;
+      }
+      metadataInput = options.metadata;
+      const modeInput = options.mode;
+      if (modeInput !== undefined) {
+        const modeName = `${modeInput as string}`;
+        // Unknown modes are ignored (overwrite), as on Compute.
+        if ((INSERT_MODES as readonly string[]).includes(modeName)) mode = modeName as InsertMode;
+      }
+    }
+
+    const body = toBody(value);
+    const write = (bytes: Uint8Array): Promise<undefined> => {
+      if (bytes.byteLength > KVLimits.MAX_VALUE_BYTES) return Promise.reject(new TypeError(Messages.valueTooLarge));
+      let metadata: Uint8Array | null = null;
+      if (metadataInput !== undefined) {
+        const converted = toMetadataBytes(metadataInput);
+        if (converted === null) return Promise.reject(new TypeError(Messages.metadataType));
+        metadata = converted;
+      }
+      if (core.settings.profile === "viceroy") {
+        // Viceroy refuses these at the host call; production accepts them.
+        const rejected = viceroyRejectsKey(name) || (metadata !== null && (metadata.byteLength === 0 || !isValidUtf8(metadata)));
+        if (rejected) return Promise.reject(new Error(Messages.hostInvalidArgument("put")));
+      }
+      if (metadata !== null && metadata.byteLength === 0) metadata = null;
+      try {
+        const result = core.write(name, { value: bytes, metadata, ttlSeconds, mode, ifGenerationMatch: gen });
+        if (isPromise(result)) return result.then(resolvedUndefined, (error) => Promise.reject(kvTypeError("insert", error)));
+        return Promise.resolve(undefined);
+      } catch (error) {
+        return Promise.reject(kvTypeError("insert", error));
+      }
+    };
+    return body instanceof Uint8Array ? write(body) : body.then(write);
+  },
+
+  list(options: unknown): Promise<KVStoreListResult> {
+    const core = StoreSlot.coreOf(this, "list");
+    if (!isObject(options)) throw new TypeError(Messages.listOptionsNotObject);
+    const cursor = options.cursor;
+    if (cursor !== undefined && cursor !== null && typeof cursor !== "string") throw new TypeError(Messages.listCursorType);
+    const limitInput = options.limit;
+    let limit: number = KVLimits.DEFAULT_LIST_LIMIT;
+    if (limitInput !== undefined && limitInput !== null) {
+      if (typeof limitInput !== "number" || !Number.isInteger(limitInput)) throw new TypeError(Messages.listLimitType);
+      limit = limitInput >>> 0; // passed to the host as a u32, as on Compute
+    }
+    const prefix = options.prefix;
+    if (prefix !== undefined && prefix !== null && typeof prefix !== "string") throw new TypeError(Messages.listPrefixType);
+    const noSync = options.noSync;
+    if (noSync !== undefined && noSync !== null && typeof noSync !== "boolean") throw new TypeError(Messages.listNoSyncType);
+    if (core.settings.profile === "viceroy" && (cursor === "" || prefix === "")) throw new Error(Messages.hostInvalidArgument("list"));
+
+    try {
+      const after = decodeCursor(typeof cursor === "string" ? cursor : undefined);
+      const page = core.list({ prefix: typeof prefix === "string" && prefix !== "" ? prefix : undefined, after, limit });
+      const toResult = (ready: Awaited<typeof page>): KVStoreListResult => {
+        const list = ready.items.map((item) => item.key);
+        return { list, cursor: ready.more && list.length > 0 ? encodeCursor(list[list.length - 1]!) : undefined };
+      };
+      if (isPromise(page)) return page.then(toResult, (error) => Promise.reject(kvTypeError("list", error)));
+      return Promise.resolve(toResult(page));
+    } catch (error) {
+      return Promise.reject(kvTypeError("list", error));
+    }
+  },
+};
+
+function resolvedUndefined(): undefined {
+  return undefined;
+}
+
+function toEntry(record: StoredRecord | null): KVStoreEntry | null {
+  return record === null ? null : createEntry(record.value, record.metadata);
+}
+
+/** ToNumber, then the runtime's RangeErrors, then rounding (§5.3). `null` means 0. */
+function toTtlSeconds(input: unknown): number {
+  const seconds = Number(input);
+  if (Number.isNaN(seconds)) throw new RangeError(Messages.ttlNaN);
+  if (seconds < 0) throw new RangeError(Messages.ttlNegative);
+  if (seconds >= KVLimits.MAX_TTL_SECONDS) throw new RangeError(Messages.ttlTooLarge);
+  return Math.round(seconds);
+}
+
+/** Metadata: a string (UTF-8) or bytes; anything else (null included) is refused (null return). */
+function toMetadataBytes(input: unknown): Uint8Array | null {
+  if (typeof input === "string") return encodeUtf8(toWellFormed(input));
+  return bufferSourceBytes(input);
+}
+
+function bufferSourceBytes(input: unknown): Uint8Array | null {
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength).slice();
+  const tag = objectTag(input);
+  if (tag === ArrayBufferTag || tag === SharedArrayBufferTag) return new Uint8Array(input as ArrayBuffer).slice();
+  return null;
+}
+
+/**
+ * A put value as bytes (§5.4): BufferSource bytes, URLSearchParams serialized, a ReadableStream
+ * read to the end (a locked one rejects), anything else ToString'd (a Symbol throws synchronously).
+ */
+function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
+  if (typeof value === "string") return encodeUtf8(value);
+  const bytes = bufferSourceBytes(value);
+  if (bytes !== null) return bytes;
+  const tag = objectTag(value);
+  if (tag === "[object URLSearchParams]") return encodeUtf8(String(value));
+  if (tag === "[object ReadableStream]") return readStream(value as ReadableStream<unknown>);
+  return encodeUtf8(`${value as string}`);
+}
+
+async function readStream(stream: ReadableStream<unknown>): Promise<Uint8Array> {
+  if (stream.locked) throw new TypeError(Messages.streamLocked);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const chunk = typeof value === "string" ? encodeUtf8(value) : bufferSourceBytes(value);
+    if (chunk === null) {
+      await reader.cancel().catch(() => undefined);
+      throw new TypeError("KVStore.put: ReadableStream chunks must be Uint8Array, ArrayBuffer or ArrayBufferView");
+    }
+    total += chunk.byteLength;
+    if (total > KVLimits.MAX_VALUE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new TypeError(Messages.valueTooLarge);
+    }
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+Object.defineProperty(KVStoreFunction, "prototype", { writable: false, enumerable: false, configurable: false });
+for (const member of ["delete", "get", "put", "list"] as const) {
+  Object.defineProperty(KVStoreFunction.prototype, member, {
+    value: methods[member],
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+fixShape(KVStoreFunction, { name: "KVStore", length: 1, members: ["delete", "get", "put", "list"] });
+
+export const KVStore = KVStoreFunction as unknown as KVStoreConstructor;

@@ -1,0 +1,29 @@
+import { existsSync } from "node:fs";
+import { defineConfig } from "tsup";
+
+// Entry points; each is built when its source exists. Web-standard ones are checked by
+// scripts/check-core.mjs for Node builtin imports.
+const entries: Record<string, string> = {
+  index: "src/index.ts", // edge-kv (web-standard core)
+  "fastly-kv-store": "src/shim/fastly-kv-store.ts", // edge-kv/fastly-kv-store (web-standard)
+  globals: "src/shim/globals.ts", // edge-kv/globals (web-standard)
+  testing: "src/testing/index.ts", // edge-kv/testing (web-standard)
+  node: "src/node/index.ts", // edge-kv/node (Node only)
+  vite: "src/shim/vite.ts", // edge-kv/vite (Node only)
+  register: "src/shim/register.ts", // edge-kv/register (Node only)
+  "node-hooks": "src/shim/node-hooks.ts", // loaded by edge-kv/register
+  esbuild: "src/shim/esbuild.ts", // edge-kv/esbuild (Node only)
+  cli: "src/server/cli.ts", // the edge-kv command (Node only)
+};
+
+export default defineConfig({
+  entry: Object.fromEntries(Object.entries(entries).filter(([, source]) => existsSync(source))),
+  format: ["esm"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "es2022",
+  platform: "neutral",
+  removeNodeProtocol: false,
+  external: [/^fastly:/, /^node:/, /^edge-kv/],
+});
