@@ -13,6 +13,7 @@ const entries: Record<string, string> = {
   register: "src/shim/register.ts", // edge-kv/register (Node only)
   "node-hooks": "src/shim/node-hooks.ts", // loaded by edge-kv/register
   esbuild: "src/shim/esbuild.ts", // edge-kv/esbuild (Node only)
+  server: "src/server/index.ts", // edge-kv/server (Node only)
   cli: "src/server/cli.ts", // the edge-kv command (Node only)
 };
 

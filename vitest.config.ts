@@ -11,6 +11,7 @@ const alias = {
   "edge-kv/globals": src("shim/globals.ts"),
   "edge-kv/vite": src("shim/vite.ts"),
   "edge-kv/esbuild": src("shim/esbuild.ts"),
+  "edge-kv/server": src("server/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),
   "edge-kv": src("index.ts"),
 };
