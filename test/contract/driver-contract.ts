@@ -16,6 +16,20 @@ export interface ContractOptions {
 
 const enc = (text: string) => new TextEncoder().encode(text);
 
+/** Reference order for assertions: compare the UTF-8 encodings byte by byte (independent of src/utf8.ts). */
+export function byUtf8Bytes(x: string, y: string): number {
+  const a = enc(x);
+  const b = enc(y);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function record(value: string | Uint8Array, fields: Partial<StoredRecord> = {}): StoredRecord {
   return {
     value: typeof value === "string" ? enc(value) : value,
@@ -112,7 +126,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
         await driver.write("big", record(big), null);
         const read = await driver.read("big");
         expect(read?.value.byteLength).toBe(big.byteLength);
-        expect(Buffer.from(read!.value).equals(Buffer.from(big))).toBe(true);
+        expect(sameBytes(read!.value, big)).toBe(true);
       });
     });
 
@@ -208,7 +222,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
         const driver = await fresh();
         for (const key of ORDER_PROBE_KEYS) await driver.write(key, record(key), null);
         const keys = (await driver.scan({ limit: 100 })).map((item) => item.key);
-        const byBytes = [...ORDER_PROBE_KEYS].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+        const byBytes = [...ORDER_PROBE_KEYS].sort(byUtf8Bytes);
         expect(keys).toEqual(byBytes);
         expect(keys.indexOf("\uE000")).toBeLessThan(keys.indexOf("\u{1F600}"));
       });
@@ -263,7 +277,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
           if (page.length < 400) break;
           after = page[page.length - 1]!.key;
         }
-        expect(listed).toEqual([...new Set(keys)].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+        expect(listed).toEqual([...new Set(keys)].sort(byUtf8Bytes));
       });
     });
 
