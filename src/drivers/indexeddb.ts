@@ -1,0 +1,301 @@
+/**
+ * IndexedDB driver: stores survive page reloads, for browser prototypes of Compute apps. Built on
+ * idb-keyval's `UseStore` transaction plumbing (see indexeddb-connection.ts) with real key ranges
+ * for scans.
+ *
+ * Layout: one database per KV store, named `edge-kv:<store name>` by default, with two object stores
+ * keyed by the UTF-8 bytes of the key (an ArrayBuffer, which IndexedDB compares byte by byte, so
+ * its order is the UTF-8 byte order Fastly lists keys in; string keys would sort by UTF-16 code
+ * units, which puts U+E000–U+FFFF after emoji):
+ *   - `entries`: key, generation, expiry, last-modified time, value size, metadata bytes, content type;
+ *   - `values`: the value bytes.
+ * A scan reads `entries` with a key range and a count, so it never touches values nor more than
+ * `limit` records.
+ *
+ * Atomicity: `write` and `delete` read the current entry, compare its generation and write, all in
+ * one readwrite transaction over both object stores. IndexedDB runs overlapping readwrite
+ * transactions one at a time across every connection, so two tabs racing on one key cannot both
+ * succeed. A call resolves only once its transaction has committed.
+ */
+import { promisifyRequest } from "idb-keyval";
+import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "./driver.js";
+import { EdgeKvError } from "../errors.js";
+import { encodeUtf8 } from "../utf8.js";
+import { describeError, ENTRIES_STORE, IndexedDBConnection, isDomException, VALUES_STORE } from "./indexeddb-connection.js";
+
+export interface IndexedDBDriverOptions {
+  /** The KV store's name; the database is named `edge-kv:<storeName>` unless `databaseName` is given. */
+  storeName: string;
+  /** The IndexedDB database to use. Default: `edge-kv:<storeName>`. */
+  databaseName?: string;
+  /** The IndexedDB implementation. Default: `globalThis.indexedDB` (pass fake-indexeddb's `indexedDB` in Node). */
+  indexedDB?: IDBFactory;
+  /** The IDBKeyRange of the same implementation. Default: `globalThis.IDBKeyRange`. */
+  IDBKeyRange?: typeof IDBKeyRange;
+  /** How long opening or deleting the database may wait on another connection before rejecting. Default: 10000 ms. */
+  timeoutMs?: number;
+}
+
+/** Options shared by every store of `indexedDBStores()`. */
+export type IndexedDBStoresOptions = Omit<IndexedDBDriverOptions, "storeName" | "databaseName"> & {
+  /** Database name prefix; each store's database is `<prefix><store name>`. Default: `edge-kv:`. */
+  databasePrefix?: string;
+};
+
+export const DEFAULT_DATABASE_PREFIX = "edge-kv:";
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** What the `entries` object store holds per key. */
+interface EntryRow {
+  key: string;
+  generation: number;
+  expiresAt: number | null;
+  lastModified: number;
+  size: number;
+  metadata: Uint8Array | null;
+  contentType: string | null;
+}
+
+export class IndexedDBDriver implements KVDriver {
+  readonly description: string;
+  readonly databaseName: string;
+  readonly #connection: IndexedDBConnection;
+  readonly #keyRange: typeof IDBKeyRange;
+
+  constructor(options: IndexedDBDriverOptions) {
+    if (options === null || typeof options !== "object" || typeof options.storeName !== "string" || options.storeName === "") {
+      throw new EdgeKvError(`new IndexedDBDriver(options) needs options.storeName, a non-empty string (got ${describeOption(options?.storeName)})`);
+    }
+    const { storeName } = options;
+    const databaseName = options.databaseName ?? `${DEFAULT_DATABASE_PREFIX}${storeName}`;
+    if (typeof databaseName !== "string" || databaseName === "") {
+      throw new EdgeKvError(`IndexedDBDriver for store '${storeName}': databaseName must be a non-empty string, got ${describeOption(databaseName)}`);
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new EdgeKvError(`IndexedDBDriver for store '${storeName}': timeoutMs must be a positive number of milliseconds, got ${describeOption(timeoutMs)}`);
+    }
+    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    const keyRange = options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
+    if (!factory || !keyRange) {
+      throw new EdgeKvError(
+        `IndexedDBDriver for store '${storeName}': IndexedDB is not available here (no globalThis.indexedDB). ` +
+          `In Node, import "fake-indexeddb/auto" first, or pass { indexedDB, IDBKeyRange } from fake-indexeddb.`,
+      );
+    }
+    if (options.indexedDB && !options.IDBKeyRange && factory !== (globalThis as { indexedDB?: IDBFactory }).indexedDB) {
+      throw new EdgeKvError(
+        `IndexedDBDriver for store '${storeName}': with a custom indexedDB, also pass the IDBKeyRange of the same implementation ({ indexedDB, IDBKeyRange }).`,
+      );
+    }
+    this.databaseName = databaseName;
+    this.description = `indexeddb:${databaseName}`;
+    this.#connection = new IndexedDBConnection(databaseName, factory, timeoutMs);
+    this.#keyRange = keyRange;
+  }
+
+  async read(key: string): Promise<StoredRecord | null> {
+    const id = keyId(key);
+    try {
+      return await this.#connection.useStore("readonly", async (entries) => {
+        const values = entries.transaction.objectStore(VALUES_STORE);
+        const [entry, value] = await Promise.all([
+          promisifyRequest(entries.get(id) as IDBRequest<EntryRow | undefined>),
+          promisifyRequest(values.get(id) as IDBRequest<Uint8Array | undefined>),
+        ]);
+        if (entry === undefined || value === undefined) return null;
+        return {
+          value,
+          metadata: entry.metadata,
+          generation: entry.generation,
+          expiresAt: entry.expiresAt,
+          lastModified: entry.lastModified,
+          contentType: entry.contentType,
+        };
+      });
+    } catch (error) {
+      throw this.#failure(error, `read of key '${key}'`, false);
+    }
+  }
+
+  write(key: string, record: StoredRecord, expected: Expectation): Promise<boolean> {
+    const id = keyId(key);
+    const row: EntryRow = {
+      key,
+      generation: record.generation,
+      expiresAt: record.expiresAt,
+      lastModified: record.lastModified,
+      size: record.value.byteLength,
+      metadata: record.metadata === null ? null : exactBytes(record.metadata),
+      contentType: record.contentType,
+    };
+    const value = exactBytes(record.value);
+    return this.#update(`write of key '${key}' (${value.byteLength} bytes)`, (entries, values, finish) => {
+      entries.get(id).onsuccess = (event) => {
+        const current = (event.target as IDBRequest<EntryRow | undefined>).result;
+        if (!matches(current, expected)) return finish(false);
+        entries.put(row, id);
+        values.put(value, id);
+        finish(true);
+      };
+    });
+  }
+
+  delete(key: string, expected: Expectation): Promise<boolean> {
+    const id = keyId(key);
+    return this.#update(`delete of key '${key}'`, (entries, values, finish) => {
+      entries.get(id).onsuccess = (event) => {
+        const current = (event.target as IDBRequest<EntryRow | undefined>).result;
+        if (current === undefined || !matches(current, expected)) return finish(false);
+        entries.delete(id);
+        values.delete(id);
+        finish(true);
+      };
+    });
+  }
+
+  async scan(range: ScanRange): Promise<ScanItem[]> {
+    if (range.limit <= 0) return []; // getAll's count 0 means "no limit"
+    const keyRange = this.#scanRange(range.prefix ?? "", range.after);
+    if (keyRange === "empty") return [];
+    try {
+      const rows = await this.#connection.useStore("readonly", (entries) =>
+        promisifyRequest(entries.getAll(keyRange, Math.min(range.limit, 0xffffffff)) as IDBRequest<EntryRow[]>),
+      );
+      return rows.map((row) => ({ key: row.key, expiresAt: row.expiresAt, size: row.size, lastModified: row.lastModified }));
+    } catch (error) {
+      throw this.#failure(error, "scan", false);
+    }
+  }
+
+  clear(): Promise<void> {
+    return this.#update("clear", (entries, values, finish) => {
+      entries.clear();
+      values.clear();
+      finish(undefined);
+    });
+  }
+
+  /** Closes the database connection; a later operation reopens it. */
+  close(): Promise<void> {
+    return this.#connection.close();
+  }
+
+  /** Deletes the whole database. Rejects with an EdgeKvError if another tab keeps it open past `timeoutMs`. */
+  destroy(): Promise<void> {
+    return this.#connection.deleteDatabase();
+  }
+
+  /**
+   * The key range for keys starting with `prefix` and strictly after `after`, or "empty". Keys are
+   * UTF-8 byte strings; UTF-8 never contains 0xFF, so the first key past the prefix is the prefix
+   * with its last byte plus one.
+   */
+  #scanRange(prefix: string, after: string | undefined): IDBKeyRange | null | "empty" {
+    const prefixBytes = encodeUtf8(prefix);
+    let lower: Uint8Array | null = prefixBytes.byteLength > 0 ? prefixBytes : null;
+    let lowerOpen = false;
+    if (after !== undefined) {
+      const afterBytes = encodeUtf8(after);
+      if (lower === null || compareBytes(afterBytes, lower) >= 0) {
+        lower = afterBytes;
+        lowerOpen = true;
+      }
+    }
+    let upper: Uint8Array | null = null;
+    if (prefixBytes.byteLength > 0) {
+      upper = prefixBytes.slice();
+      upper[upper.byteLength - 1]!++;
+      if (lower !== null && compareBytes(lower, upper) >= 0) return "empty";
+    }
+    const KeyRange = this.#keyRange;
+    if (lower !== null && upper !== null) return KeyRange.bound(lower.buffer, upper.buffer, lowerOpen, true);
+    if (lower !== null) return KeyRange.lowerBound(lower.buffer, lowerOpen);
+    if (upper !== null) return KeyRange.upperBound(upper.buffer, true);
+    return null;
+  }
+
+  /**
+   * Runs `body` in one readwrite transaction over both object stores and resolves with what it
+   * passed to `finish` once the transaction has committed. Failures become EdgeKvErrors.
+   */
+  #update<T>(
+    what: string,
+    body: (entries: IDBObjectStore, values: IDBObjectStore, finish: (result: T) => void) => void,
+  ): Promise<T> {
+    return this.#connection
+      .useStore("readwrite", (entries) => {
+        const transaction = entries.transaction;
+        return new Promise<T>((resolve, reject) => {
+          let result: T;
+          transaction.oncomplete = () => resolve(result);
+          transaction.onabort = () => reject(transaction.error ?? new DOMException("The transaction was aborted.", "AbortError"));
+          try {
+            body(entries, transaction.objectStore(VALUES_STORE), (value) => {
+              result = value;
+            });
+          } catch (error) {
+            reject(error);
+            try {
+              transaction.abort();
+            } catch {
+              // already finished
+            }
+          }
+        });
+      })
+      .catch((error: unknown) => {
+        throw this.#failure(error, what, true);
+      });
+  }
+
+  #failure(error: unknown, what: string, writing: boolean): Error {
+    if (error instanceof EdgeKvError) return error;
+    const database = `IndexedDB database '${this.databaseName}'`;
+    if (isDomException(error, "QuotaExceededError")) {
+      return new EdgeKvError(
+        `${database} is over its storage quota: the ${what} was refused and nothing was written. ` +
+          `Delete entries or stores you no longer need, or ask the browser to keep more with navigator.storage.persist().`,
+        { cause: error },
+      );
+    }
+    const outcome = writing ? " and nothing was written" : "";
+    return new EdgeKvError(
+      `${database}: the ${what} failed (${describeError(error)})${outcome}. ` +
+        `If another tab deleted or upgraded the database, retry; otherwise check the browser's storage settings.`,
+      { cause: error },
+    );
+  }
+}
+
+/** A driver factory for registries: `new KVRegistry({ createDriver: indexedDBStores() })`. */
+export function indexedDBStores(options: IndexedDBStoresOptions = {}): (storeName: string) => IndexedDBDriver {
+  const { databasePrefix = DEFAULT_DATABASE_PREFIX, ...shared } = options;
+  return (storeName) => new IndexedDBDriver({ ...shared, storeName, databaseName: `${databasePrefix}${storeName}` });
+}
+
+/** The primary key of `key`: its UTF-8 bytes as an ArrayBuffer (a binary key, compared byte by byte). */
+function keyId(key: string): ArrayBuffer {
+  return encodeUtf8(key).buffer;
+}
+
+/** The bytes of `view` alone: structured cloning a view would store its whole underlying buffer. */
+function exactBytes(view: Uint8Array): Uint8Array {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : view.slice();
+}
+
+function matches(current: EntryRow | undefined, expected: Expectation): boolean {
+  if (expected === undefined) return true;
+  if (expected === null) return current === undefined;
+  return current !== undefined && current.generation === expected;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.byteLength, b.byteLength);
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.byteLength - b.byteLength;
+}
+
+function describeOption(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : value === null ? "null" : typeof value === "number" ? String(value) : typeof value;
+}
