@@ -25,3 +25,6 @@ export { compareUtf8 } from "./utf8.js";
 
 export { MemoryDriver } from "./drivers/memory.js";
 export type { Expectation, KVDriver, MaybePromise, ScanItem, ScanRange, StoredRecord } from "./drivers/driver.js";
+
+export { IndexedDBDriver, indexedDBStores } from "./drivers/indexeddb.js";
+export type { IndexedDBDriverOptions, IndexedDBStoresOptions } from "./drivers/indexeddb.js";
