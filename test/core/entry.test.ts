@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { KVStoreEntry } from "edge-kv";
+import { expectRejection, expectSyncThrow, freshStore } from "./helpers.js";
+
+async function entryFor(value: string | Uint8Array, metadata?: string | Uint8Array) {
+  const { store } = freshStore();
+  await store.put("k", value, metadata === undefined ? {} : { metadata });
+  return (await store.get("k"))!;
+}
+
+describe("KVStoreEntry", () => {
+  it("throws Error \"KVStoreEntry can't be instantiated directly\" when constructed by users", () => {
+    expectSyncThrow(() => new (KVStoreEntry as unknown as new () => unknown)(), Error, "KVStoreEntry can't be instantiated directly");
+  });
+
+  it("is what get() resolves to", async () => {
+    expect(await entryFor("v")).toBeInstanceOf(KVStoreEntry);
+  });
+
+  it("text() decodes UTF-8 and flips bodyUsed", async () => {
+    const entry = await entryFor("héllo");
+    expect(entry.bodyUsed).toBe(false);
+    expect(await entry.text()).toBe("héllo");
+    expect(entry.bodyUsed).toBe(true);
+  });
+
+  it("rejects a second consumption with plain Error 'Body has already been consumed'", async () => {
+    const entry = await entryFor("v");
+    await entry.text();
+    await expectRejection(() => entry.text(), Error, "Body has already been consumed");
+    await expectRejection(() => entry.json(), Error, "Body has already been consumed");
+    await expectRejection(() => entry.arrayBuffer(), Error, "Body has already been consumed");
+  });
+
+  it("text() rejects invalid UTF-8 with a TypeError naming the offset, instead of substituting U+FFFD", async () => {
+    const entry = await entryFor(new Uint8Array([0x61, 0x62, 0xff, 0x63]));
+    await expectRejection(() => entry.text(), TypeError, "malformed UTF-8 character sequence at offset 2");
+  });
+
+  it("json() parses the body and rejects invalid JSON with a SyntaxError", async () => {
+    expect(await (await entryFor('{"a":[1,2]}')).json()).toEqual({ a: [1, 2] });
+    expect(await (await entryFor("42")).json()).toBe(42);
+    const bad = await entryFor("{}x");
+    await expect(bad.json()).rejects.toBeInstanceOf(SyntaxError);
+  });
+
+  it("arrayBuffer() resolves a fresh ArrayBuffer of the value", async () => {
+    const entry = await entryFor(new Uint8Array([1, 2, 3]));
+    const buffer = await entry.arrayBuffer();
+    expect(buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Array.from(new Uint8Array(buffer))).toEqual([1, 2, 3]);
+    new Uint8Array(buffer)[0] = 9;
+    const { store } = freshStore();
+    await store.put("k", new Uint8Array([1, 2, 3]));
+    const first = await (await store.get("k"))!.arrayBuffer();
+    new Uint8Array(first)[0] = 9;
+    expect(Array.from(new Uint8Array(await (await store.get("k"))!.arrayBuffer()))).toEqual([1, 2, 3]);
+  });
+
+  it("body is a ReadableStream of the value, the same object on every access, present for an empty value", async () => {
+    const entry = await entryFor("streamed");
+    const body = entry.body;
+    expect(body).toBeInstanceOf(ReadableStream);
+    expect(entry.body).toBe(body);
+    expect(await new Response(body).text()).toBe("streamed");
+    const empty = await entryFor("");
+    expect(await new Response(empty.body).text()).toBe("");
+  });
+
+  it("reading body does not flip bodyUsed, but a later text() rejects with the locked-stream TypeError", async () => {
+    const entry = await entryFor("v");
+    await new Response(entry.body).text();
+    expect(entry.bodyUsed).toBe(false);
+    await expectRejection(() => entry.text(), TypeError, "Can't use a ReadableStream that's locked or has ever been read from or canceled");
+    expect(entry.bodyUsed).toBe(true);
+  });
+
+  it("text() after only touching body (not reading it) reads the value through the stream", async () => {
+    const entry = await entryFor("via stream");
+    void entry.body;
+    expect(await entry.text()).toBe("via stream");
+  });
+
+  it("metadata() returns a Uint8Array, the same object every call, or null when absent or empty", async () => {
+    const entry = await entryFor("v", new Uint8Array([42]));
+    const metadata = entry.metadata() as unknown as Uint8Array;
+    expect(metadata).toBeInstanceOf(Uint8Array);
+    expect(metadata[0]).toBe(42);
+    expect(metadata.byteLength).toBe(1);
+    expect(entry.metadata()).toBe(metadata);
+    metadata[0] = 7;
+    expect((entry.metadata() as unknown as Uint8Array)[0]).toBe(7);
+    expect((await entryFor("v")).metadata()).toBeNull();
+    expect((await entryFor("v", "")).metadata()).toBeNull();
+  });
+
+  it("mutating metadata() does not change what the store holds", async () => {
+    const { store } = freshStore();
+    await store.put("k", "v", { metadata: "abc" });
+    const first = (await store.get("k"))!;
+    (first.metadata() as unknown as Uint8Array)[0] = 0x7a;
+    expect((await store.get("k"))!.metadataText()).toBe("abc");
+  });
+
+  it("metadataText() decodes UTF-8, returns null without metadata, and throws TypeError synchronously on invalid UTF-8", async () => {
+    expect((await entryFor("v", "42")).metadataText()).toBe("42");
+    expect((await entryFor("v", new Uint8Array([42]))).metadataText()).toBe("*");
+    expect((await entryFor("v")).metadataText()).toBeNull();
+    const bad = await entryFor("v", new Uint8Array([0xc3]));
+    expectSyncThrow(() => bad.metadataText(), TypeError, "malformed UTF-8 character sequence at offset 0");
+  });
+});

@@ -1,0 +1,289 @@
+import { describe, expect, it } from "vitest";
+import { KVLimits } from "edge-kv";
+import { expectRejection, expectSyncThrow, freshStore } from "./helpers.js";
+
+const bytesOf = async (store: ReturnType<typeof freshStore>["store"], key: string) =>
+  Array.from(new Uint8Array(await (await store.get(key))!.arrayBuffer()));
+
+describe("put values", () => {
+  it("stores strings as UTF-8, with lone surrogates as U+FFFD", async () => {
+    const { store } = freshStore();
+    await store.put("astral", "\u{1F600}é");
+    expect(await (await store.get("astral"))!.text()).toBe("\u{1F600}é");
+    await store.put("lone", "a\uD800");
+    expect(await bytesOf(store, "lone")).toEqual([0x61, 0xef, 0xbf, 0xbd]);
+    await store.put("empty", "");
+    expect(await (await store.get("empty"))!.text()).toBe("");
+  });
+
+  it("stores the viewed bytes of every ArrayBufferView and ArrayBuffer, copied at put time", async () => {
+    const { store } = freshStore();
+    const buffer = new ArrayBuffer(8);
+    new Uint8Array(buffer).set([1, 2, 3, 4, 5, 6, 7, 8]);
+    const views: Array<[string, ArrayBuffer | ArrayBufferView, number[]]> = [
+      ["ArrayBuffer", buffer, [1, 2, 3, 4, 5, 6, 7, 8]],
+      ["Uint8Array window", new Uint8Array(buffer, 2, 3), [3, 4, 5]],
+      ["Int8Array", new Int8Array([-1, 1]), [255, 1]],
+      ["Uint8ClampedArray", new Uint8ClampedArray([300 as number, 7]), [255, 7]],
+      ["Int16Array", new Int16Array(buffer, 0, 1), [1, 2]],
+      ["Uint16Array", new Uint16Array(buffer, 2, 1), [3, 4]],
+      ["Int32Array", new Int32Array(buffer, 4, 1), [5, 6, 7, 8]],
+      ["Uint32Array", new Uint32Array(buffer, 0, 1), [1, 2, 3, 4]],
+      ["Float32Array", new Float32Array(buffer, 0, 1), [1, 2, 3, 4]],
+      ["Float64Array", new Float64Array(buffer), [1, 2, 3, 4, 5, 6, 7, 8]],
+      ["BigInt64Array", new BigInt64Array(buffer), [1, 2, 3, 4, 5, 6, 7, 8]],
+      ["BigUint64Array", new BigUint64Array(buffer), [1, 2, 3, 4, 5, 6, 7, 8]],
+      ["DataView", new DataView(buffer, 6, 2), [7, 8]],
+    ];
+    for (const [name, view, expected] of views) {
+      await store.put(name, view);
+      expect(await bytesOf(store, name)).toEqual(expected);
+    }
+    new Uint8Array(buffer).fill(0);
+    expect(await bytesOf(store, "ArrayBuffer")).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("stores URLSearchParams as its form-urlencoded serialization", async () => {
+    const { store } = freshStore();
+    await store.put("form", new URLSearchParams({ a: "1 2", b: "é&" }));
+    expect(await (await store.get("form"))!.text()).toBe("a=1+2&b=%C3%A9%26");
+  });
+
+  it("stores anything else by ToString: undefined, null, numbers, objects, Blob", async () => {
+    const { store } = freshStore();
+    const cases: Array<[unknown, string]> = [
+      [undefined, "undefined"],
+      [null, "null"],
+      [42, "42"],
+      [true, "true"],
+      [{ toString: () => "custom" }, "custom"],
+      [new Blob(["x"]), "[object Blob]"],
+    ];
+    for (const [i, [value, text]] of cases.entries()) {
+      await store.put(`v${i}`, value as string);
+      expect(await (await store.get(`v${i}`))!.text()).toBe(text);
+    }
+  });
+
+  it("throws a Symbol value's ToString TypeError synchronously", () => {
+    const { store } = freshStore();
+    expect(() => store.put("k", Symbol("v") as unknown as string)).toThrow(TypeError);
+  });
+
+  it("reads a ReadableStream value to its end", async () => {
+    const { store } = freshStore();
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("hello "));
+        controller.enqueue(new TextEncoder().encode("stream"));
+        controller.close();
+      },
+    });
+    await store.put("s", stream);
+    expect(await (await store.get("s"))!.text()).toBe("hello stream");
+  });
+
+  it("rejects a locked ReadableStream with TypeError \"Can't use a ReadableStream that's locked or has ever been read from or canceled\"", async () => {
+    const { store, admin } = freshStore();
+    const stream = new ReadableStream();
+    stream.getReader();
+    await expectRejection(() => store.put("s", stream), TypeError, "Can't use a ReadableStream that's locked or has ever been read from or canceled");
+    expect(await admin.inspect("s")).toBeNull();
+  });
+
+  it("rejects a value over 30 MiB (31,457,280 bytes) with 'KVStore value can not be more than 30 Megabytes in size' and accepts exactly 30 MiB", async () => {
+    const { store, admin } = freshStore();
+    const limit = KVLimits.MAX_VALUE_BYTES;
+    expect(limit).toBe(31_457_280);
+    await expectRejection(() => store.put("big", new Uint8Array(limit + 1)), TypeError, "KVStore value can not be more than 30 Megabytes in size");
+    expect(await admin.inspect("big")).toBeNull();
+    await store.put("big", new Uint8Array(limit));
+    expect((await admin.inspect("big"))!.value.byteLength).toBe(limit);
+  });
+
+  it("rejects a stream that grows past 30 MiB with the same message, and writes nothing", async () => {
+    const { store, admin } = freshStore();
+    const chunk = new Uint8Array(1024 * 1024);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ > 31) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    await expectRejection(() => store.put("big", stream), TypeError, "KVStore value can not be more than 30 Megabytes in size");
+    expect(await admin.inspect("big")).toBeNull();
+  });
+
+  it("makes a write visible to operations started after put() returns, before its promise is awaited", async () => {
+    const { store } = freshStore();
+    const pending = store.put("k", "v1");
+    const read = store.get("k");
+    await pending;
+    expect(await (await read)!.text()).toBe("v1");
+  });
+
+  it("resolves undefined", async () => {
+    const { store } = freshStore();
+    await expect(store.put("k", "v")).resolves.toBeUndefined();
+  });
+});
+
+describe("put options: ttl", () => {
+  it("throws RangeError 'KVStore.put: ttl is not a valid number' synchronously for NaN", () => {
+    const { store } = freshStore();
+    expectSyncThrow(() => store.put("k", "v", { ttl: Number.NaN }), RangeError, "KVStore.put: ttl is not a valid number");
+    expectSyncThrow(() => store.put("k", "v", { ttl: "soon" as unknown as number }), RangeError, "KVStore.put: ttl is not a valid number");
+  });
+  it("throws RangeError 'KVStore.put: ttl can not be a negative number' synchronously", () => {
+    const { store } = freshStore();
+    expectSyncThrow(() => store.put("k", "v", { ttl: -1 }), RangeError, "KVStore.put: ttl can not be a negative number");
+  });
+  it("throws RangeError 'KVStore.put: ttl is above the maximum of 4294967296' for 2^32 and accepts 2^32 - 1", async () => {
+    const { store } = freshStore();
+    expectSyncThrow(() => store.put("k", "v", { ttl: 4294967296 }), RangeError, "KVStore.put: ttl is above the maximum of 4294967296");
+    await store.put("k", "v", { ttl: 4294967295 });
+  });
+  it("treats ttl: null as 0 (expires at once) and converts numeric strings", async () => {
+    const { store, admin, clock } = freshStore();
+    await store.put("n", "v", { ttl: null as unknown as number });
+    expect(await store.get("n")).toBeNull();
+    await store.put("s", "v", { ttl: "60" as unknown as number });
+    expect((await admin.inspect("s"))!.expiresAt!.getTime()).toBe(clock.now() + 60_000);
+  });
+  it("rounds ttl to the nearest whole second", async () => {
+    const { store, admin, clock } = freshStore();
+    await store.put("k", "v", { ttl: 1.6 });
+    expect((await admin.inspect("k"))!.expiresAt!.getTime()).toBe(clock.now() + 2000);
+  });
+});
+
+describe("put options: gen (if-generation-match)", () => {
+  it("rejects TypeError 'KVStore.insert: gen must be an integer' for a string, zero, negative or fractional gen", async () => {
+    const { store, admin } = freshStore();
+    for (const gen of ["2", 0, -1, 1.5, Number.NaN, 2 ** 60]) {
+      await expectRejection(() => store.put("k", "v", { gen: gen as number }), TypeError, "KVStore.insert: gen must be an integer");
+    }
+    expect(await admin.inspect("k")).toBeNull();
+  });
+  it("ignores gen: null and gen: undefined", async () => {
+    const { store } = freshStore();
+    await store.put("k", "v", { gen: null as unknown as number });
+    await store.put("k", "v2", { gen: undefined });
+    expect(await (await store.get("k"))!.text()).toBe("v2");
+  });
+  it("writes when gen matches the current generation and rejects 'KVStore insert: Precondition failed.' otherwise", async () => {
+    const { store, admin } = freshStore();
+    await store.put("k", "v1");
+    const { generation } = (await admin.inspect("k"))!;
+    await expectRejection(() => store.put("k", "stale", { gen: generation + 1 }), TypeError, "KVStore insert: Precondition failed.");
+    await store.put("k", "v2", { gen: generation });
+    expect(await (await store.get("k"))!.text()).toBe("v2");
+    await expectRejection(() => store.put("k", "again", { gen: generation }), TypeError, "KVStore insert: Precondition failed.");
+  });
+  it("rejects a gen write to a missing key (production: there is no generation to match)", async () => {
+    const { store, admin } = freshStore();
+    await expectRejection(() => store.put("missing", "v", { gen: 5 }), TypeError, "KVStore insert: Precondition failed.");
+    expect(await admin.inspect("missing")).toBeNull();
+  });
+});
+
+describe("put options: metadata", () => {
+  it("stores string metadata as UTF-8 and bytes verbatim", async () => {
+    const { store } = freshStore();
+    await store.put("s", "v", { metadata: "méta" });
+    expect((await store.get("s"))!.metadataText()).toBe("méta");
+    await store.put("b", "v", { metadata: new Uint8Array([0, 255]) });
+    expect(Array.from(new Uint8Array((await store.get("b"))!.metadata()!))).toEqual([0, 255]);
+    await store.put("ab", "v", { metadata: new Uint16Array([0x0102]).buffer });
+    expect(Array.from(new Uint8Array((await store.get("ab"))!.metadata()!))).toEqual([2, 1]);
+  });
+  it("rejects TypeError 'KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object' for null, numbers and objects", async () => {
+    const { store, admin } = freshStore();
+    for (const metadata of [null, 42, { a: 1 }, true]) {
+      await expectRejection(
+        () => store.put("k", "v", { metadata: metadata as unknown as string }),
+        TypeError,
+        "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object",
+      );
+    }
+    expect(await admin.inspect("k")).toBeNull();
+  });
+  it("rejects metadata over 1000 bytes with TypeError 'KVStore.put: metadata can not be more than 1000 bytes' and accepts 1000", async () => {
+    const { store, admin } = freshStore();
+    await expectRejection(() => store.put("k", "v", { metadata: "m".repeat(1001) }), TypeError, "KVStore.put: metadata can not be more than 1000 bytes");
+    expect(await admin.inspect("k")).toBeNull();
+    await store.put("k", "v", { metadata: "m".repeat(1000) });
+    expect((await store.get("k"))!.metadataText()).toHaveLength(1000);
+  });
+  it("uses the store's configured metadata limit (e.g. the REST API's 2000)", async () => {
+    const { store } = freshStore({ maxMetadataBytes: 2000 });
+    await store.put("k", "v", { metadata: "m".repeat(2000) });
+    await expectRejection(() => store.put("k", "v", { metadata: "m".repeat(2001) }), TypeError, "KVStore.put: metadata can not be more than 2000 bytes");
+  });
+  it("treats empty metadata as none", async () => {
+    const { store } = freshStore();
+    await store.put("k", "v", { metadata: "" });
+    expect((await store.get("k"))!.metadata()).toBeNull();
+  });
+});
+
+describe("put options: mode", () => {
+  it("add inserts a missing key and rejects 'KVStore insert: Precondition failed.' on an existing one, leaving it unchanged", async () => {
+    const { store } = freshStore();
+    await store.put("k", "first", { mode: "add" });
+    await expectRejection(() => store.put("k", "second", { mode: "add" }), TypeError, "KVStore insert: Precondition failed.");
+    expect(await (await store.get("k"))!.text()).toBe("first");
+  });
+  it("append and prepend concatenate, and insert when the key is missing", async () => {
+    const { store } = freshStore();
+    await store.put("a", "start", { mode: "append" });
+    await store.put("a", "-end", { mode: "append" });
+    expect(await (await store.get("a"))!.text()).toBe("start-end");
+    await store.put("p", "d", { mode: "prepend" });
+    await store.put("p", "cba", { mode: "prepend" });
+    expect(await (await store.get("p"))!.text()).toBe("cbad");
+  });
+  it("silently treats an unknown mode string as overwrite (modes are case-sensitive)", async () => {
+    const { store } = freshStore();
+    await store.put("k", "one");
+    await store.put("k", "two", { mode: "ADD" as "add" });
+    await store.put("k", "three", { mode: "upsert" as "add" });
+    expect(await (await store.get("k"))!.text()).toBe("three");
+  });
+  it("converts mode with ToString", async () => {
+    const { store } = freshStore();
+    await store.put("k", "x");
+    await store.put("k", "y", { mode: { toString: () => "append" } as unknown as "append" });
+    expect(await (await store.get("k"))!.text()).toBe("xy");
+  });
+  it("ignores options that are not objects", async () => {
+    const { store } = freshStore();
+    await store.put("k", "v", "ttl=1" as unknown as object);
+    await store.put("k2", "v", null as unknown as object);
+    await store.put("k3", "v", 5 as unknown as object);
+    expect((await store.list({})).list).toEqual(["k", "k2", "k3"]);
+  });
+});
+
+describe("every write replaces metadata, TTL and generation", () => {
+  it("a write without metadata or ttl clears the previous ones, appends included", async () => {
+    const { store, admin } = freshStore();
+    await store.put("k", "a", { metadata: "m", ttl: 100 });
+    await store.put("k", "b", { mode: "append" });
+    const view = (await admin.inspect("k"))!;
+    expect(view.text).toBe("ab");
+    expect(view.metadata).toBeNull();
+    expect(view.expiresAt).toBeNull();
+  });
+  it("assigns a new, strictly greater generation on every write, even when the clock does not move", async () => {
+    const { store, admin } = freshStore();
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await store.put("k", `v${i}`, { mode: i % 2 ? "append" : "overwrite" });
+      seen.push((await admin.inspect("k"))!.generation);
+    }
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
+    expect(seen.every((generation) => Number.isSafeInteger(generation) && generation > 0)).toBe(true);
+  });
+});
