@@ -1,0 +1,4 @@
+import { IndexedDBDriver } from "edge-kv";
+import { describeTwoConnections } from "./two-connections.js";
+
+describeTwoConnections("Chromium", (databaseName) => new IndexedDBDriver({ storeName: "race", databaseName }));
