@@ -1,0 +1,226 @@
+/**
+ * What the REST server knows about stores beyond the registry: each dialect's id (Fastly 22-char,
+ * Apify 17-char, Telnyx UUID), timestamps, Fastly location, Apify counters and Telnyx status.
+ * The registry stays the one source of which stores exist and what they hold; the catalog follows it
+ * (a store defined elsewhere gets ids on first sight; one removed elsewhere disappears). With a
+ * state file, the catalog is written there after every change and read back on start, so ids and
+ * REST-created stores survive a restart of a folder-backed server.
+ */
+import { randomInt, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { EdgeKvError } from "../errors.js";
+import type { KVRegistry, StoreOptions } from "../registry.js";
+import type { StoreAdmin } from "../admin.js";
+import { RestError } from "./http.js";
+
+export interface ApifyInfo {
+  /** null for stores created unnamed over the Apify API (the registry name is then the id). */
+  name: string | null;
+  title: string | null;
+  generalAccess: string;
+  accessedAt: number;
+  modifiedAt: number;
+  stats: { readCount: number; writeCount: number; deleteCount: number; listCount: number };
+}
+
+export interface StoreInfo {
+  /** The registry name: what `new KVStore(name)` opens. */
+  name: string;
+  fastlyId: string;
+  apifyId: string;
+  telnyxId: string;
+  createdAt: number;
+  updatedAt: number;
+  location: string | null;
+  /** Telnyx answers `pending` once, right after creation, then `provision_ok`. */
+  telnyxPending: boolean;
+  apify: ApifyInfo;
+  /** Created over REST: re-defined from the state file on start. */
+  createdOverRest: boolean;
+  maxMetadataBytes: number | null;
+}
+
+const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+function randomId(alphabet: string, length: number): string {
+  let id = "";
+  for (let i = 0; i < length; i++) id += alphabet[randomInt(alphabet.length)];
+  return id;
+}
+
+export class StoreCatalog {
+  readonly registry: KVRegistry;
+  readonly #byName = new Map<string, StoreInfo>();
+  readonly #stateFile: string | undefined;
+  readonly #restStoreOptions: StoreOptions;
+
+  constructor(registry: KVRegistry, options: { stateFile?: string | undefined; restStoreOptions: StoreOptions }) {
+    this.registry = registry;
+    this.#stateFile = options.stateFile;
+    this.#restStoreOptions = options.restStoreOptions;
+    if (this.#stateFile) this.#load(this.#stateFile);
+  }
+
+  now(): number {
+    return this.registry.clock.now();
+  }
+
+  /** Every store of the registry, with its info (created on first sight), in registry order. */
+  all(): StoreInfo[] {
+    let changed = false;
+    const names = new Set(this.registry.storeNames());
+    for (const name of this.#byName.keys()) {
+      if (!names.has(name)) {
+        this.#byName.delete(name);
+        changed = true;
+      }
+    }
+    const out: StoreInfo[] = [];
+    for (const name of names) {
+      let info = this.#byName.get(name);
+      if (!info) {
+        info = this.#newInfo(name, false, null);
+        this.#byName.set(name, info);
+        changed = true;
+      }
+      out.push(info);
+    }
+    if (changed) this.save();
+    return out;
+  }
+
+  byName(name: string): StoreInfo | undefined {
+    if (!this.registry.hasStore(name)) return undefined;
+    return this.#byName.get(name) ?? this.all().find((info) => info.name === name);
+  }
+
+  find(match: (info: StoreInfo) => boolean): StoreInfo | undefined {
+    for (const info of this.#byName.values()) if (match(info) && this.registry.hasStore(info.name)) return info;
+    return this.all().find(match);
+  }
+
+  admin(info: StoreInfo): StoreAdmin {
+    return this.registry.store(info.name);
+  }
+
+  /** Defines a new store in the registry (409 when the name is taken) and records it. */
+  create(name: string, options: { location?: string | null; apifyName?: string | null } = {}): StoreInfo {
+    if (this.registry.hasStore(name)) throw new RestError(409, `a store named '${name}' already exists; pick another name or use the existing store`, { code: "conflict" });
+    this.registry.defineStore(name, this.#restStoreOptions);
+    const info = this.#newInfo(name, true, options.location ?? null);
+    info.apify.name = options.apifyName === undefined ? name : options.apifyName;
+    info.telnyxPending = true;
+    this.#byName.set(name, info);
+    this.save();
+    return info;
+  }
+
+  /** Removes the store and its data from the registry. */
+  async remove(info: StoreInfo): Promise<void> {
+    this.#byName.delete(info.name);
+    if (this.registry.hasStore(info.name)) await this.registry.removeStore(info.name);
+    this.save();
+  }
+
+  /**
+   * Renames a store: the registry name changes, so `new KVStore(newName)` opens it afterwards.
+   * Uses `registry.renameStore` when the registry has one; otherwise re-defines the store under the
+   * new name on the same driver and retires the old name without touching the data.
+   */
+  rename(info: StoreInfo, newName: string): void {
+    if (newName === info.name) return;
+    if (this.registry.hasStore(newName)) throw new RestError(409, `a store named '${newName}' already exists; pick another name`, { code: "conflict" });
+    const registry = this.registry as KVRegistry & { renameStore?: (from: string, to: string) => unknown };
+    if (typeof registry.renameStore === "function") {
+      registry.renameStore(info.name, newName);
+    } else {
+      const core = this.registry.store(info.name).core;
+      const { profile, maxMetadataBytes, maxValueBytes } = core.settings;
+      this.registry.defineStore(newName, { driver: core.driver, profile, maxMetadataBytes, maxValueBytes });
+      // Retire the old name: point it at a throwaway driver first so removeStore destroys nothing real.
+      this.registry.defineStore(info.name, { replace: true, driver: retiredDriver });
+      void this.registry.removeStore(info.name);
+    }
+    this.#byName.delete(info.name);
+    info.name = newName;
+    info.updatedAt = this.now();
+    this.#byName.set(newName, info);
+    this.save();
+  }
+
+  touch(info: StoreInfo): void {
+    info.updatedAt = this.now();
+    this.save();
+  }
+
+  save(): void {
+    if (!this.#stateFile) return;
+    const state = { version: 1, stores: [...this.#byName.values()] };
+    mkdirSync(dirname(this.#stateFile), { recursive: true });
+    const temporary = `${this.#stateFile}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(state, null, 2));
+    renameSync(temporary, this.#stateFile);
+  }
+
+  #load(file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return;
+      throw new EdgeKvError(`cannot read the REST server state file ${file}: ${(error as Error).message}`);
+    }
+    let state: { version?: number; stores?: StoreInfo[] };
+    try {
+      state = JSON.parse(text) as typeof state;
+    } catch (error) {
+      throw new EdgeKvError(`the REST server state file ${file} is not valid JSON (${(error as Error).message}); fix it or delete it (store ids will be re-assigned)`);
+    }
+    if (state.version !== 1 || !Array.isArray(state.stores)) {
+      throw new EdgeKvError(`the REST server state file ${file} is not an edge-kv state file (expected {"version":1,"stores":[...]}); delete it to start afresh`);
+    }
+    for (const info of state.stores) {
+      if (!this.registry.hasStore(info.name)) {
+        if (!info.createdOverRest) continue;
+        this.registry.defineStore(info.name, info.maxMetadataBytes === null ? {} : { ...this.#restStoreOptions, maxMetadataBytes: info.maxMetadataBytes });
+      }
+      this.#byName.set(info.name, info);
+    }
+  }
+
+  #newInfo(name: string, createdOverRest: boolean, location: string | null): StoreInfo {
+    const now = this.now();
+    return {
+      name,
+      fastlyId: randomId(LOWER_ALNUM, 22),
+      apifyId: randomId(ALNUM, 17),
+      telnyxId: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      location,
+      telnyxPending: false,
+      apify: {
+        name,
+        title: null,
+        generalAccess: "FOLLOW_USER_SETTING",
+        accessedAt: now,
+        modifiedAt: now,
+        stats: { readCount: 0, writeCount: 0, deleteCount: 0, listCount: 0 },
+      },
+      createdOverRest,
+      maxMetadataBytes: createdOverRest ? (this.#restStoreOptions.maxMetadataBytes ?? null) : null,
+    };
+  }
+}
+
+/** Stands in for a renamed store's old name so that retiring the name never touches the real data. */
+const retiredDriver = {
+  description: "retired",
+  read: () => null,
+  write: () => false,
+  delete: () => false,
+  scan: () => [],
+  clear: () => undefined,
+};

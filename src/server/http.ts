@@ -1,0 +1,182 @@
+/**
+ * HTTP plumbing shared by the three REST dialects: raw path parsing (keys are path segments and may
+ * contain encoded or raw `/`), bounded body reading, response writing, and `RestError` — the one
+ * error type dialects throw; each dialect renders it in its own error envelope.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+
+/** A REST failure: the status, a message saying what was wrong and what to do, and dialect extras. */
+export class RestError extends Error {
+  readonly status: number;
+  /** Dialect-specific error type/code (Apify `type`, Telnyx `code`); the dialect picks a default. */
+  readonly code: string | undefined;
+  /** Send this status with an empty body (Fastly's 412). */
+  readonly emptyBody: boolean;
+  constructor(status: number, message: string, options: { code?: string; emptyBody?: boolean } = {}) {
+    super(message);
+    this.name = "RestError";
+    this.status = status;
+    this.code = options.code;
+    this.emptyBody = options.emptyBody ?? false;
+  }
+}
+
+export interface RestRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  /** The path exactly as sent (no `..` normalisation, still percent-encoded). */
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+}
+
+export function parseRequest(req: IncomingMessage, res: ServerResponse): RestRequest {
+  const url = req.url ?? "/";
+  const mark = url.indexOf("?");
+  const rawPath = mark === -1 ? url : url.slice(0, mark);
+  const query = new URLSearchParams(mark === -1 ? "" : url.slice(mark + 1));
+  return { req, res, method: (req.method ?? "GET").toUpperCase(), rawPath, query };
+}
+
+/** Percent-decodes one path segment; a malformed escape is a 400 naming the segment. */
+export function decodeSegment(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RestError(400, `${what} '${segment}' is not valid percent-encoding (encode it with encodeURIComponent)`);
+  }
+}
+
+/**
+ * Splits `rawPath` after `prefix` into segments. Returns null when the path is not under `prefix`.
+ * Segments stay encoded; callers decode what they need (a key takes the whole rest, raw `/` included).
+ */
+export function pathAfter(rawPath: string, prefix: string): string[] | null {
+  if (rawPath === prefix) return [];
+  if (!rawPath.startsWith(prefix + "/")) return null;
+  const rest = rawPath.slice(prefix.length + 1);
+  return rest === "" ? [] : rest.split("/");
+}
+
+/** The request body, at most `limit` bytes (more is a 413 naming the limit). Decodes Content-Encoding when asked. */
+export async function readBody(request: RestRequest, limit: number, options: { decode?: boolean } = {}): Promise<Uint8Array> {
+  const { req } = request;
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw tooLarge(declared, limit);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let over = false;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
+    if (total > limit) over = true;
+    if (!over) chunks.push(chunk);
+  }
+  if (over) throw tooLarge(total, limit);
+  let body: Buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  const encoding = String(req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  if (options.decode && encoding !== "identity" && encoding !== "") {
+    const decode = { br: brotliDecompressSync, gzip: gunzipSync, deflate: inflateSync }[encoding];
+    if (!decode) throw new RestError(415, `Content-Encoding '${encoding}' is not supported: use br, gzip, deflate or identity`);
+    try {
+      body = decode(body, { maxOutputLength: limit + 1 });
+    } catch (error) {
+      if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" || body.byteLength > limit) throw tooLarge(limit + 1, limit);
+      throw new RestError(400, `the request body is not valid ${encoding} data (Content-Encoding: ${encoding})`);
+    }
+    if (body.byteLength > limit) throw tooLarge(body.byteLength, limit);
+  }
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+function tooLarge(size: number, limit: number): RestError {
+  return new RestError(413, `the value is ${size} bytes; the limit is ${limit} bytes`, { code: "payload-too-large" });
+}
+
+/** Parses a JSON object body; anything else is a 400 that says what was expected. */
+export async function readJsonObject(request: RestRequest, what: string, options: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request, 1024 * 1024);
+  const text = new TextDecoder().decode(bytes).trim();
+  if (text === "" && options.optional) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RestError(400, `the request body must be a JSON object (${what}); got ${text === "" ? "an empty body" : "invalid JSON"}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new RestError(400, `the request body must be a JSON object (${what})`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType = "application/json"): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, status === 204 || status === 304 ? headers : { "content-length": "0", ...headers });
+  res.end();
+}
+
+export function sendBytes(request: RestRequest, status: number, body: Uint8Array, headers: Record<string, string>): void {
+  const { res } = request;
+  res.writeHead(status, { ...headers, "content-length": String(body.byteLength) });
+  if (request.method === "HEAD") res.end();
+  else res.end(body);
+}
+
+/** The token a request carries: `Authorization: Bearer <t>` (or a `token` query parameter, as Apify allows). */
+export function bearerToken(request: RestRequest, allowQuery = false): string | undefined {
+  const header = request.req.headers.authorization;
+  if (typeof header === "string") {
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+    if (match) return match[1];
+  }
+  if (allowQuery) return request.query.get("token") ?? undefined;
+  return undefined;
+}
+
+/** A header as raw bytes: Node decodes header values as latin1, so each char is one byte as sent. */
+export function headerBytes(value: string): Uint8Array {
+  return new Uint8Array(Buffer.from(value, "latin1"));
+}
+
+/** Bytes as a header value Node writes back verbatim (latin1: one char per byte). */
+export function bytesToHeader(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+/** One header value (the first when repeated), or undefined. */
+export function header(request: RestRequest, name: string): string | undefined {
+  const value = request.req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A whole decimal number within [min, max], or a 400 naming the parameter. */
+export function parseInteger(text: string, what: string, min: number, max: number): number {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed) || Number(trimmed) < min || Number(trimmed) > max || !Number.isSafeInteger(Number(trimmed))) {
+    throw new RestError(400, `${what} must be a whole number from ${min} to ${max}, got '${text}'`);
+  }
+  return Number(trimmed);
+}
+
+/** `true`/`false` query flags (Fastly clients send the string `true`); absent is false. */
+export function parseFlag(request: RestRequest, name: string): boolean {
+  const value = request.query.get(name);
+  if (value === null) return false;
+  const lower = value.toLowerCase();
+  if (lower === "true" || lower === "1" || lower === "") return true;
+  if (lower === "false" || lower === "0") return false;
+  throw new RestError(400, `query parameter '${name}' must be true or false, got '${value}'`);
+}
+
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}

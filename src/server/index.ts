@@ -1,0 +1,145 @@
+/**
+ * `edge-kv/server`: a local HTTP server speaking Fastly's KV REST API (plus Apify- and Telnyx-style
+ * dialects) over a store registry. Node only.
+ *
+ *   const server = await createServer({ port: 0 });   // 127.0.0.1, a free port
+ *   fetch(`${server.url}/resources/stores/kv`, { headers: { "Fastly-Key": "any" } });
+ *   await server.close();
+ *
+ * With no `registry`, requests use the active registry (`getRegistry()`), so what REST writes is what
+ * `new KVStore(name)` reads in the same process, and the other way round.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { KVLimits } from "../limits.js";
+import { getRegistry, type KVRegistry, type StoreOptions } from "../registry.js";
+import { StoreCatalog } from "./catalog.js";
+import type { DialectContext, ServerLimits } from "./context.js";
+import { handleFastly, renderFastlyError } from "./fastly.js";
+import { handleApify, renderApifyError } from "./apify.js";
+import { handleTelnyx, renderTelnyxError } from "./telnyx.js";
+import { RestError, parseRequest, sendJson, type RestRequest } from "./http.js";
+
+export { RestError } from "./http.js";
+export { StoreCatalog, type StoreInfo } from "./catalog.js";
+
+export interface RestServerOptions {
+  /** The stores served. Default: the active registry at each request (`getRegistry()`). */
+  registry?: KVRegistry;
+  /** Require this token (`Fastly-Key`, or `Authorization: Bearer`); without one, any token or none is accepted. */
+  token?: string;
+  /** Interface to bind. Default `127.0.0.1` (loopback only). */
+  host?: string;
+  /** Port to listen on; 0 (the default) picks a free one — read it from `server.port`. */
+  port?: number;
+  /**
+   * A JSON file keeping store ids, timestamps and REST-created stores across restarts (the CLI puts it
+   * in the data folder). Default: none, state lives in memory.
+   */
+  stateFile?: string;
+  /** Options for stores created over REST. Default `{ maxMetadataBytes: 2000 }` (the REST API's metadata limit). */
+  restStoreOptions?: StoreOptions;
+  /** Size limits; defaults follow the REST docs (Fastly 25 MiB values, Telnyx 1 MiB, Apify 9 MiB records). */
+  limits?: Partial<ServerLimits>;
+}
+
+export interface RestServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  /** The underlying Node server. */
+  readonly server: Server;
+  /** Stops accepting connections and closes open ones. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxValueBytes: 25 * 1024 * 1024,
+  maxBatchBytes: 100 * 1024 * 1024,
+  maxApifyRecordBytes: 9 * 1024 * 1024,
+  maxTelnyxValueBytes: 1024 * 1024,
+};
+
+/** The request handler alone, to mount in an existing `http` server or framework. */
+export function createRequestHandler(options: Omit<RestServerOptions, "host" | "port"> = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const restStoreOptions: StoreOptions = options.restStoreOptions ?? { maxMetadataBytes: KVLimits.REST_METADATA_BYTES };
+  let catalog: StoreCatalog | undefined;
+  const contextFor = (): DialectContext => {
+    const registry = options.registry ?? getRegistry();
+    if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions });
+    return { catalog, limits, token: options.token };
+  };
+  if (options.registry) contextFor(); // load the state file (and re-define REST stores) now, not at the first request
+  return (req, res) => {
+    const request = parseRequest(req, res);
+    void route(request, contextFor).catch((error: unknown) => fail(request, error));
+  };
+}
+
+type Dialect = {
+  handle: (request: RestRequest, context: DialectContext) => Promise<boolean>;
+  render: (request: RestRequest, error: RestError) => void;
+};
+const DIALECTS: Dialect[] = [
+  { handle: handleFastly, render: renderFastlyError },
+  { handle: handleApify, render: renderApifyError },
+  { handle: handleTelnyx, render: renderTelnyxError },
+];
+const dialectOf = new WeakMap<RestRequest, Dialect>();
+
+async function route(request: RestRequest, contextFor: () => DialectContext): Promise<void> {
+  if (request.rawPath === "/realms/fastly/.well-known/openid-configuration") {
+    // The Fastly CLI fetches this before every command; any JSON object satisfies it.
+    return sendJson(request.res, 200, { issuer: "http://127.0.0.1/realms/fastly", note: "edge-kv local server" });
+  }
+  const context = contextFor();
+  for (const dialect of DIALECTS) {
+    dialectOf.set(request, dialect);
+    if (await dialect.handle(request, context)) return;
+  }
+  dialectOf.delete(request);
+  throw new RestError(404, `no such endpoint: ${request.method} ${request.rawPath}. edge-kv serves /resources/stores/kv (Fastly), /v2/key-value-stores (Apify) and /v2/storage/kvs (Telnyx)`);
+}
+
+function fail(request: RestRequest, error: unknown): void {
+  const { res } = request;
+  const restError = error instanceof RestError ? error : new RestError(500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (request.req.complete === false) res.setHeader("connection", "close");
+  const dialect = dialectOf.get(request);
+  if (dialect) dialect.render(request, restError);
+  else sendJson(res, restError.status, { error: restError.message });
+}
+
+/** Starts the server and resolves once it listens. Binds 127.0.0.1 unless `host` says otherwise. */
+export async function createServer(options: RestServerOptions = {}): Promise<RestServer> {
+  const handler = createRequestHandler(options);
+  const server = createHttpServer(handler);
+  server.keepAliveTimeout = 5000;
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    host,
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
