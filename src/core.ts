@@ -57,15 +57,23 @@ export class LimitExceededError extends KVError {
 /** Hook run before each operation; fault injection and latency plug in here. */
 export type OperationHook = (operation: Operation, key: string | undefined) => MaybePromise<void>;
 export type Operation = "lookup" | "insert" | "delete" | "list";
+/**
+ * What an eventually consistent reader sees for `key` given the live record: installed by the
+ * consistency simulation of `edge-kv/testing`. Used by `lookup` (KVStore.get) only, never by writes.
+ */
+export type ReadView = (key: string, live: StoredRecord | null) => MaybePromise<StoredRecord | null>;
 
 const MAX_CAS_ATTEMPTS = 1000;
 
 export class StoreCore {
-  readonly name: string;
+  /** The store's name in its registry (changes on renameStore). */
+  name: string;
   readonly driver: KVDriver;
   settings: StoreSettings;
   /** Installed by test helpers (fault injection, latency); null in normal use. */
   hook: OperationHook | null = null;
+  /** Installed by the eventual-consistency simulation; null (strong reads) in normal use. */
+  readView: ReadView | null = null;
   #lastGeneration = 0;
 
   constructor(name: string, driver: KVDriver, settings: StoreSettings) {
@@ -88,6 +96,13 @@ export class StoreCore {
         return null;
       }),
     );
+  }
+
+  /** `get` as an application read (KVStore.get) sees it: through `readView` when one is installed. */
+  lookup(key: string): MaybePromise<StoredRecord | null> {
+    const view = this.readView;
+    if (view === null) return this.get(key);
+    return chain(this.get(key), (record) => view(key, record));
   }
 
   /** Applies a write with its mode and preconditions; returns the stored record. Throws KVError. */

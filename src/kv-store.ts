@@ -156,7 +156,7 @@ const methods = {
       return Promise.reject(new Error(Messages.hostInvalidArgument("get")));
     }
     try {
-      const result = core.get(name);
+      const result = core.lookup(name);
       if (isPromise(result)) return result.then(toEntry, (error) => Promise.reject(kvTypeError("lookup", error)));
       return Promise.resolve(toEntry(result));
     } catch (error) {
@@ -240,7 +240,8 @@ const methods = {
 
     try {
       const after = decodeCursor(typeof cursor === "string" ? cursor : undefined);
-      const page = core.list({ prefix: typeof prefix === "string" && prefix !== "" ? prefix : undefined, after, limit });
+      // The prefix is UTF-8 encoded like keys (lone surrogates become U+FFFD) before it reaches the store.
+      const page = core.list({ prefix: typeof prefix === "string" && prefix !== "" ? toWellFormed(prefix) : undefined, after, limit });
       const toResult = (ready: Awaited<typeof page>): KVStoreListResult => {
         const list = ready.items.map((item) => item.key);
         return { list, cursor: ready.more && list.length > 0 ? encodeCursor(list[list.length - 1]!) : undefined };

@@ -1,0 +1,77 @@
+/**
+ * The TestKv that a plugin (edge-kv/vite's setup, edge-kv/register, the esbuild plugin) built from its
+ * options. Kept on globalThis under a registered symbol so every copy of edge-kv in one process
+ * agrees on it.
+ */
+import type { Clock } from "../clock.js";
+import type { SeedData } from "../admin.js";
+import type { Profile } from "../core.js";
+import type { KVDriver } from "../drivers/driver.js";
+import { EdgeKvError } from "../errors.js";
+import type { ConsistencyOptions } from "./controller.js";
+import { TestKv } from "./test-kv.js";
+
+/** A store as plugin options describe it, after the plugin has read files (all data, serializable). */
+export interface ConfiguredStore {
+  seed?: SeedData;
+  /** "memory" (default) or a folder for the filesystem driver (Node only). */
+  driver?: "memory" | { directory: string };
+  profile?: Profile;
+  maxMetadataBytes?: number;
+  consistency?: ConsistencyOptions;
+}
+
+export interface ConfiguredKv {
+  stores: Record<string, ConfiguredStore>;
+  /** "fake" (default): a FakeClock at `start`; "system": the real clock. */
+  clock?: "fake" | "system";
+  start?: number;
+  profile?: Profile;
+  /** Also install KVStore/KVStoreEntry as globals. */
+  globals?: boolean;
+  /** Where the stores came from (fastly.toml path or "edgeKv({ stores })"), for messages. */
+  source?: string;
+}
+
+const CURRENT = Symbol.for("edge-kv.testing.current");
+type Holder = { [CURRENT]?: TestKv };
+
+/** Builds the TestKv for a plugin configuration, makes it current and active. */
+export function configureTestKv(config: ConfiguredKv, createDriver?: (store: string, directory: string) => KVDriver, clock?: Clock): TestKv {
+  const stores: Record<string, import("./test-kv.js").TestStoreDefinition> = {};
+  for (const [name, store] of Object.entries(config.stores ?? {})) {
+    let driver: KVDriver | undefined;
+    if (store.driver !== undefined && store.driver !== "memory") {
+      if (!createDriver) throw new EdgeKvError(`store '${name}' (${config.source ?? "plugin options"}) uses a directory driver, which needs Node.js; use driver: "memory" here`);
+      driver = createDriver(name, store.driver.directory);
+    }
+    stores[name] = { seed: store.seed, driver, profile: store.profile, maxMetadataBytes: store.maxMetadataBytes, consistency: store.consistency };
+  }
+  const kv = new TestKv({
+    stores,
+    clock: clock ?? (config.clock === "system" ? "system" : undefined),
+    start: config.start,
+    profile: config.profile,
+  });
+  (globalThis as Holder)[CURRENT] = kv;
+  return kv;
+}
+
+/**
+ * The TestKv that `edgeKv()` (Vitest), `edge-kv/register` or the esbuild plugin set up from
+ * fastly.toml or inline stores: use it to read back, reset, advance the clock, inject faults.
+ */
+export function getTestKv(): TestKv {
+  const kv = (globalThis as Holder)[CURRENT];
+  if (!kv) {
+    throw new EdgeKvError(
+      "no stores were set up by a plugin in this process. Add edgeKv() to the plugins of vitest.config.ts (import { edgeKv } from \"edge-kv/vite\"), or make your own with createTestKv({ stores })",
+    );
+  }
+  return kv;
+}
+
+/** Forgets the current TestKv (tests of the plugins use this). */
+export function clearCurrentTestKv(): void {
+  delete (globalThis as Holder)[CURRENT];
+}
