@@ -1,0 +1,37 @@
+/**
+ * Runs the model-based commands against one driver: a fresh store per sequence, a fixed seed in the
+ * default run and more, longer sequences with a printed seed under `npm run test:soak`.
+ */
+import fc from "fast-check";
+import { afterAll, it } from "vitest";
+import { commandArbs, type CommandOptions } from "./commands.js";
+import { KVModel } from "./model.js";
+import { checkProperty, count, printTally, runs } from "./settings.js";
+import { makeSubject, START_TIME, type DriverFactory } from "./support.js";
+
+/** Small limits so appends overflow the value limit and metadata crosses its limit within a few steps. */
+export const MODEL_LIMITS = { maxValueBytes: 16, maxMetadataBytes: 8 };
+
+export interface ModelRunOptions extends CommandOptions {
+  /** Sequences in the default run (soak multiplies it). */
+  sequences: number;
+  /** Longest sequence. */
+  maxCommands: number;
+}
+
+export function modelBasedTests(driverName: string, factory: DriverFactory, options: ModelRunOptions): void {
+  it(`agrees with the reference model on random sequences of put/get/delete/list/clock steps (${driverName})`, async () => {
+    const property = fc.asyncProperty(fc.commands(commandArbs(options), { maxCommands: options.maxCommands, size: "max" }), async (commands) => {
+      const real = await makeSubject(factory, MODEL_LIMITS);
+      try {
+        await fc.asyncModelRun(() => ({ model: new KVModel(START_TIME, MODEL_LIMITS), real }), commands);
+      } finally {
+        await real.cleanup();
+      }
+    });
+    const made = await checkProperty(property, runs(options.sequences));
+    count(`model sequences (${driverName})`, made);
+  }, 600_000);
+
+  afterAll(() => printTally(`model-based (${driverName})`));
+}
