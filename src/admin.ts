@@ -8,7 +8,7 @@ import type { StoredRecord } from "./drivers/driver.js";
 import { EdgeKvError, KVError } from "./errors.js";
 import { KVLimits } from "./limits.js";
 import { keyError } from "./rules.js";
-import { base64ToBytes, bytesToBase64, decodeUtf8Strict, encodeUtf8, isValidUtf8 } from "./utf8.js";
+import { base64ToBytes, bytesToBase64, decodeUtf8Strict, encodeUtf8, isValidUtf8, toWellFormed } from "./utf8.js";
 
 export type Bytes = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 
@@ -107,7 +107,8 @@ export class StoreAdmin {
   async keys(options: { prefix?: string; limit?: number; cursor?: string } = {}): Promise<{ items: KeyInfo[]; cursor: string | undefined }> {
     const limit = options.limit ?? KVLimits.DEFAULT_LIST_LIMIT;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new EdgeKvError(`keys(): limit must be a positive integer, got ${String(limit)}`);
-    const page = await this.core.list({ prefix: options.prefix || undefined, after: decodeCursor(options.cursor), limit });
+    const prefix = options.prefix ? toWellFormed(options.prefix) : undefined;
+    const page = await this.core.list({ prefix, after: decodeCursor(options.cursor), limit });
     return {
       items: page.items.map((item) => ({
         key: item.key,

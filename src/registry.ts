@@ -96,6 +96,22 @@ export class KVRegistry {
     return [...this.#stores.keys()];
   }
 
+  /**
+   * Gives the store `from` the name `to`, keeping its driver, data and settings. Fails when `from` is
+   * unknown or `to` is taken. KVStore objects opened under the old name keep working on the same data.
+   */
+  renameStore(from: string, to: string): StoreAdmin {
+    const admin = this.store(from);
+    if (from === to) return admin;
+    const problem = storeNameError(String(to));
+    if (problem) throw new EdgeKvError(`cannot rename store '${from}' to ${JSON.stringify(to)}: ${problem.replace("KVStore constructor: ", "")}`);
+    if (this.#stores.has(to)) throw new EdgeKvError(`cannot rename store '${from}' to '${to}': a store named '${to}' is already defined`);
+    admin.core.name = to;
+    this.#stores.delete(from);
+    this.#stores.set(to, admin);
+    return admin;
+  }
+
   /** Forgets the store and deletes its data (its driver's destroy(), else clear()). */
   async removeStore(name: string): Promise<void> {
     const admin = this.store(name);

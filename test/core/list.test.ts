@@ -126,3 +126,12 @@ describe("list results", () => {
     expect(await store.list({ noSync: true })).toEqual(await store.list({ noSync: false }));
   });
 });
+
+describe("list prefix encoding", () => {
+  it("encodes the prefix like keys: a lone high surrogate is U+FFFD and does not match an emoji", async () => {
+    const { store } = freshStore();
+    await store.put("\u{1F600}", "v");
+    await store.put("\uFFFDx", "v");
+    expect(await store.list({ prefix: "\uD83D" })).toEqual({ list: ["\uFFFDx"], cursor: undefined });
+  });
+});

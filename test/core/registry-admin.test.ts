@@ -151,3 +151,28 @@ describe("store admin API", () => {
     await expect(admin.seed(null as unknown as Record<string, string>)).rejects.toThrow("edge-kv: seed('s') expects an object mapping keys to values");
   });
 });
+
+describe("renameStore", () => {
+  it("moves a store, its data and settings to a new name", async () => {
+    const registry = resetRegistry();
+    await registry.defineStore("old", { maxMetadataBytes: 2000 }).seed({ k: "v" });
+    const opened = new KVStore("old");
+    const admin = registry.renameStore("old", "new");
+    expect(admin.name).toBe("new");
+    expect(registry.storeNames()).toEqual(["new"]);
+    expect(await (await new KVStore("new").get("k"))!.text()).toBe("v");
+    expect(await (await opened.get("k"))!.text()).toBe("v");
+    expect(() => new KVStore("old")).toThrow("KVStore constructor: No KVStore named 'old' exists");
+    expect(admin.core.settings.maxMetadataBytes).toBe(2000);
+  });
+
+  it("refuses an unknown source, a taken target and an invalid name", () => {
+    const registry = resetRegistry();
+    registry.defineStore("a");
+    registry.defineStore("b");
+    expect(() => registry.renameStore("zz", "c")).toThrow("edge-kv: store 'zz' is not defined.");
+    expect(() => registry.renameStore("a", "b")).toThrow("edge-kv: cannot rename store 'a' to 'b': a store named 'b' is already defined");
+    expect(() => registry.renameStore("a", "")).toThrow('edge-kv: cannot rename store \'a\' to "": name can not be an empty string');
+    expect(registry.storeNames()).toEqual(["a", "b"]);
+  });
+});

@@ -1,0 +1,19 @@
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { IndexedDBDriver } from "edge-kv";
+import { describe } from "vitest";
+import { modelBasedTests } from "./model-run.js";
+
+// One fake IndexedDB; each sequence gets its own database, deleted afterwards.
+const indexedDB = new IDBFactory();
+let databases = 0;
+
+describe("model-based: IndexedDB driver (fake-indexeddb) through KVStore and the admin API", () => {
+  modelBasedTests(
+    "indexeddb",
+    () => {
+      const driver = new IndexedDBDriver({ storeName: "reliability", databaseName: `model-${++databases}`, indexedDB, IDBKeyRange });
+      return { driver, cleanup: () => driver.destroy() };
+    },
+    { sequences: 40, maxCommands: 40 },
+  );
+});
