@@ -77,15 +77,15 @@ export class IndexedDBDriver implements KVDriver {
     }
     const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     const keyRange = options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
+    if (options.indexedDB && !options.IDBKeyRange && factory !== (globalThis as { indexedDB?: IDBFactory }).indexedDB) {
+      throw new EdgeKvError(
+        `IndexedDBDriver for store '${storeName}': with a custom indexedDB, also pass the IDBKeyRange of the same implementation ({ indexedDB, IDBKeyRange }).`,
+      );
+    }
     if (!factory || !keyRange) {
       throw new EdgeKvError(
         `IndexedDBDriver for store '${storeName}': IndexedDB is not available here (no globalThis.indexedDB). ` +
           `In Node, import "fake-indexeddb/auto" first, or pass { indexedDB, IDBKeyRange } from fake-indexeddb.`,
-      );
-    }
-    if (options.indexedDB && !options.IDBKeyRange && factory !== (globalThis as { indexedDB?: IDBFactory }).indexedDB) {
-      throw new EdgeKvError(
-        `IndexedDBDriver for store '${storeName}': with a custom indexedDB, also pass the IDBKeyRange of the same implementation ({ indexedDB, IDBKeyRange }).`,
       );
     }
     this.databaseName = databaseName;
@@ -130,27 +130,25 @@ export class IndexedDBDriver implements KVDriver {
       contentType: record.contentType,
     };
     const value = exactBytes(record.value);
-    return this.#update(`write of key '${key}' (${value.byteLength} bytes)`, (entries, values, finish) => {
-      entries.get(id).onsuccess = (event) => {
-        const current = (event.target as IDBRequest<EntryRow | undefined>).result;
+    return this.#update(`write of key '${key}' (${value.byteLength} bytes)`, (entries, values, finish, guard) => {
+      entries.get(id).onsuccess = guard((current: EntryRow | undefined) => {
         if (!matches(current, expected)) return finish(false);
         entries.put(row, id);
         values.put(value, id);
         finish(true);
-      };
+      });
     });
   }
 
   delete(key: string, expected: Expectation): Promise<boolean> {
     const id = keyId(key);
-    return this.#update(`delete of key '${key}'`, (entries, values, finish) => {
-      entries.get(id).onsuccess = (event) => {
-        const current = (event.target as IDBRequest<EntryRow | undefined>).result;
+    return this.#update(`delete of key '${key}'`, (entries, values, finish, guard) => {
+      entries.get(id).onsuccess = guard((current: EntryRow | undefined) => {
         if (current === undefined || !matches(current, expected)) return finish(false);
         entries.delete(id);
         values.delete(id);
         finish(true);
-      };
+      });
     });
   }
 
@@ -217,30 +215,49 @@ export class IndexedDBDriver implements KVDriver {
 
   /**
    * Runs `body` in one readwrite transaction over both object stores and resolves with what it
-   * passed to `finish` once the transaction has committed. Failures become EdgeKvErrors.
+   * passed to `finish` once the transaction has committed. `guard` wraps a request's success
+   * handler: it receives the request's result, and an exception there aborts the transaction and
+   * rejects with that exception (IndexedDB itself would only report an AbortError). Failures
+   * become EdgeKvErrors.
    */
   #update<T>(
     what: string,
-    body: (entries: IDBObjectStore, values: IDBObjectStore, finish: (result: T) => void) => void,
+    body: (
+      entries: IDBObjectStore,
+      values: IDBObjectStore,
+      finish: (result: T) => void,
+      guard: <R>(handler: (result: R) => void) => (event: Event) => void,
+    ) => void,
   ): Promise<T> {
     return this.#connection
       .useStore("readwrite", (entries) => {
         const transaction = entries.transaction;
         return new Promise<T>((resolve, reject) => {
           let result: T;
-          transaction.oncomplete = () => resolve(result);
-          transaction.onabort = () => reject(transaction.error ?? new DOMException("The transaction was aborted.", "AbortError"));
-          try {
-            body(entries, transaction.objectStore(VALUES_STORE), (value) => {
-              result = value;
-            });
-          } catch (error) {
-            reject(error);
+          let failure: unknown = null;
+          const abort = (error: unknown) => {
+            failure ??= error;
             try {
               transaction.abort();
             } catch {
-              // already finished
+              reject(failure); // the transaction had already finished
             }
+          };
+          transaction.oncomplete = () => resolve(result);
+          transaction.onabort = () => reject(failure ?? transaction.error ?? new DOMException("The transaction was aborted.", "AbortError"));
+          const guard =
+            <R>(handler: (result: R) => void) =>
+            (event: Event) => {
+              try {
+                handler((event.target as IDBRequest<R>).result);
+              } catch (error) {
+                abort(error);
+              }
+            };
+          try {
+            body(entries, transaction.objectStore(VALUES_STORE), (value) => (result = value), guard);
+          } catch (error) {
+            abort(error);
           }
         });
       })
