@@ -1,0 +1,803 @@
+/**
+ * Filesystem driver (Node): one folder per store, holding an append-only log of records.
+ *
+ * - **Layout** (docs/filesystem.md): `edge-kv-store.json` (marks the folder as a store),
+ *   `data-<16-digit sequence>.log` (the current log segment), `lock/` (present while a process writes).
+ *   Keys are bytes inside the log, never file names, so no key can reach outside the folder or
+ *   collide with another on a case-insensitive file system.
+ * - **Atomic and durable writes**: a write appends one checksummed record (value, metadata,
+ *   generation, expiry and times together) and, with `durability: "durable"` (the default), waits for
+ *   `fdatasync`. A record cut short by a crash fails its length or checksum and is dropped, so every
+ *   key holds its old or its new record, never a mix.
+ * - **Several processes**: writers take the folder lock (src/node/fs-lock.ts), catch up on what other
+ *   processes appended, check the expected generation and append. Readers take no lock: before each
+ *   operation they read what was appended since they last looked (one `fstat` when nothing changed).
+ * - **Ordered scans without reading files**: every process keeps an in-memory ordered index of the
+ *   log (key → position, generation, expiry, size), built when it opens the folder.
+ * - **Compaction**: when more than half the log (and at least `compactAfterBytes`) is overwritten or
+ *   deleted records, the lock holder copies the live records into the next segment, then seals the
+ *   old one (a final record pointing at the new one) and removes it. `clear()` compacts to nothing.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fsp, type Stats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "../drivers/driver.js";
+import { SortedKeys } from "../drivers/sorted-keys.js";
+import { EdgeKvError } from "../errors.js";
+import { compareUtf8 } from "../utf8.js";
+import { FolderLock, ownerState } from "./fs-lock.js";
+import {
+  Kind,
+  SEGMENT_HEADER_BYTES,
+  decodePut,
+  decodeSegmentHeader,
+  encodeDelete,
+  encodePut,
+  encodeSeal,
+  encodeSegmentHeader,
+  parseRecord,
+  type RecordSummary,
+} from "./fs-log.js";
+
+export type Durability = "durable" | "relaxed";
+
+export interface FileSystemDriverOptions {
+  /** The store's folder. Created if missing; an existing folder must be empty or an edge-kv store. */
+  directory: string;
+  /**
+   * "durable" (default): every write is flushed to the disk (fdatasync) before it resolves, so it
+   * survives a power loss. "relaxed": no flush; a killed process still never loses or tears a write
+   * that resolved, but a power loss or OS crash may lose the last writes (never tear them).
+   */
+  durability?: Durability;
+  /** A lock whose owner cannot be proven alive or dead (another host) is broken after this many ms. Default 10000. */
+  staleLockMs?: number;
+  /** Give up waiting for another process's lock after this many ms. Default 30000. */
+  lockTimeoutMs?: number;
+  /** Compact once overwritten/deleted records exceed both this many bytes and the live records. Default 4 MiB. */
+  compactAfterBytes?: number;
+  /** Name recorded in the folder's marker file; opening the folder as another store fails. */
+  storeName?: string;
+}
+
+interface IndexEntry {
+  offset: number;
+  length: number;
+  generation: number;
+  expiresAt: number | null;
+  lastModified: number;
+  size: number;
+}
+
+const MARKER = "edge-kv-store.json";
+const MARKER_FORMAT = "edge-kv/fs";
+const MARKER_VERSION = 1;
+const SEGMENT_PATTERN = /^data-(\d{16})\.log$/;
+const READ_CHUNK = 4 * 1024 * 1024;
+const OWN_ENTRY = /^(edge-kv-store\.json|lock|data-\d{16}\.log|tmp-.*|\.lock-.*|\.marker-.*)$/;
+
+const segmentName = (sequence: number) => `data-${String(sequence).padStart(16, "0")}.log`;
+
+export class FileSystemDriver implements KVDriver {
+  readonly description: string;
+  /** Absolute path of the store folder. */
+  readonly directory: string;
+  readonly durability: Durability;
+  readonly #lock: FolderLock;
+  readonly #compactAfterBytes: number;
+  readonly #storeName: string | null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #file: FileHandle | null = null;
+  #sequence = 0;
+  /** Bytes of the current segment applied to the index (the end of the last valid record). */
+  #end = 0;
+  #index = new Map<string, IndexEntry>();
+  #keys = new SortedKeys();
+  /** Bytes of records still live (the rest of the segment after the header is garbage). */
+  #liveBytes = 0;
+  #leftoversChecked = false;
+
+  constructor(options: FileSystemDriverOptions) {
+    if (options === null || typeof options !== "object") {
+      throw new EdgeKvError("new FileSystemDriver(options) needs an options object: { directory: '/path/to/store' }");
+    }
+    if (typeof options.directory !== "string" || options.directory === "") {
+      throw new EdgeKvError(`new FileSystemDriver: 'directory' must be a non-empty path string, got ${describeValue(options.directory)}`);
+    }
+    const durability = options.durability ?? "durable";
+    if (durability !== "durable" && durability !== "relaxed") {
+      throw new EdgeKvError(`new FileSystemDriver: 'durability' must be "durable" or "relaxed", got ${describeValue(durability)}`);
+    }
+    for (const name of ["staleLockMs", "lockTimeoutMs", "compactAfterBytes"] as const) {
+      const value = options[name];
+      if (value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value >= 0)) {
+        throw new EdgeKvError(`new FileSystemDriver: '${name}' must be a non-negative number, got ${describeValue(value)}`);
+      }
+    }
+    this.directory = resolve(options.directory);
+    this.durability = durability;
+    this.description = `fs:${this.directory}`;
+    this.#compactAfterBytes = options.compactAfterBytes ?? 4 * 1024 * 1024;
+    this.#storeName = options.storeName ?? null;
+    this.#lock = new FolderLock(this.directory, { staleMs: options.staleLockMs ?? 10_000, timeoutMs: options.lockTimeoutMs ?? 30_000 });
+  }
+
+  /** Opens the folder now (it otherwise opens on first use), surfacing folder errors early. */
+  static async open(options: FileSystemDriverOptions): Promise<FileSystemDriver> {
+    const driver = new FileSystemDriver(options);
+    await driver.#run(async () => undefined);
+    return driver;
+  }
+
+  read(key: string): Promise<StoredRecord | null> {
+    return this.#run(async () => {
+      await this.#catchUp(false);
+      const entry = this.#index.get(key);
+      if (entry === undefined) return null;
+      const bytes = await this.#readAt(entry.offset, entry.length);
+      const parsed = parseRecord(bytes, 0);
+      if (parsed.status !== "ok" || parsed.summary.kind !== Kind.Put || parsed.summary.key !== key) {
+        throw this.#corruption(entry.offset, parsed.status === "corrupt" ? parsed.reason : "record does not match the index", key);
+      }
+      return decodePut(bytes).record;
+    });
+  }
+
+  write(key: string, record: StoredRecord, expected: Expectation): Promise<boolean> {
+    return this.#run(async () => {
+      // A failed condition needs no lock: the record seen just now is a valid moment to fail at.
+      if (expected !== undefined) {
+        await this.#catchUp(false);
+        if (!matches(this.#index.get(key), expected)) return false;
+      }
+      return this.#locked(async () => {
+        if (!matches(this.#index.get(key), expected)) return false;
+        const bytes = encodePut(key, record);
+        const offset = await this.#append(bytes);
+        this.#setEntry(key, { offset, length: bytes.byteLength, generation: record.generation, expiresAt: record.expiresAt, lastModified: record.lastModified, size: record.value.byteLength });
+        await this.#compactIfWorthIt();
+        return true;
+      });
+    });
+  }
+
+  delete(key: string, expected: Expectation): Promise<boolean> {
+    return this.#run(async () => {
+      await this.#catchUp(false);
+      const seen = this.#index.get(key);
+      if (seen === undefined || !matches(seen, expected)) return false;
+      return this.#locked(async () => {
+        const current = this.#index.get(key);
+        if (current === undefined || !matches(current, expected)) return false;
+        await this.#append(encodeDelete(key));
+        this.#removeEntry(key);
+        await this.#compactIfWorthIt();
+        return true;
+      });
+    });
+  }
+
+  scan(range: ScanRange): Promise<ScanItem[]> {
+    return this.#run(async () => {
+      await this.#catchUp(false);
+      const prefix = range.prefix ?? "";
+      const items: ScanItem[] = [];
+      if (range.limit <= 0) return items;
+      const afterWithinPrefix = range.after !== undefined && compareUtf8(range.after, prefix) >= 0;
+      this.#keys.forEachFrom(afterWithinPrefix ? range.after! : prefix, afterWithinPrefix, (key) => {
+        if (!key.startsWith(prefix)) return false;
+        const entry = this.#index.get(key)!;
+        items.push({ key, expiresAt: entry.expiresAt, size: entry.size, lastModified: entry.lastModified });
+        return items.length < range.limit;
+      });
+      return items;
+    });
+  }
+
+  clear(): Promise<void> {
+    return this.#run(() => this.#locked(() => this.#rewrite([])));
+  }
+
+  /** Closes the log file. The driver reopens the folder if used again. */
+  close(): Promise<void> {
+    return this.#enqueue(async () => {
+      await this.#closeFile();
+      this.#reset();
+    });
+  }
+
+  /** Deletes the store folder and everything in it. */
+  destroy(): Promise<void> {
+    return this.#run(() =>
+      this.#locked(async () => {
+        // Processes still reading this folder see the seal and start over on an empty store.
+        await this.#writeAll(this.#file!, encodeSeal(0), this.#end);
+        await this.#closeFile();
+        this.#reset();
+        await fsp.rm(this.directory, { recursive: true, force: true });
+      }),
+    );
+  }
+
+  /** Number of live and expired records (those not deleted). */
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** Removes records no longer needed from the log now (it otherwise happens when garbage exceeds live data). */
+  compact(): Promise<void> {
+    return this.#run(() => this.#locked(() => this.#rewrite([...this.#orderedKeys()])));
+  }
+
+  // ---- operation plumbing -------------------------------------------------------------------
+
+  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(operation);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  #run<T>(operation: () => Promise<T>): Promise<T> {
+    return this.#enqueue(async () => {
+      if (this.#file === null) await this.#open();
+      return operation();
+    });
+  }
+
+  async #locked<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      await this.#lock.acquire();
+    } catch (error) {
+      if (error instanceof EdgeKvError) throw error;
+      throw this.#folderError(error, "take the write lock");
+    }
+    try {
+      await this.#catchUp(true);
+      if (!this.#leftoversChecked) await this.#removeLeftovers();
+      return await operation();
+    } finally {
+      await this.#lock.release();
+    }
+  }
+
+  // ---- opening ------------------------------------------------------------------------------
+
+  async #open(): Promise<void> {
+    await this.#prepareFolder();
+    await this.#loadNewest(false);
+  }
+
+  async #prepareFolder(): Promise<void> {
+    let stat: Stats | null = null;
+    try {
+      stat = await fsp.stat(this.directory);
+    } catch (error) {
+      if (code(error) !== "ENOENT") throw this.#folderError(error, "open the store folder");
+    }
+    if (stat === null) {
+      try {
+        await fsp.mkdir(this.directory, { recursive: true });
+      } catch (error) {
+        throw this.#folderError(error, "create the store folder");
+      }
+    } else if (!stat.isDirectory()) {
+      throw new EdgeKvError(`store folder '${this.directory}' is a file, not a folder. Move the file away or choose another directory.`);
+    }
+    const markerPath = join(this.directory, MARKER);
+    let text: string | null = null;
+    try {
+      text = await fsp.readFile(markerPath, "utf8");
+    } catch (error) {
+      if (code(error) !== "ENOENT") throw this.#folderError(error, `read ${MARKER}`);
+    }
+    if (text === null) {
+      let entries: string[];
+      try {
+        entries = await fsp.readdir(this.directory);
+      } catch (error) {
+        throw this.#folderError(error, "list the store folder");
+      }
+      const foreign = entries.filter((name) => !OWN_ENTRY.test(name));
+      if (foreign.length > 0) {
+        throw new EdgeKvError(
+          `folder '${this.directory}' is not empty and is not an edge-kv store (no ${MARKER}; it holds ${foreign.slice(0, 3).map((n) => `'${n}'`).join(", ")}${foreign.length > 3 ? ", ..." : ""}). ` +
+            `Choose an empty or new folder for the store.`,
+        );
+      }
+      const marker = { format: MARKER_FORMAT, version: MARKER_VERSION, store: this.#storeName };
+      const staging = join(this.directory, `.marker-${randomBytes(6).toString("hex")}`);
+      try {
+        await fsp.writeFile(staging, JSON.stringify(marker, null, 2) + "\n");
+        await fsp.rename(staging, markerPath);
+      } catch (error) {
+        await fsp.rm(staging, { force: true }).catch(() => undefined);
+        throw this.#folderError(error, `write ${MARKER}`);
+      }
+      return;
+    }
+    let marker: { format?: unknown; version?: unknown; store?: unknown };
+    try {
+      marker = JSON.parse(text) as typeof marker;
+    } catch {
+      throw new EdgeKvError(`'${markerPath}' is damaged (not JSON). If the folder holds an edge-kv store, restore that file as {"format":"${MARKER_FORMAT}","version":${MARKER_VERSION}}; otherwise choose another directory.`);
+    }
+    if (marker?.format !== MARKER_FORMAT) {
+      throw new EdgeKvError(`'${markerPath}' does not describe an edge-kv filesystem store (format ${describeValue(marker?.format)}). Choose another directory.`);
+    }
+    if (marker.version !== MARKER_VERSION) {
+      throw new EdgeKvError(`store folder '${this.directory}' has format version ${describeValue(marker.version)}; this edge-kv reads version ${MARKER_VERSION}. Use the edge-kv version that wrote it, or another directory.`);
+    }
+    if (this.#storeName !== null && marker.store !== null && marker.store !== undefined && marker.store !== this.#storeName) {
+      throw new EdgeKvError(`store folder '${this.directory}' belongs to store ${describeValue(marker.store)}, not '${this.#storeName}'. Two store names map to this folder; rename one of the stores.`);
+    }
+  }
+
+  async #segments(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.directory);
+    } catch (error) {
+      if (code(error) === "ENOENT") {
+        await this.#prepareFolder(); // destroyed by another process: start over
+        return [];
+      }
+      throw this.#folderError(error, "list the store folder");
+    }
+    const sequences: number[] = [];
+    for (const name of names) {
+      const match = SEGMENT_PATTERN.exec(name);
+      if (match) sequences.push(Number(match[1]));
+    }
+    return sequences.sort((a, b) => a - b);
+  }
+
+  /** Opens the newest segment and reads it whole. */
+  async #loadNewest(holdingLock: boolean): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      await this.#closeFile();
+      this.#reset();
+      const sequences = await this.#segments();
+      const newest = sequences[sequences.length - 1];
+      if (newest === undefined) {
+        if (!holdingLock) {
+          // Under the lock, catching up finds no file and comes back here to create the first segment.
+          await this.#locked(async () => undefined);
+          return;
+        }
+        await this.#createSegment(1);
+        continue;
+      }
+      const path = join(this.directory, segmentName(newest));
+      let file: FileHandle;
+      try {
+        file = await fsp.open(path, "r+");
+      } catch (error) {
+        if (code(error) === "ENOENT") continue; // compacted away meanwhile
+        throw this.#folderError(error, `open ${segmentName(newest)}`);
+      }
+      const header = new Uint8Array(SEGMENT_HEADER_BYTES);
+      const { bytesRead } = await file.read(header, 0, SEGMENT_HEADER_BYTES, 0);
+      if (bytesRead < SEGMENT_HEADER_BYTES || decodeSegmentHeader(header) !== newest) {
+        await file.close();
+        throw new EdgeKvError(
+          `'${path}' is not an edge-kv log segment (bad header). It may have been edited or truncated. ` +
+            `Move it out of the folder (its records are lost) or restore it from a backup.`,
+        );
+      }
+      this.#file = file;
+      this.#sequence = newest;
+      this.#end = SEGMENT_HEADER_BYTES;
+      this.#leftoversChecked = false;
+      if ((await this.#readNew(holdingLock)) === "sealed") continue;
+      return;
+    }
+    throw new EdgeKvError(`store folder '${this.directory}' kept changing while opening (100 attempts); another process may be compacting it in a loop.`);
+  }
+
+  async #createSegment(sequence: number): Promise<void> {
+    const staging = join(this.directory, `tmp-${process.pid}-${randomBytes(6).toString("hex")}.log`);
+    try {
+      const file = await fsp.open(staging, "wx");
+      try {
+        await this.#writeAll(file, encodeSegmentHeader(sequence), 0);
+        if (this.durability === "durable") await file.sync();
+      } finally {
+        await file.close();
+      }
+      await fsp.rename(staging, join(this.directory, segmentName(sequence)));
+      await this.#syncFolder();
+    } catch (error) {
+      await fsp.rm(staging, { force: true }).catch(() => undefined);
+      throw this.#folderError(error, "create a log segment");
+    }
+  }
+
+  // ---- catching up with the log -------------------------------------------------------------
+
+  /** Applies what other processes appended; follows a seal to the next segment. */
+  async #catchUp(holdingLock: boolean): Promise<void> {
+    if (this.#file === null || (await this.#readNew(holdingLock)) === "sealed") await this.#loadNewest(holdingLock);
+  }
+
+  /**
+   * Reads records from #end to the end of the file. An incomplete record at the end is a write in
+   * progress or one cut short by a crash: skipped, and cut off when we hold the lock (no one else can
+   * be writing then). A damaged record followed by more data is corruption and stops the store.
+   */
+  async #readNew(holdingLock: boolean): Promise<"ok" | "sealed"> {
+    const file = this.#file!;
+    const size = (await file.stat()).size;
+    if (size === this.#end) return "ok";
+    if (size < this.#end) return "sealed"; // shrunk under us (edited by hand): reload from scratch
+    let position = this.#end;
+    let bufferStart = position;
+    let buffer = await this.#readFrom(file, position, Math.min(READ_CHUNK, size - position));
+    while (position < size) {
+      const parsed = parseRecord(buffer, position - bufferStart);
+      if (parsed.status === "ok") {
+        const sealed = this.#apply(parsed.summary, position);
+        position += parsed.summary.length;
+        this.#end = position;
+        if (sealed) return "sealed";
+        continue;
+      }
+      if (parsed.status === "incomplete") {
+        if (position + parsed.needed > size) break;
+        bufferStart = position;
+        buffer = await this.#readFrom(file, position, Math.min(Math.max(parsed.needed, READ_CHUNK), size - position));
+        continue;
+      }
+      if (position + parsed.length >= size || (await this.#allZero(file, position, size))) break;
+      throw this.#corruption(position, parsed.reason);
+    }
+    if (position < size && holdingLock) {
+      await file.truncate(position);
+      if (this.durability === "durable") await file.datasync();
+    }
+    return "ok";
+  }
+
+  /** Updates the index from one record; returns true for a seal. */
+  #apply(summary: RecordSummary, offset: number): boolean {
+    if (summary.kind === Kind.Put) {
+      this.#setEntry(summary.key, {
+        offset,
+        length: summary.length,
+        generation: summary.generation,
+        expiresAt: summary.expiresAt,
+        lastModified: summary.lastModified,
+        size: summary.valueSize,
+      });
+    } else if (summary.kind === Kind.Delete) {
+      this.#removeEntry(summary.key);
+    } else {
+      return true;
+    }
+    return false;
+  }
+
+  #setEntry(key: string, entry: IndexEntry): void {
+    const previous = this.#index.get(key);
+    if (previous === undefined) this.#keys.insert(key);
+    else this.#liveBytes -= previous.length;
+    this.#index.set(key, entry);
+    this.#liveBytes += entry.length;
+  }
+
+  #removeEntry(key: string): void {
+    const previous = this.#index.get(key);
+    if (previous === undefined) return;
+    this.#index.delete(key);
+    this.#keys.remove(key);
+    this.#liveBytes -= previous.length;
+  }
+
+  #reset(): void {
+    this.#index = new Map();
+    this.#keys = new SortedKeys();
+    this.#liveBytes = 0;
+    this.#end = 0;
+    this.#sequence = 0;
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  /** Appends one encoded record at the end of the log; returns its offset. Caller holds the lock. */
+  async #append(bytes: Uint8Array): Promise<number> {
+    const offset = this.#end;
+    try {
+      await this.#writeAll(this.#file!, bytes, offset);
+      if (this.durability === "durable") await this.#file!.datasync();
+    } catch (error) {
+      throw this.#folderError(error, `append to ${segmentName(this.#sequence)}`);
+    }
+    this.#end = offset + bytes.byteLength;
+    return offset;
+  }
+
+  async #compactIfWorthIt(): Promise<void> {
+    const garbage = this.#end - SEGMENT_HEADER_BYTES - this.#liveBytes;
+    if (garbage > this.#compactAfterBytes && garbage > this.#liveBytes) await this.#rewrite([...this.#orderedKeys()]);
+  }
+
+  *#orderedKeys(): Generator<string> {
+    const keys: string[] = [];
+    this.#keys.forEachFrom("", false, (key) => (keys.push(key), true));
+    yield* keys;
+  }
+
+  /**
+   * Copies the records of `keys` into the next segment, then seals and removes the current one.
+   * Caller holds the lock. A crash at any step leaves either the old segment or a complete new one
+   * as the newest, and the next lock holder removes what is left of the other.
+   */
+  async #rewrite(keys: string[]): Promise<void> {
+    const next = this.#sequence + 1;
+    const staging = join(this.directory, `tmp-${process.pid}-${randomBytes(6).toString("hex")}.log`);
+    const entries = new Map<string, IndexEntry>();
+    let out: FileHandle | null = null;
+    let size = SEGMENT_HEADER_BYTES;
+    try {
+      out = await fsp.open(staging, "wx");
+      const pending: Uint8Array[] = [encodeSegmentHeader(next)];
+      let pendingBytes = SEGMENT_HEADER_BYTES;
+      let written = 0;
+      const flush = async () => {
+        const joined = concat(pending, pendingBytes);
+        await this.#writeAll(out!, joined, written);
+        written += pendingBytes;
+        pending.length = 0;
+        pendingBytes = 0;
+      };
+      for (const [i, key] of keys.entries()) {
+        const entry = this.#index.get(key)!;
+        const bytes = await this.#readAt(entry.offset, entry.length);
+        const parsed = parseRecord(bytes, 0);
+        if (parsed.status !== "ok" || parsed.summary.key !== key) throw this.#corruption(entry.offset, parsed.status === "corrupt" ? parsed.reason : "record does not match the index", key);
+        entries.set(key, { ...entry, offset: size });
+        size += entry.length;
+        pending.push(bytes);
+        pendingBytes += bytes.byteLength;
+        if (pendingBytes >= READ_CHUNK) await flush();
+        if (i % 1000 === 999) await this.#lock.refresh();
+      }
+      await flush();
+      if (this.durability === "durable") await out.sync();
+      await out.close();
+      out = null;
+      await fsp.rename(staging, join(this.directory, segmentName(next)));
+      await this.#syncFolder();
+    } catch (error) {
+      await out?.close().catch(() => undefined);
+      await fsp.rm(staging, { force: true }).catch(() => undefined);
+      if (error instanceof EdgeKvError) throw error;
+      throw this.#folderError(error, "compact the log");
+    }
+    const old = this.#file!;
+    const oldPath = join(this.directory, segmentName(this.#sequence));
+    try {
+      await this.#writeAll(old, encodeSeal(next), this.#end);
+      if (this.durability === "durable") await old.datasync();
+    } finally {
+      await old.close().catch(() => undefined);
+      this.#file = null;
+    }
+    await fsp.unlink(oldPath).catch(() => undefined);
+    await this.#syncFolder();
+    this.#file = await fsp.open(join(this.directory, segmentName(next)), "r+");
+    this.#sequence = next;
+    this.#end = size;
+    this.#index = entries;
+    this.#keys = new SortedKeys();
+    for (const key of keys) this.#keys.insert(key);
+    this.#liveBytes = size - SEGMENT_HEADER_BYTES;
+  }
+
+  /** Under the lock: seal and remove older segments, staging files and lock staging folders of dead processes. */
+  async #removeLeftovers(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.directory);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(this.directory, name);
+      const segment = SEGMENT_PATTERN.exec(name);
+      if (segment && Number(segment[1]) < this.#sequence) {
+        // Left by a compaction interrupted after its new segment was in place.
+        const file = await fsp.open(path, "a").catch(() => null);
+        if (file) {
+          await file.write(encodeSeal(this.#sequence)).catch(() => undefined);
+          await file.close().catch(() => undefined);
+        }
+        await fsp.unlink(path).catch(() => undefined);
+      } else if (name.startsWith("tmp-") || name.startsWith(".marker-")) {
+        await fsp.rm(path, { force: true }).catch(() => undefined); // only lock holders write these
+      } else if (name.startsWith(".lock-")) {
+        const pid = Number(name.slice(6, name.indexOf("-", 6)));
+        if (Number.isSafeInteger(pid) && ownerState({ pid, host: hostname(), procStart: null, token: "", since: 0 }) === "dead") {
+          await fsp.rm(path, { recursive: true, force: true }).catch(() => undefined);
+        }
+      }
+    }
+    this.#leftoversChecked = true;
+  }
+
+  // ---- file helpers -------------------------------------------------------------------------
+
+  async #readAt(offset: number, length: number): Promise<Uint8Array> {
+    const bytes = await this.#readFrom(this.#file!, offset, length);
+    if (bytes.byteLength < length) throw this.#corruption(offset, "record cut short");
+    return bytes;
+  }
+
+  async #readFrom(file: FileHandle, position: number, length: number): Promise<Uint8Array> {
+    const buffer = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === length ? buffer : buffer.subarray(0, filled);
+  }
+
+  async #writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    for (let attempt = 0; done < bytes.byteLength; attempt++) {
+      const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done, position + done);
+      if (bytesWritten === 0 && attempt > 100) throw new Error("the file system accepted no bytes");
+      done += bytesWritten;
+    }
+  }
+
+  async #allZero(file: FileHandle, from: number, to: number): Promise<boolean> {
+    if (to - from > READ_CHUNK) return false;
+    const bytes = await this.#readFrom(file, from, to - from);
+    return bytes.every((byte) => byte === 0);
+  }
+
+  async #syncFolder(): Promise<void> {
+    if (this.durability !== "durable") return;
+    const folder = await fsp.open(this.directory, "r").catch(() => null);
+    if (folder === null) return;
+    await folder.sync().catch(() => undefined); // not supported everywhere (Windows); best effort
+    await folder.close().catch(() => undefined);
+  }
+
+  async #closeFile(): Promise<void> {
+    const file = this.#file;
+    this.#file = null;
+    await file?.close().catch(() => undefined);
+  }
+
+  // ---- errors -------------------------------------------------------------------------------
+
+  #corruption(offset: number, reason: string, key?: string): EdgeKvError {
+    const path = join(this.directory, segmentName(this.#sequence));
+    return new EdgeKvError(
+      `store folder '${this.directory}': the record at byte ${offset} of '${path}'${key === undefined ? "" : ` (key '${key}')`} is corrupted (${reason}); ` +
+        `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${this.directory}') to keep the records before it ` +
+        `(the rest of the file is moved aside, not deleted).`,
+    );
+  }
+
+  #folderError(error: unknown, doing: string): EdgeKvError {
+    const errorCode = code(error);
+    const path = (error as NodeJS.ErrnoException | null)?.path ?? this.directory;
+    let advice: string;
+    if (errorCode === "EACCES" || errorCode === "EPERM") advice = `permission denied on '${path}'. Give this user read and write access to the folder, or choose another directory.`;
+    else if (errorCode === "ENOTDIR" || errorCode === "EEXIST") advice = `a file stands where a folder is expected on '${path}'. Move that file away or choose another directory.`;
+    else if (errorCode === "EROFS") advice = `'${path}' is on a read-only file system. Choose a writable directory.`;
+    else if (errorCode === "ENOSPC" || errorCode === "EDQUOT") advice = `the disk holding '${path}' is full. Free some space; nothing was written.`;
+    else advice = `${(error as Error)?.message ?? String(error)}.`;
+    return new EdgeKvError(`cannot ${doing} in store folder '${this.directory}': ${advice}`, { cause: error });
+  }
+
+  /**
+   * Cuts the newest log segment of `directory` at its first damaged record, keeping every record
+   * before it; the bytes from there on are moved to `<segment>.damaged-<time>` for inspection.
+   * Resolves the number of bytes moved aside (0 when nothing was damaged).
+   */
+  static async repair(directory: string): Promise<number> {
+    const driver = new FileSystemDriver({ directory });
+    return driver.#run(async () => 0).then(
+      async () => {
+        await driver.close();
+        return 0;
+      },
+      async (error: unknown) => {
+        await driver.close();
+        const match = /the record at byte (\d+) of '([^']+)'/.exec(String((error as Error)?.message));
+        if (!match) throw error;
+        const offset = Number(match[1]);
+        const path = match[2]!;
+        const file = await fsp.open(path, "r+");
+        try {
+          const { size } = await file.stat();
+          const rest = new Uint8Array(size - offset);
+          await file.read(rest, 0, rest.byteLength, offset);
+          await fsp.writeFile(`${path}.damaged-${Date.now()}`, rest);
+          await file.truncate(offset);
+          await file.sync();
+          return rest.byteLength;
+        } finally {
+          await file.close();
+        }
+      },
+    );
+  }
+}
+
+function matches(current: IndexEntry | undefined, expected: Expectation): boolean {
+  if (expected === undefined) return true;
+  if (expected === null) return current === undefined;
+  return current !== undefined && current.generation === expected;
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+function code(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null) return "null";
+  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+// ---- stores on a root folder -------------------------------------------------------------------
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
+
+/**
+ * The folder name of a store: lowercase letters, digits, `-` and `_` stay as they are; every other
+ * UTF-8 byte (uppercase letters, dots, slashes, spaces...) becomes `~` and two lowercase hex digits.
+ * Distinct names give distinct folders, also on case-insensitive file systems, and no name can
+ * climb out of the root. Names whose encoding passes 200 characters are shortened to their first
+ * 100 characters, `~~`, and the SHA-256 of the name; the store's marker file records the full name, so
+ * even a hash collision is refused rather than shared.
+ */
+export function storeFolderName(storeName: string): string {
+  const bytes = new TextEncoder().encode(storeName);
+  let out = "";
+  for (const byte of bytes) {
+    const isPlain = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x5f;
+    out += isPlain ? String.fromCharCode(byte) : `~${byte.toString(16).padStart(2, "0")}`;
+  }
+  if (WINDOWS_RESERVED.test(out)) out = `~${out.charCodeAt(0).toString(16)}${out.slice(1)}`;
+  if (out.length > 200) out = `${out.slice(0, 100)}~~${sha256Hex(bytes)}`;
+  return out;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+export interface FileSystemStoresOptions extends Omit<FileSystemDriverOptions, "directory" | "storeName"> {}
+
+/**
+ * A driver factory for `new KVRegistry({ createDriver })`: each store gets its own folder under
+ * `rootDirectory`, named by storeFolderName.
+ */
+export function fileSystemStores(rootDirectory: string, options: FileSystemStoresOptions = {}): (storeName: string) => FileSystemDriver {
+  if (typeof rootDirectory !== "string" || rootDirectory === "") {
+    throw new EdgeKvError(`fileSystemStores: rootDirectory must be a non-empty path string, got ${describeValue(rootDirectory)}`);
+  }
+  const root = resolve(rootDirectory);
+  return (storeName: string) => new FileSystemDriver({ ...options, directory: join(root, storeFolderName(storeName)), storeName });
+}

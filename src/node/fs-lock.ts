@@ -1,0 +1,200 @@
+/**
+ * A cross-process lock on a store folder, built from operations that are atomic on every local
+ * POSIX file system (no native addon, no advisory-lock API in Node):
+ *
+ * - **Acquire**: make a private folder `.lock-<token>` holding one file `<token>` (JSON: pid, host,
+ *   process start time), then `rename` it to `lock`. The rename fails when `lock` exists and is not
+ *   empty, so exactly one process holds the lock.
+ * - **Release**: unlink `lock/<token>`, then `rmdir lock`.
+ * - **Break a dead owner's lock**: unlink `lock/<owner token>` (only ever removes *that* owner's
+ *   file: a newer lock has another token), then `rmdir lock` (fails if a newer owner already
+ *   renamed its folder in). Neither step can remove a live lock, so two breakers cannot both win.
+ *
+ * When is an owner dead? Same host and `kill(pid, 0)` says ESRCH, or (Linux) the pid now belongs to
+ * a process started at another time: broken at once. Otherwise (another host, or a pid that cannot
+ * be told apart from a reused one) the lock is broken once its file is older than `staleMs`; holders
+ * refresh that time during long operations (compaction). A provably live owner is waited for, up to
+ * `timeoutMs`, then the caller gets an error naming the owner.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fsp, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { EdgeKvError } from "../errors.js";
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  /** Start time of the owning process from /proc (Linux), to tell a reused pid apart; null elsewhere. */
+  procStart: string | null;
+  token: string;
+  /** ms since the epoch when the lock was taken. */
+  since: number;
+}
+
+export interface LockOptions {
+  /** Break a lock whose owner cannot be proven alive after this many ms without refresh. */
+  staleMs: number;
+  /** Give up waiting after this many ms. */
+  timeoutMs: number;
+}
+
+/** Why a lock was broken (tests and diagnostics). */
+export type BreakReason = "owner-dead" | "pid-reused" | "stale";
+
+const HOST = hostname();
+
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // Field 22 (starttime) counted after the parenthesised command name, which may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const SELF_START = processStart(process.pid);
+
+/** "dead" (provably), "alive" (provably), or "unknown" (another host, or no way to rule out pid reuse). */
+export function ownerState(owner: LockOwner): "dead" | "pid-reused" | "alive" | "unknown" {
+  if (owner.host !== HOST) return "unknown";
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return "dead";
+    // EPERM: a process with that pid exists but belongs to someone else.
+  }
+  if (owner.procStart !== null) {
+    const now = processStart(owner.pid);
+    if (now === null) return "dead"; // procfs present when the lock was taken, and no such process now
+    return now === owner.procStart ? "alive" : "pid-reused";
+  }
+  return "unknown";
+}
+
+export class FolderLock {
+  readonly directory: string;
+  readonly path: string;
+  readonly options: LockOptions;
+  #token: string | null = null;
+  /** Set each time a stale lock is broken, for diagnostics. */
+  lastBreak: { reason: BreakReason; owner: LockOwner } | null = null;
+
+  constructor(directory: string, options: LockOptions) {
+    this.directory = directory;
+    this.path = join(directory, "lock");
+    this.options = options;
+  }
+
+  get held(): boolean {
+    return this.#token !== null;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#token !== null) throw new Error("edge-kv internal: lock acquired twice");
+    const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
+    const owner: LockOwner = { pid: process.pid, host: HOST, procStart: SELF_START, token, since: Date.now() };
+    const staging = join(this.directory, `.lock-${token}`);
+    await fsp.mkdir(staging);
+    await fsp.writeFile(join(staging, token), JSON.stringify(owner));
+    const started = Date.now();
+    let delay = 1;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await fsp.rename(staging, this.path);
+          this.#token = token;
+          return;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM" && code !== "EISDIR") throw error;
+        }
+        const current = await this.#readOwner();
+        if (current !== null && (await this.#breakIfStale(current))) continue;
+        const waited = Date.now() - started;
+        if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current, waited);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 25);
+      }
+    } finally {
+      if (this.#token !== token) await fsp.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  async release(): Promise<void> {
+    const token = this.#token;
+    if (token === null) return;
+    this.#token = null;
+    await fsp.unlink(join(this.path, token)).catch(() => undefined);
+    await fsp.rmdir(this.path).catch(() => undefined);
+  }
+
+  /** Marks the lock as freshly used, so a long operation is not mistaken for a stale one. */
+  async refresh(): Promise<void> {
+    if (this.#token === null) return;
+    const now = new Date();
+    await fsp.utimes(join(this.path, this.#token), now, now).catch(() => undefined);
+  }
+
+  /** The current owner, or null when the lock is free or in the middle of changing hands. */
+  async #readOwner(): Promise<(LockOwner & { age: number }) | null> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.path);
+    } catch {
+      return null;
+    }
+    const name = names[0];
+    if (name === undefined) {
+      // An empty lock folder: a release or break in progress, or one left by a crash between its two
+      // steps. Anyone may remove it; rmdir fails harmlessly if an owner renamed its folder in meanwhile.
+      const stat = await fsp.stat(this.path).catch(() => null);
+      if (stat !== null && Date.now() - stat.mtimeMs > 1000) await fsp.rmdir(this.path).catch(() => undefined);
+      return null;
+    }
+    const file = join(this.path, name);
+    try {
+      const [text, stat] = await Promise.all([fsp.readFile(file, "utf8"), fsp.stat(file)]);
+      const owner = JSON.parse(text) as LockOwner;
+      if (typeof owner.pid !== "number" || owner.token !== name) throw new Error("bad owner file");
+      return { ...owner, age: Date.now() - stat.mtimeMs };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      // Unreadable owner file (written by something else, or torn): treat as an unknown owner whose age is the file's.
+      const stat = await fsp.stat(file).catch(() => null);
+      if (stat === null) return null;
+      return { pid: -1, host: "?", procStart: null, token: name, since: stat.mtimeMs, age: Date.now() - stat.mtimeMs };
+    }
+  }
+
+  async #breakIfStale(owner: LockOwner & { age: number }): Promise<boolean> {
+    const state = owner.pid === -1 ? "unknown" : ownerState(owner);
+    let reason: BreakReason | null = null;
+    if (state === "dead") reason = "owner-dead";
+    else if (state === "pid-reused") reason = "pid-reused";
+    else if (state === "unknown" && owner.age > this.options.staleMs) reason = "stale";
+    if (reason === null) return false;
+    try {
+      await fsp.unlink(join(this.path, owner.token));
+    } catch {
+      return true; // someone else broke or released it first: just try again
+    }
+    await fsp.rmdir(this.path).catch(() => undefined);
+    this.lastBreak = { reason, owner };
+    return true;
+  }
+
+  #timeoutError(owner: (LockOwner & { age: number }) | null, waited: number): EdgeKvError {
+    const who = owner === null ? "another process" : `process ${owner.pid} on host '${owner.host}' (held for ${Math.round(owner.age)} ms)`;
+    return new EdgeKvError(
+      `store folder '${this.directory}' stayed locked by ${who}; gave up after ${waited} ms. ` +
+        `If that process is stuck, stop it; if it no longer exists, delete the folder '${this.path}'.`,
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

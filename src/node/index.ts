@@ -1,0 +1,5 @@
+/**
+ * edge-kv/node: the Node-only pieces — the filesystem driver and the fastly.toml loader.
+ */
+export { FileSystemDriver, fileSystemStores, storeFolderName } from "./fs-driver.js";
+export type { Durability, FileSystemDriverOptions, FileSystemStoresOptions } from "./fs-driver.js";
