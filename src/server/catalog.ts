@@ -144,6 +144,7 @@ export class StoreCatalog {
       void this.registry.removeStore(info.name);
     }
     this.#byName.delete(info.name);
+    if (info.apify.name === info.name) info.apify.name = newName;
     info.name = newName;
     info.updatedAt = this.now();
     this.#byName.set(newName, info);

@@ -4,6 +4,7 @@
  * Every KV operation the client offers is exercised.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+// @ts-expect-error -- the fastly package ships no type declarations
 import * as Fastly from "fastly";
 import { KVStore } from "edge-kv";
 import { useServer } from "./helpers.js";
