@@ -204,6 +204,7 @@ export class FileSystemDriver implements KVDriver {
   close(): Promise<void> {
     return this.#enqueue(async () => {
       await this.#closeFile();
+      await this.#lock.dispose();
       this.#reset();
     });
   }

@@ -5,15 +5,17 @@
  * - **Acquire**: make a private folder `.lock-<token>` holding one file `<token>` (JSON: pid, host,
  *   process start time), then `rename` it to `lock`. The rename fails when `lock` exists and is not
  *   empty, so exactly one process holds the lock.
- * - **Release**: unlink `lock/<token>`, then `rmdir lock`.
+ * - **Release**: `rename` `lock` back to `.lock-<token>` (kept for the next acquire: one system
+ *   call each way).
  * - **Break a dead owner's lock**: unlink `lock/<owner token>` (only ever removes *that* owner's
  *   file: a newer lock has another token), then `rmdir lock` (fails if a newer owner already
  *   renamed its folder in). Neither step can remove a live lock, so two breakers cannot both win.
  *
  * When is an owner dead? Same host and `kill(pid, 0)` says ESRCH, or (Linux) the pid now belongs to
  * a process started at another time: broken at once. Otherwise (another host, or a pid that cannot
- * be told apart from a reused one) the lock is broken once its file is older than `staleMs`; holders
- * refresh that time during long operations (compaction). A provably live owner is waited for, up to
+ * be told apart from a reused one) the lock is broken once the same owner has held it for `staleMs`
+ * as seen by the waiter, and its file was not refreshed in that time (holders refresh it during long
+ * operations such as compaction). A provably live owner is waited for, up to
  * `timeoutMs`, then the caller gets an error naming the owner.
  */
 import { randomBytes } from "node:crypto";
@@ -78,62 +80,85 @@ export class FolderLock {
   readonly directory: string;
   readonly path: string;
   readonly options: LockOptions;
-  #token: string | null = null;
+  readonly #token = `${process.pid}-${randomBytes(8).toString("hex")}`;
+  readonly #staging: string;
+  /** Whether our staging folder (with our owner file in it) exists, ready to be renamed to `lock`. */
+  #staged = false;
+  #held = false;
+  /** The owner we saw holding the lock and since when (our clock), to measure how long it held it. */
+  #seen: { token: string; since: number } | null = null;
   /** Set each time a stale lock is broken, for diagnostics. */
   lastBreak: { reason: BreakReason; owner: LockOwner } | null = null;
 
   constructor(directory: string, options: LockOptions) {
     this.directory = directory;
     this.path = join(directory, "lock");
+    this.#staging = join(directory, `.lock-${this.#token}`);
     this.options = options;
   }
 
   get held(): boolean {
-    return this.#token !== null;
+    return this.#held;
   }
 
   async acquire(): Promise<void> {
-    if (this.#token !== null) throw new Error("edge-kv internal: lock acquired twice");
-    const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
-    const owner: LockOwner = { pid: process.pid, host: HOST, procStart: SELF_START, token, since: Date.now() };
-    const staging = join(this.directory, `.lock-${token}`);
-    await fsp.mkdir(staging);
-    await fsp.writeFile(join(staging, token), JSON.stringify(owner));
+    if (this.#held) throw new Error("edge-kv internal: lock acquired twice");
+    // The staging folder is made once and moved back and forth: taking and releasing the lock is one rename each.
+    if (!this.#staged) {
+      await fsp.rm(this.#staging, { recursive: true, force: true });
+      await fsp.mkdir(this.#staging);
+      const owner: LockOwner = { pid: process.pid, host: HOST, procStart: SELF_START, token: this.#token, since: Date.now() };
+      await fsp.writeFile(join(this.#staging, this.#token), JSON.stringify(owner));
+      this.#staged = true;
+    }
     const started = Date.now();
     let delay = 1;
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await fsp.rename(staging, this.path);
-          this.#token = token;
-          return;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM" && code !== "EISDIR") throw error;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fsp.rename(this.#staging, this.path);
+        this.#held = true;
+        this.#staged = false;
+        this.#seen = null;
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") {
+          // Our staging folder is gone (the store folder was destroyed or cleaned): make it again.
+          this.#staged = false;
+          return this.acquire();
         }
-        const current = await this.#readOwner();
-        if (current !== null && (await this.#breakIfStale(current))) continue;
-        const waited = Date.now() - started;
-        if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current, waited);
-        await sleep(delay);
-        delay = Math.min(delay * 2, 25);
+        if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM" && code !== "EISDIR") throw error;
       }
-    } finally {
-      if (this.#token !== token) await fsp.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      const current = await this.#readOwner();
+      if (current !== null && (await this.#breakIfStale(current))) continue;
+      const waited = Date.now() - started;
+      if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current, waited);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 25);
     }
   }
 
   async release(): Promise<void> {
-    const token = this.#token;
-    if (token === null) return;
-    this.#token = null;
-    await fsp.unlink(join(this.path, token)).catch(() => undefined);
-    await fsp.rmdir(this.path).catch(() => undefined);
+    if (!this.#held) return;
+    this.#held = false;
+    try {
+      await fsp.rename(this.path, this.#staging);
+      this.#staged = true;
+    } catch {
+      // The lock folder is gone (store destroyed, or our lock was broken as stale): nothing to release.
+    }
+  }
+
+  /** Removes our staging folder (when the driver closes). */
+  async dispose(): Promise<void> {
+    await this.release();
+    if (this.#staged) await fsp.rm(this.#staging, { recursive: true, force: true }).catch(() => undefined);
+    this.#staged = false;
   }
 
   /** Marks the lock as freshly used, so a long operation is not mistaken for a stale one. */
   async refresh(): Promise<void> {
-    if (this.#token === null) return;
+    if (!this.#held) return;
     const now = new Date();
     await fsp.utimes(join(this.path, this.#token), now, now).catch(() => undefined);
   }
@@ -148,24 +173,24 @@ export class FolderLock {
     }
     const name = names[0];
     if (name === undefined) {
-      // An empty lock folder: a release or break in progress, or one left by a crash between its two
-      // steps. Anyone may remove it; rmdir fails harmlessly if an owner renamed its folder in meanwhile.
-      const stat = await fsp.stat(this.path).catch(() => null);
-      if (stat !== null && Date.now() - stat.mtimeMs > 1000) await fsp.rmdir(this.path).catch(() => undefined);
+      // An empty lock folder: left by a break interrupted between its two steps. Anyone may remove
+      // it; rmdir fails harmlessly if an owner renamed its folder in meanwhile.
+      await fsp.rmdir(this.path).catch(() => undefined);
       return null;
     }
+    if (this.#seen?.token !== name) this.#seen = { token: name, since: Date.now() };
+    const heldFor = Date.now() - this.#seen.since;
     const file = join(this.path, name);
     try {
       const [text, stat] = await Promise.all([fsp.readFile(file, "utf8"), fsp.stat(file)]);
       const owner = JSON.parse(text) as LockOwner;
       if (typeof owner.pid !== "number" || owner.token !== name) throw new Error("bad owner file");
-      return { ...owner, age: Date.now() - stat.mtimeMs };
+      // Held for as long as we have watched it, unless the owner refreshed the file more recently.
+      return { ...owner, age: Math.min(heldFor, Date.now() - stat.mtimeMs) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-      // Unreadable owner file (written by something else, or torn): treat as an unknown owner whose age is the file's.
-      const stat = await fsp.stat(file).catch(() => null);
-      if (stat === null) return null;
-      return { pid: -1, host: "?", procStart: null, token: name, since: stat.mtimeMs, age: Date.now() - stat.mtimeMs };
+      // An owner file that is not ours to read: an unknown owner, stale after staleMs like any other.
+      return { pid: -1, host: "?", procStart: null, token: name, since: 0, age: heldFor };
     }
   }
 
@@ -187,7 +212,7 @@ export class FolderLock {
   }
 
   #timeoutError(owner: (LockOwner & { age: number }) | null, waited: number): EdgeKvError {
-    const who = owner === null ? "another process" : `process ${owner.pid} on host '${owner.host}' (held for ${Math.round(owner.age)} ms)`;
+    const who = owner === null ? "another process" : `process ${owner.pid} on host '${owner.host}'`;
     return new EdgeKvError(
       `store folder '${this.directory}' stayed locked by ${who}; gave up after ${waited} ms. ` +
         `If that process is stuck, stop it; if it no longer exists, delete the folder '${this.path}'.`,
