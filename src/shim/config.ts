@@ -1,0 +1,201 @@
+/**
+ * Shared by the Vite/Vitest plugin, the Node hook and the esbuild plugin (Node only): turns plugin
+ * options (inline stores, seed folders, fastly.toml) into a ConfiguredKv — plain data that is
+ * handed to the code under test — and words the error for an unmapped `fastly:*` module.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import type { SeedData } from "../admin.js";
+import type { Profile } from "../core.js";
+import { EdgeKvError } from "../errors.js";
+import type { ConsistencyOptions } from "../testing/controller.js";
+import type { ConfiguredKv, ConfiguredStore } from "../testing/current.js";
+
+export interface StoreOption {
+  /** Entries every test starts with: key → value, or key → { value, metadata?, ttl? }. */
+  seed?: SeedData;
+  /** A folder whose files become entries: the path below the folder (with "/") is the key, the bytes the value. */
+  folder?: string;
+  /** "memory" (default), or { directory } to keep the data in a folder (filesystem driver, Node only). */
+  driver?: "memory" | { directory: string };
+  profile?: Profile;
+  maxMetadataBytes?: number;
+  /** Simulate eventual consistency for this store (see edge-kv/testing). */
+  consistency?: ConsistencyOptions;
+}
+
+export interface EdgeKvOptions {
+  /**
+   * Stores by name. When given, fastly.toml is only read if `fastlyToml` names it; the inline stores
+   * are added to (and override) those it defines.
+   */
+  stores?: Record<string, StoreOption>;
+  /** Path of fastly.toml (relative to the project root). Default: `fastly.toml` when one exists and no `stores` are given. `false`: never. */
+  fastlyToml?: string | false;
+  /**
+   * Other `fastly:*` modules (`fastly:env`, `fastly:config-store`...) mapped to modules of your own,
+   * relative to the project root: `{ "fastly:env": "./test/fastly-env.ts" }`.
+   */
+  modules?: Record<string, string>;
+  /** "fake" (default): stores use a FakeClock (advance it with getTestKv().advance()); "system": the real clock. */
+  clock?: "fake" | "system";
+  /** Start of the fake clock. Default 2025-01-01T00:00:00Z. */
+  start?: number | string | Date;
+  profile?: Profile;
+  /** Also install KVStore / KVStoreEntry as globals, as the Compute runtime does. Default false. */
+  globals?: boolean;
+}
+
+export const KV_STORE_MODULE = "fastly:kv-store";
+
+/** The module a `fastly:*` import maps to, or an EdgeKvError naming it and the option that maps it. */
+export function mappedModule(id: string, modules: Record<string, string> | undefined, root: string, option: string, importer?: string): string {
+  const target = modules?.[id];
+  if (typeof target === "string" && target !== "") return isAbsolute(target) ? target : resolve(root, target);
+  const from = importer ? ` (imported from ${relative(root, importer) || importer})` : "";
+  throw new EdgeKvError(
+    `cannot resolve "${id}"${from}: edge-kv provides only "fastly:kv-store". Map "${id}" to a module of your own: ${option.replace("$ID", id)}`,
+  );
+}
+
+/** Reads plugin options (and fastly.toml, seed folders) into plain data. Throws EdgeKvError on bad options. */
+export async function resolveKvConfig(options: EdgeKvOptions, root: string, caller: string): Promise<ConfiguredKv> {
+  if (options === null || typeof options !== "object") throw new EdgeKvError(`${caller}: options must be an object, got ${typeof options}`);
+  const stores: Record<string, ConfiguredStore> = {};
+  const sources: string[] = [];
+  const tomlPath = options.fastlyToml === false ? null : resolve(root, options.fastlyToml ?? "fastly.toml");
+  const readToml = tomlPath !== null && (options.fastlyToml !== undefined || options.stores === undefined);
+  if (readToml) {
+    if (existsSync(tomlPath)) {
+      Object.assign(stores, await storesFromFastlyToml(tomlPath));
+      sources.push(relative(root, tomlPath) || tomlPath);
+    } else if (options.fastlyToml !== undefined) {
+      throw new EdgeKvError(`${caller}: fastlyToml points to ${tomlPath}, which does not exist. Fix the path, or pass stores: { ... } instead`);
+    }
+  }
+  if (options.stores !== undefined) {
+    if (options.stores === null || typeof options.stores !== "object" || Array.isArray(options.stores)) {
+      throw new EdgeKvError(`${caller}: stores must be an object mapping store names to { seed, folder, driver }, got ${Array.isArray(options.stores) ? "an array" : typeof options.stores}`);
+    }
+    for (const [name, store] of Object.entries(options.stores)) stores[name] = inlineStore(name, store ?? {}, root, caller);
+    sources.push(`${caller}({ stores })`);
+  }
+  let start: number | undefined;
+  if (options.start !== undefined) {
+    start = options.start instanceof Date ? options.start.getTime() : typeof options.start === "string" ? Date.parse(options.start) : options.start;
+    if (!Number.isFinite(start)) throw new EdgeKvError(`${caller}: start must be a date or a time in ms, got ${JSON.stringify(options.start)}`);
+  }
+  if (options.clock !== undefined && options.clock !== "fake" && options.clock !== "system") {
+    throw new EdgeKvError(`${caller}: clock must be "fake" or "system", got ${JSON.stringify(options.clock)}`);
+  }
+  if (options.modules !== undefined) {
+    for (const [id, target] of Object.entries(options.modules)) {
+      if (!id.startsWith("fastly:")) throw new EdgeKvError(`${caller}: modules maps fastly:* module names, got ${JSON.stringify(id)}`);
+      if (typeof target !== "string" || target === "") throw new EdgeKvError(`${caller}: modules["${id}"] must be a path to a module, got ${JSON.stringify(target)}`);
+    }
+  }
+  return {
+    stores,
+    clock: options.clock ?? "fake",
+    ...(start !== undefined ? { start } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    globals: options.globals === true,
+    source: sources.join(" + ") || `${caller}()`,
+  };
+}
+
+function inlineStore(name: string, store: StoreOption, root: string, caller: string): ConfiguredStore {
+  const where = `${caller}({ stores: { "${name}": ... } })`;
+  if (typeof store !== "object" || Array.isArray(store)) throw new EdgeKvError(`${where}: a store is an object like { seed: { key: "value" } }, got ${typeof store}`);
+  const known = new Set(["seed", "folder", "driver", "profile", "maxMetadataBytes", "consistency"]);
+  for (const option of Object.keys(store)) {
+    if (!known.has(option)) throw new EdgeKvError(`${where}: unknown option "${option}". Store options are: ${[...known].join(", ")}`);
+  }
+  const seed: Record<string, unknown> = {};
+  if (store.folder !== undefined) Object.assign(seed, readSeedFolder(resolve(root, store.folder), where));
+  if (store.seed !== undefined) {
+    if (store.seed === null || typeof store.seed !== "object" || Array.isArray(store.seed)) throw new EdgeKvError(`${where}: seed must be an object mapping keys to values`);
+    Object.assign(seed, store.seed);
+  }
+  let driver: ConfiguredStore["driver"];
+  if (store.driver !== undefined && store.driver !== "memory") {
+    if (typeof store.driver !== "object" || store.driver === null || typeof store.driver.directory !== "string") {
+      throw new EdgeKvError(`${where}: driver must be "memory" or { directory: "path/to/folder" }, got ${JSON.stringify(store.driver)}`);
+    }
+    driver = { directory: resolve(root, store.driver.directory) };
+  }
+  return {
+    seed: seed as SeedData,
+    ...(driver ? { driver } : {}),
+    ...(store.profile !== undefined ? { profile: store.profile } : {}),
+    ...(store.maxMetadataBytes !== undefined ? { maxMetadataBytes: store.maxMetadataBytes } : {}),
+    ...(store.consistency !== undefined ? { consistency: store.consistency } : {}),
+  };
+}
+
+/** Every file below `folder` as key → bytes; keys are the relative paths with "/" separators. */
+export function readSeedFolder(folder: string, where = "seed folder"): Record<string, Uint8Array> {
+  let stats;
+  try {
+    stats = statSync(folder);
+  } catch {
+    throw new EdgeKvError(`${where}: seed folder ${folder} does not exist. Create it, or fix the folder path`);
+  }
+  if (!stats.isDirectory()) throw new EdgeKvError(`${where}: ${folder} is not a folder. folder: must name a directory whose files become entries`);
+  const out: Record<string, Uint8Array> = {};
+  const visit = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.isFile()) out[relative(folder, path).split(sep).join("/")] = new Uint8Array(readFileSync(path));
+    }
+  };
+  visit(folder);
+  return out;
+}
+
+/** Stores of fastly.toml's [local_server.kv_stores], through edge-kv/node's reader. */
+async function storesFromFastlyToml(path: string): Promise<Record<string, ConfiguredStore>> {
+  const node = (await import("../node/index.js")) as Record<string, unknown>;
+  const read = node.readFastlyKvStores as ((path: string) => unknown) | undefined;
+  if (typeof read !== "function") throw new EdgeKvError(`reading ${path} needs readFastlyKvStores from edge-kv/node, which this build does not have`);
+  const stores = (await read(path)) as Record<string, unknown>;
+  return fromTomlStores(stores);
+}
+
+/** Adapts readFastlyKvStores' result (store name → entries) to seeds. */
+function fromTomlStores(stores: unknown): Record<string, ConfiguredStore> {
+  const out: Record<string, ConfiguredStore> = {};
+  const entriesOf = (value: unknown): Array<[string, unknown]> => {
+    if (value instanceof Map) return [...value.entries()];
+    if (Array.isArray(value)) return value.map((item: { key: string }) => [item.key, item]);
+    return Object.entries(value as object);
+  };
+  for (const [name, store] of entriesOf(stores)) {
+    const seed: Record<string, unknown> = {};
+    const items = (store as { entries?: unknown })?.entries ?? store;
+    for (const [key, item] of entriesOf(items)) {
+      if (typeof item === "string" || item instanceof Uint8Array) seed[key] = item;
+      else {
+        const { value, data, metadata } = item as { value?: unknown; data?: unknown; metadata?: unknown };
+        seed[key] = metadata === undefined || metadata === null ? { value: value ?? data } : { value: value ?? data, metadata };
+      }
+    }
+    out[name] = { seed: seed as SeedData };
+  }
+  return out;
+}
+
+/** JavaScript source for a value made of plain objects, arrays, strings, numbers, booleans, null and Uint8Arrays. */
+export function toSource(value: unknown): string {
+  if (value instanceof Uint8Array) return `new Uint8Array([${Array.from(value).join(",")}])`;
+  if (Array.isArray(value)) return `[${value.map(toSource).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .map(([key, item]) => `${JSON.stringify(key)}:${toSource(item)}`)
+      .join(",")}}`;
+  }
+  if (value === undefined) return "undefined";
+  return JSON.stringify(value);
+}

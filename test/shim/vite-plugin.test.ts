@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { edgeKv } from "edge-kv/vite";
+import { fixture, runFixture } from "./run-fixture.js";
+
+describe("edgeKv() Vite/Vitest plugin, run in real Vitest child processes", () => {
+  it("resolves fastly:kv-store on inline stores and seed folders, maps fastly:env, resets per test, installs globals", async () => {
+    const report = await runFixture(fixture("vitest-inline"));
+    expect(report.tests.filter((test) => test.status !== "passed"), report.output).toEqual([]);
+    expect(report.tests.map((test) => test.title)).toEqual([
+      "fastly:kv-store exports exactly KVStore, edge-kv's",
+      "the app reads the inline seed",
+      "a test writes through the app and reads back value, metadata and expiry",
+      "the next test starts from the seed again",
+      "the fake clock expires a seeded ttl",
+      "fault injection reaches the app with the runtime's error",
+      "a seed folder becomes entries keyed by relative path",
+      "globals: true installs KVStore and KVStoreEntry on globalThis",
+      "an undefined store fails with the runtime's TypeError and a hint naming the defined stores",
+    ]);
+    expect(report.exitCode).toBe(0);
+  });
+
+  it("fails an import of an unmapped fastly:* module with an error naming it and the option to use", async () => {
+    const report = await runFixture(fixture("vitest-unmapped"));
+    expect(report.exitCode).not.toBe(0);
+    expect(report.suiteMessages.join("\n")).toContain(
+      'edge-kv: cannot resolve "fastly:config-store" (imported from app.ts): edge-kv provides only "fastly:kv-store". Map "fastly:config-store" to a module of your own: edgeKv({ modules: { "fastly:config-store": "./path/to/your-module.ts" } }) in your vite/vitest config',
+    );
+  });
+});
+
+describe("edgeKv() options", () => {
+  const load = async (options: Parameters<typeof edgeKv>[0]) => {
+    const plugin = edgeKv(options);
+    (plugin.configResolved as (config: { root: string }) => void)({ root: fixture("vitest-inline") });
+    return (plugin.load as (id: string) => Promise<string>).call({}, "\0edge-kv:config");
+  };
+
+  it("serializes seeds, including bytes, into the config module", async () => {
+    const source = await load({ stores: { s: { seed: { a: "1", b: new Uint8Array([1, 2]) } } }, fastlyToml: false });
+    expect(source).toContain('"seed":{"a":"1","b":new Uint8Array([1,2])}');
+  });
+
+  it.each([
+    [{ stores: { s: { sed: {} } } }, 'edge-kv: edgeKv({ stores: { "s": ... } }): unknown option "sed". Store options are: seed, folder, driver, profile, maxMetadataBytes, consistency'],
+    [{ stores: { s: { folder: "./missing" } } }, "does not exist. Create it, or fix the folder path"],
+    [{ stores: { s: { driver: "disk" } } }, 'edge-kv: edgeKv({ stores: { "s": ... } }): driver must be "memory" or { directory: "path/to/folder" }, got "disk"'],
+    [{ fastlyToml: "nope.toml" }, "edge-kv: edgeKv: fastlyToml points to"],
+    [{ clock: "fast" }, 'edge-kv: edgeKv: clock must be "fake" or "system", got "fast"'],
+    [{ modules: { env: "./x.ts" } }, 'edge-kv: edgeKv: modules maps fastly:* module names, got "env"'],
+  ])("refuses %j with a clear EdgeKvError", async (options, message) => {
+    await expect(load(options as never)).rejects.toThrow(message);
+  });
+});
