@@ -1,0 +1,179 @@
+/**
+ * docs/benchmarks.md: generated from bench/results/{ours,peers}.json, plus the hand-written analysis
+ * in bench/analysis.md (profiles, missed targets, what would close them).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./build.js";
+import { formatOps, formatRatio, median } from "./harness.js";
+import { barChart, cell, colorsFor, formatSize, loadSuite, ratio, sizesOf, subjectsOf, table, writeDoc, type SavedSuite } from "./report.js";
+import type { Workload } from "./suite.js";
+
+const MEMORY = "edge-kv memory";
+const MAP = "Map (awaited)";
+const FS_RELAXED = "edge-kv fs (relaxed)";
+const FS_DURABLE = "edge-kv fs (durable)";
+const IDB = "edge-kv IndexedDB";
+const IDB_BASELINE = "idb-keyval keys()+filter";
+const SERVER = "edge-kv REST server";
+
+/** Which edge-kv subject a peer is compared with. */
+export function counterpart(peer: string): string {
+  if (peer.includes("fs")) return FS_RELAXED;
+  if (peer.startsWith("idb-keyval")) return IDB;
+  return MEMORY;
+}
+
+function machineLine(saved: SavedSuite): string {
+  const m = saved.machine;
+  return `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.platform}, Node ${m.node}; \`${saved.command}\` on ${m.date}; median of ${saved.runs} run(s), ${saved.timeMs} ms per steady-state measurement.`;
+}
+
+interface Check {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+function checkRatio(saved: SavedSuite | null, a: string, b: string, n: number, w: Workload, min: number, label: string): Check {
+  if (!saved || cell(saved, a, n, w).length === 0 || cell(saved, b, n, w).length === 0) return { target: label, measured: "not measured", met: null };
+  const r = ratio(saved, a, b, n, w);
+  return { target: label, measured: `${formatRatio(r)} (${formatOps(median(cell(saved, a, n, w)))} vs ${formatOps(median(cell(saved, b, n, w)))})`, met: r >= min };
+}
+
+function checks(ours: SavedSuite | null, peers: SavedSuite | null): Check[] {
+  const list: Check[] = [];
+  const k100 = 100_000;
+  for (const peer of ["unstorage memory", "keyv"]) {
+    list.push(checkRatio(peers, MEMORY, peer, k100, "put", 1, `memory, 100k: put ≥ 1.0× ${peer}`));
+    list.push(checkRatio(peers, MEMORY, peer, k100, "get", 1, `memory, 100k: get + arrayBuffer ≥ 1.0× ${peer}`));
+  }
+  const mapSuite = ours ?? peers;
+  list.push(checkRatio(mapSuite, MEMORY, MAP, k100, "put", 1 / 3, "memory, 100k: put within 3× of an awaited Map (ratio ≥ 0.33)"));
+  list.push(checkRatio(mapSuite, MEMORY, MAP, k100, "get", 1 / 3, "memory, 100k: get + arrayBuffer within 3× of an awaited Map (ratio ≥ 0.33)"));
+  for (const peer of ["unstorage memory", "keyv", "Miniflare KV"]) {
+    list.push(checkRatio(peers, MEMORY, peer, peer === "Miniflare KV" ? 10_000 : k100, "listPrefix", 100, `list({prefix, limit: 100}) ≥ 100× ${peer}${peer === "Miniflare KV" ? " (at 10k: see note)" : " at 100k"}`));
+  }
+  if (ours) {
+    const small = median(cell(ours, MEMORY, 10_000, "listPrefix"));
+    const large = median(cell(ours, MEMORY, 1_000_000, "listPrefix"));
+    if (Number.isFinite(small) && Number.isFinite(large)) {
+      const growth = small / large;
+      list.push({ target: "list({prefix, limit: 100}) cost per call grows ≤ 2× from 10k to 1M keys", measured: `${growth.toFixed(2)}× (${formatOps(small)} → ${formatOps(large)} lists/s)`, met: growth <= 2 });
+    }
+  }
+  list.push(checkRatio(peers, FS_RELAXED, "unstorage fs", k100, "put", 2, "fs (relaxed), 100k: put ≥ 2× unstorage fs"));
+  list.push(checkRatio(peers, FS_RELAXED, "unstorage fs", k100, "get", 2, "fs (relaxed), 100k: get ≥ 2× unstorage fs"));
+  list.push(checkRatio(peers, FS_RELAXED, "unstorage fs", k100, "listPrefix", 100, "fs (relaxed), 100k: prefix listing ≥ 100× unstorage fs"));
+  const open = ours ? median(cell(ours, FS_RELAXED, k100, "coldOpen")) : Number.NaN;
+  list.push(Number.isFinite(open) ? { target: "fs: cold open of a 100k-key store < 1 s", measured: `${open.toFixed(0)} ms`, met: open < 1000 } : { target: "fs: cold open of a 100k-key store < 1 s", measured: "not measured", met: null });
+  list.push(checkRatio(peers, IDB, "idb-keyval keys()+filter", k100, "listPrefix", 20, "IndexedDB (fake-indexeddb), 100k: prefix listing ≥ 20× idb-keyval keys() + filter"));
+  const mem = ours?.memory?.find((m) => m.subject === MEMORY);
+  if (mem) {
+    const perKeyOverhead = (mem.delta.rss - 2 * mem.rawBytes) / mem.n;
+    list.push({
+      target: `memory driver at ${formatSize(mem.n)} keys: RSS ≤ 2 × raw bytes + ${STATED_OVERHEAD} B per key`,
+      measured: `RSS +${(mem.delta.rss / 2 ** 20).toFixed(0)} MiB for ${(mem.rawBytes / 2 ** 20).toFixed(0)} MiB raw = 2 × raw + ${perKeyOverhead.toFixed(0)} B/key`,
+      met: perKeyOverhead <= STATED_OVERHEAD,
+    });
+  }
+  return list;
+}
+
+/** The fixed per-key overhead edge-kv's memory driver claims (see the memory section). */
+export const STATED_OVERHEAD = 128;
+
+function peersSection(peers: SavedSuite): string[] {
+  const out: string[] = ["## edge-kv side by side with peers (`npm run bench:peers`)", "", machineLine(peers), ""];
+  const names = subjectsOf(peers);
+  const workloads: Workload[] = ["put", "get", "listPrefix", "listAll", "mixed", "append", "put1MiB", "get1MiB"];
+  for (const n of sizesOf(peers)) {
+    out.push(`### ${formatSize(n)} keys: ops/s per subject`, "", table(peers, n, names, workloads, null), "");
+    // Ratio table: each edge-kv driver against its peers.
+    const lines = [`| ratio edge-kv / peer, ${formatSize(n)} keys | ${workloads.map((w) => w).join(" | ")} |`, `|---|${workloads.map(() => "---:").join("|")}|`];
+    for (const peer of names.filter((s) => !s.startsWith("edge-kv"))) {
+      const mine = counterpart(peer);
+      const cells = workloads.map((w) => (cell(peers, mine, n, w).length && cell(peers, peer, n, w).length ? formatRatio(ratio(peers, mine, peer, n, w)) : ""));
+      if (cells.every((c) => c === "")) continue;
+      lines.push(`| ${mine} / ${peer} | ${cells.join(" | ")} |`);
+    }
+    out.push(`### ${formatSize(n)} keys: edge-kv / peer (same run; > 1 = edge-kv faster)`, "", ...lines, "");
+  }
+  out.push("![edge-kv and peers at 100k keys](benchmarks-peers.svg)", "");
+  return out;
+}
+
+function oursSection(ours: SavedSuite): string[] {
+  const out: string[] = ["## edge-kv's drivers (`npm run bench`)", "", machineLine(ours), ""];
+  const names = subjectsOf(ours);
+  const sizes = sizesOf(ours);
+  out.push("### Memory driver against an awaited `Map` (issue 2)", "");
+  for (const n of sizes) {
+    out.push(table(ours, n, names.filter((s) => [MAP, "Map + sorted array", MEMORY].includes(s)), ["put", "get", "getText", "listPrefix", "listAll", "mixed", "append", "put1MiB", "get1MiB"], MAP), "");
+  }
+  if (names.some((s) => s.startsWith("edge-kv fs"))) {
+    out.push("### Filesystem driver against the memory driver (issue 3)", "");
+    for (const n of sizes.filter((s) => cell(ours, FS_RELAXED, s, "put").length || cell(ours, FS_DURABLE, s, "put").length)) {
+      out.push(table(ours, n, [MEMORY, FS_DURABLE, FS_RELAXED].filter((s) => names.includes(s)), ["put", "get", "listPrefix", "listAll", "mixed", "coldOpen"], MEMORY), "");
+    }
+  }
+  if (names.includes(IDB)) {
+    out.push("### IndexedDB driver (fake-indexeddb) against idb-keyval `keys()` + filter (issue 4)", "");
+    for (const n of sizes.filter((s) => cell(ours, IDB, s, "put").length)) out.push(table(ours, n, [IDB, IDB_BASELINE], ["put", "get", "listPrefix"], IDB_BASELINE), "");
+  }
+  if (names.includes(SERVER)) {
+    out.push("### REST server on loopback against in-process calls (issue 6)", "");
+    for (const n of sizes.filter((s) => cell(ours, SERVER, s, "put").length)) out.push(table(ours, n, [MEMORY, SERVER], ["put", "get", "listPrefix"], MEMORY), "");
+  }
+  out.push("![edge-kv's drivers at 100k keys](benchmarks-drivers.svg)", "");
+  if (ours.memory?.length) {
+    out.push("### Resident memory", "", `Fresh process per row; \`process.memoryUsage()\` after a full GC, before and after filling. ~30-byte keys, 100-byte values.`, "");
+    out.push("| subject | keys | raw bytes (keys + values) | RSS growth | heap growth | ArrayBuffers growth | RSS per key | RSS / raw |", "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (const m of ours.memory) {
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+      out.push(`| ${m.subject} | ${formatSize(m.n)} | ${mib(m.rawBytes)} | ${mib(m.delta.rss)} | ${mib(m.delta.heapUsed)} | ${mib(m.delta.arrayBuffers)} | ${(m.delta.rss / m.n).toFixed(0)} B | ${(m.delta.rss / m.rawBytes).toFixed(2)}× |`);
+    }
+    out.push("");
+  }
+  return out;
+}
+
+function chart(saved: SavedSuite, n: number, file: string, title: string, workloads: Workload[]): void {
+  const names = subjectsOf(saved);
+  const groups = workloads
+    .map((w) => ({ label: w, bars: names.map((name) => ({ name, value: median(cell(saved, name, n, w)) })).filter((b) => Number.isFinite(b.value)) }))
+    .filter((g) => g.bars.length > 0);
+  if (groups.length === 0) return;
+  writeDoc(file, barChart(title, groups, colorsFor(names)));
+}
+
+export function renderDocs(): void {
+  const ours = loadSuite("ours");
+  const peers = loadSuite("peers");
+  const out: string[] = [
+    "# Benchmarks",
+    "",
+    "Generated by `npm run bench` (edge-kv's drivers) and `npm run bench:peers` (side by side with peers); the analysis",
+    "at the end is written by hand (`bench/analysis.md`). Every ratio compares two subjects measured in the same process",
+    "run, one after the other, and is the median of the per-run ratios. Workloads: ~30-byte keys",
+    "(`p07/session/0000123456/profile`), 100-byte values, prefixes `pNN/` matching 1 % of the keys; steady-state",
+    "figures are tinybench medians of ~0.5 ms batches, whole-phase figures (sequential put, cold open) are timed once per run.",
+    "Everything runs through each subject's public API (edge-kv: `new KVStore(name)` on a `KVRegistry`).",
+    "",
+    "## Targets (issue 7)",
+    "",
+    "| target | measured | met |",
+    "|---|---|:-:|",
+    ...checks(ours, peers).map((c) => `| ${c.target} | ${c.measured} | ${c.met === null ? "—" : c.met ? "yes" : "**no**"} |`),
+    "",
+  ];
+  if (peers) out.push(...peersSection(peers));
+  if (ours) out.push(...oursSection(ours));
+  const analysis = join(ROOT, "bench/analysis.md");
+  if (existsSync(analysis)) out.push(readFileSync(analysis, "utf8").trim(), "");
+  const notes = [...(ours?.notes ?? []), ...(peers?.notes ?? [])];
+  if (notes.length) out.push("## Run notes", "", ...notes.map((n) => `- ${n}`), "");
+  writeDoc("docs/benchmarks.md", out.join("\n"));
+  if (peers) chart(peers, sizesOf(peers).includes(100_000) ? 100_000 : sizesOf(peers)[0]!, "docs/benchmarks-peers.svg", "edge-kv vs peers, ops/s (log scale), 100k keys", ["put", "get", "listPrefix", "listAll", "mixed"]);
+  if (ours) chart(ours, sizesOf(ours).includes(100_000) ? 100_000 : sizesOf(ours)[0]!, "docs/benchmarks-drivers.svg", "edge-kv drivers and baselines, ops/s (log scale), 100k keys", ["put", "get", "listPrefix", "listAll", "mixed"]);
+}

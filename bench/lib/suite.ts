@@ -1,0 +1,176 @@
+/**
+ * The workloads of issue 7, run against a list of subjects at several store sizes, several times.
+ * Keys are ~30 bytes (`p07/session/0000123456/profile`), values 100 bytes; the prefix `pNN/`
+ * matches exactly 1 % of the keys. Every subject of a run sees the same keys in the same order.
+ */
+import { gc, median, opsPerSecond, randomInts, timeOnce, type MeasureOptions } from "./harness.js";
+import type { Handle, Subject } from "./subjects.js";
+
+export const WORKLOADS = {
+  put: "sequential put (ops/s)",
+  get: "get + arrayBuffer() (ops/s)",
+  getText: "get + text() (ops/s)",
+  listPrefix: "list({prefix, limit: 100}), prefix = 1 % (lists/s)",
+  listAll: "full paginated listing (listings/s)",
+  mixed: "mixed 90 % get / 10 % put (ops/s)",
+  append: "append 100 B to one hot key (ops/s)",
+  put1MiB: "put a 1 MiB value (ops/s)",
+  get1MiB: "get a 1 MiB value + arrayBuffer() (ops/s)",
+  coldOpen: "cold open + first get + first list (ms)",
+} as const;
+export type Workload = keyof typeof WORKLOADS;
+
+export const VALUE = "v".repeat(100);
+const VALUE2 = "w".repeat(100);
+const CHUNK = "a".repeat(100);
+const MIB = new Uint8Array(1024 * 1024).fill(7);
+
+export function makeKey(i: number): string {
+  return `p${String(i % 100).padStart(2, "0")}/session/${String(i).padStart(10, "0")}/profile`;
+}
+
+export function makeKeys(n: number): string[] {
+  const keys = new Array<string>(n);
+  for (let i = 0; i < n; i++) keys[i] = makeKey(i);
+  return keys;
+}
+
+export interface SuiteOptions extends MeasureOptions {
+  subjects: Subject[];
+  sizes: number[];
+  runs: number;
+  /** Workloads to run at a size (all by default). */
+  workloadsAt?: (n: number, subject: Subject) => Workload[];
+  log?: (line: string) => void;
+}
+
+/** results.get(`${subject}|${n}|${workload}`) = one value per run. */
+export type Results = Map<string, number[]>;
+
+export const resultKey = (subject: string, n: number, workload: Workload) => `${subject}|${n}|${workload}`;
+
+export async function runSuite(options: SuiteOptions): Promise<Results> {
+  const results: Results = new Map();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const keys = makeKeys(Math.max(...options.sizes));
+  const record = (subject: string, n: number, workload: Workload, value: number) => {
+    const key = resultKey(subject, n, workload);
+    if (!results.has(key)) results.set(key, []);
+    results.get(key)!.push(value);
+  };
+  for (let run = 0; run < options.runs; run++) {
+    for (const n of options.sizes) {
+      for (const subject of options.subjects) {
+        if (subject.maxKeys !== undefined && n > subject.maxKeys) continue;
+        const workloads = options.workloadsAt?.(n, subject) ?? (Object.keys(WORKLOADS) as Workload[]);
+        gc();
+        const started = performance.now();
+        const measured = await runSubject(subject, n, keys, workloads, options, run);
+        for (const [workload, value] of measured) record(subject.name, n, workload, value);
+        log(`run ${run + 1}/${options.runs}  n=${n}  ${subject.name}: ${[...measured].map(([w, v]) => `${w}=${v.toFixed(w === "coldOpen" ? 1 : 0)}`).join(" ")}  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      }
+    }
+  }
+  return results;
+}
+
+async function runSubject(subject: Subject, n: number, keys: string[], workloads: Workload[], options: MeasureOptions, run: number) {
+  const measured = new Map<Workload, number>();
+  let handle: Handle = await subject.open();
+  try {
+    // Sequential put of n fresh keys: the population step, timed as a whole.
+    const budget = subject.putBudgetMs ?? Number.POSITIVE_INFINITY;
+    const start = performance.now();
+    let done = 0;
+    while (done < n) {
+      await handle.put(keys[done]!, VALUE);
+      done++;
+      if ((done & 255) === 0 && performance.now() - start > budget) break;
+    }
+    const putMs = performance.now() - start;
+    if (workloads.includes("put")) measured.set("put", (done * 1000) / putMs);
+    if (done < n) {
+      if (handle.fill) await handle.fill(keys.slice(0, n), done, VALUE);
+      else for (; done < n; done++) await handle.put(keys[done]!, VALUE);
+    }
+    await sanityCheck(handle, subject, keys, n);
+
+    const random = randomInts(0x9e3779b9 ^ (run + 1) ^ n);
+    const perPrefix = Math.min(100, Math.floor(n / 100));
+    for (const workload of workloads) {
+      gc();
+      switch (workload) {
+        case "put":
+          break;
+        case "get":
+          measured.set(workload, await opsPerSecond(() => handle.get(keys[random(n)]!), options));
+          break;
+        case "getText":
+          if (handle.getText) measured.set(workload, await opsPerSecond(() => handle.getText!(keys[random(n)]!), options));
+          break;
+        case "listPrefix":
+          measured.set(
+            workload,
+            await opsPerSecond(async () => {
+              const prefix = `p${String(random(100)).padStart(2, "0")}/`;
+              const count = await handle.listPrefix(prefix, 100);
+              if (count !== perPrefix) throw new Error(`${subject.name}: list(${prefix}) returned ${count} keys, expected ${perPrefix}`);
+            }, options),
+          );
+          break;
+        case "listAll":
+          measured.set(
+            workload,
+            await opsPerSecond(async () => {
+              const count = await handle.listAll();
+              if (count < n) throw new Error(`${subject.name}: full listing returned ${count} keys, expected at least ${n}`);
+            }, options),
+          );
+          break;
+        case "mixed":
+          measured.set(
+            workload,
+            await opsPerSecond((i) => (i % 10 === 9 ? handle.put(keys[random(n)]!, VALUE2) : handle.get(keys[random(n)]!)), options),
+          );
+          break;
+        case "append":
+          measured.set(workload, await opsPerSecond((i) => (i % 1000 === 0 ? handle.put("hot/append", CHUNK) : handle.append("hot/append", CHUNK)), options));
+          break;
+        case "put1MiB":
+          measured.set(workload, await opsPerSecond((i) => handle.putBytes(`big/${i % 4}`, MIB), options));
+          break;
+        case "get1MiB":
+          for (let i = 0; i < 4; i++) await handle.putBytes(`big/${i}`, MIB);
+          measured.set(workload, await opsPerSecond((i) => handle.getBytes(`big/${i % 4}`), options));
+          break;
+        case "coldOpen":
+          if (handle.reopen) {
+            const times: number[] = [];
+            for (let i = 0; i < 3; i++) {
+              let reopened: Handle | undefined;
+              times.push(
+                await timeOnce(async () => {
+                  reopened = await handle.reopen!();
+                  await reopened.get(keys[n - 1]!);
+                  await reopened.listPrefix("p00/", 100);
+                }),
+              );
+              handle = reopened!;
+            }
+            measured.set(workload, median(times));
+          }
+          break;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  return measured;
+}
+
+async function sanityCheck(handle: Handle, subject: Subject, keys: string[], n: number): Promise<void> {
+  const value = await handle.get(keys[n - 1]!);
+  const length =
+    typeof value === "string" ? value.length : value instanceof ArrayBuffer ? value.byteLength : ArrayBuffer.isView(value) ? value.byteLength : -1;
+  if (length !== VALUE.length) throw new Error(`${subject.name}: get(${keys[n - 1]}) after the put phase returned ${String(value)?.slice(0, 40)} (length ${length}), expected 100 bytes`);
+}

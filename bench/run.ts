@@ -1,0 +1,63 @@
+/**
+ * `npm run bench`: edge-kv's own drivers against in-process baselines, in fresh processes, then
+ * docs/benchmarks.md. Bounded: every worker process has a time limit and the whole command stops
+ * launching new work after --budget seconds (default 300).
+ *
+ *   npm run bench                        # 3 runs at 10k, 100k, 1M keys (1M: memory only) + memory at 1M
+ *   npm run bench -- --runs 5 --sizes 10000,100000 --time 300
+ *   npm run bench -- --quick             # 1 run, 10k keys: a smoke test of the harness
+ */
+import { bundle } from "./lib/build.js";
+import { parseArgs } from "./lib/harness.js";
+import { machine, mergeResults, runWorker } from "./lib/orchestrate.js";
+import { saveSuite, type MemoryResult } from "./lib/report.js";
+import { renderDocs } from "./lib/docs.js";
+import type { Results } from "./lib/suite.js";
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.has("quick");
+const runs = Number(args.get("runs") ?? (quick ? 1 : 3));
+const sizes = (args.get("sizes") ?? (quick ? "10000" : "10000,100000,1000000")).split(",").map(Number);
+const timeMs = Number(args.get("time") ?? (quick ? 100 : 200));
+const budgetMs = Number(args.get("budget") ?? 300) * 1000;
+const memoryKeys = Number(args.get("memory-keys") ?? (quick ? 100_000 : 1_000_000));
+const started = Date.now();
+
+process.stderr.write(`edge-kv bench: ${runs} run(s) at ${sizes.join(", ")} keys, ${timeMs} ms per measurement, budget ${budgetMs / 1000} s\n`);
+const worker = await bundle("bench/worker.ts", ".bench-tmp/worker.mjs");
+const memoryWorker = await bundle("bench/memory-worker.ts", ".bench-tmp/memory-worker.mjs");
+
+const results: Results = new Map();
+const skipped: string[] = [];
+for (let run = 0; run < runs; run++) {
+  for (const size of sizes) {
+    if (Date.now() - started > budgetMs) {
+      skipped.push(`run ${run + 1} at ${size} keys (time budget spent)`);
+      continue;
+    }
+    process.stderr.write(`run ${run + 1}/${runs}, ${size} keys\n`);
+    const out = await runWorker({ script: worker, args: ["--size", String(size), "--run", String(run), "--time", String(timeMs)], timeoutMs: 240_000 });
+    if (out) mergeResults(results, out.results as [string, number[]][]);
+    else skipped.push(`run ${run + 1} at ${size} keys (worker failed or timed out)`);
+  }
+}
+
+const memory: MemoryResult[] = [];
+for (const subject of ["map", "edge-kv"]) {
+  process.stderr.write(`memory: ${subject} at ${memoryKeys} keys\n`);
+  const out = await runWorker({ script: memoryWorker, args: ["--subject", subject, "--n", String(memoryKeys)], timeoutMs: 120_000 });
+  if (out) memory.push({ subject: subject === "map" ? "Map<string, Uint8Array>" : "edge-kv memory", n: out.n as number, rawBytes: out.rawBytes as number, delta: out.delta as MemoryResult["delta"] });
+}
+
+saveSuite({
+  suite: "ours",
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  machine: machine(),
+  runs,
+  timeMs,
+  results: [...results],
+  memory,
+  notes: skipped.map((s) => `Skipped: ${s}.`),
+});
+renderDocs();
+process.stderr.write(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/results/ours.json and docs/benchmarks.md\n`);
