@@ -33,8 +33,6 @@ export interface StoreInfo {
   createdAt: number;
   updatedAt: number;
   location: string | null;
-  /** Telnyx answers `pending` once, right after creation, then `provision_ok`. */
-  telnyxPending: boolean;
   apify: ApifyInfo;
   /** Created over REST: re-defined from the state file on start. */
   createdOverRest: boolean;
@@ -111,7 +109,6 @@ export class StoreCatalog {
     this.registry.defineStore(name, this.#restStoreOptions);
     const info = this.#newInfo(name, true, options.location ?? null);
     info.apify.name = options.apifyName === undefined ? name : options.apifyName;
-    info.telnyxPending = true;
     this.#byName.set(name, info);
     this.save();
     return info;
@@ -201,7 +198,6 @@ export class StoreCatalog {
       createdAt: now,
       updatedAt: now,
       location,
-      telnyxPending: false,
       apify: {
         name,
         title: null,
