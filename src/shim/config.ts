@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { SeedData } from "../admin.js";
 import type { Profile } from "../core.js";
 import { EdgeKvError } from "../errors.js";
+import { readFastlyKvStores } from "../node/fastly-toml.js";
 import type { ConsistencyOptions } from "../testing/controller.js";
 import type { ConfiguredKv, ConfiguredStore } from "../testing/current.js";
 
@@ -154,34 +155,13 @@ export function readSeedFolder(folder: string, where = "seed folder"): Record<st
   return out;
 }
 
-/** Stores of fastly.toml's [local_server.kv_stores], through edge-kv/node's reader. */
+/** Stores of fastly.toml's [local_server.kv_stores] (read and checked by edge-kv/node), as seeds. */
 async function storesFromFastlyToml(path: string): Promise<Record<string, ConfiguredStore>> {
-  const node = (await import("../node/index.js")) as Record<string, unknown>;
-  const read = node.readFastlyKvStores as ((path: string) => unknown) | undefined;
-  if (typeof read !== "function") throw new EdgeKvError(`reading ${path} needs readFastlyKvStores from edge-kv/node, which this build does not have`);
-  const stores = (await read(path)) as Record<string, unknown>;
-  return fromTomlStores(stores);
-}
-
-/** Adapts readFastlyKvStores' result (store name → entries) to seeds. */
-function fromTomlStores(stores: unknown): Record<string, ConfiguredStore> {
   const out: Record<string, ConfiguredStore> = {};
-  const entriesOf = (value: unknown): Array<[string, unknown]> => {
-    if (value instanceof Map) return [...value.entries()];
-    if (Array.isArray(value)) return value.map((item: { key: string }) => [item.key, item]);
-    return Object.entries(value as object);
-  };
-  for (const [name, store] of entriesOf(stores)) {
-    const seed: Record<string, unknown> = {};
-    const items = (store as { entries?: unknown })?.entries ?? store;
-    for (const [key, item] of entriesOf(items)) {
-      if (typeof item === "string" || item instanceof Uint8Array) seed[key] = item;
-      else {
-        const { value, data, metadata } = item as { value?: unknown; data?: unknown; metadata?: unknown };
-        seed[key] = metadata === undefined || metadata === null ? { value: value ?? data } : { value: value ?? data, metadata };
-      }
-    }
-    out[name] = { seed: seed as SeedData };
+  for (const [name, entries] of await readFastlyKvStores(path)) {
+    const seed: Record<string, { value: Uint8Array; metadata?: string }> = {};
+    for (const entry of entries) seed[entry.key] = entry.metadata === undefined ? { value: entry.value } : { value: entry.value, metadata: entry.metadata };
+    out[name] = { seed };
   }
   return out;
 }

@@ -37,7 +37,7 @@ async function fileSystemDriverFactory(): Promise<(store: string, directory: str
   } catch (error) {
     throw new EdgeKvError("a store with driver: { directory } needs the filesystem driver from edge-kv/node, which runs in Node.js only", { cause: error });
   }
-  const FileSystemDriver = node.FileSystemDriver as (new (directory: string) => KVDriver) | undefined;
+  const FileSystemDriver = node.FileSystemDriver as (new (options: { directory: string; storeName: string }) => KVDriver) | undefined;
   if (typeof FileSystemDriver !== "function") throw new EdgeKvError("edge-kv/node does not export FileSystemDriver in this build");
-  return (_store, directory) => new FileSystemDriver(directory);
+  return (storeName, directory) => new FileSystemDriver({ directory, storeName });
 }
