@@ -3,3 +3,5 @@
  */
 export { FileSystemDriver, fileSystemStores, storeFolderName } from "./fs-driver.js";
 export type { Durability, FileSystemDriverOptions, FileSystemStoresOptions } from "./fs-driver.js";
+export { loadFastlyToml, readFastlyKvStores, viceroyKeyError, KV_STORE_SECTIONS } from "./fastly-toml.js";
+export type { FastlyKvEntry, LoadFastlyTomlOptions } from "./fastly-toml.js";
