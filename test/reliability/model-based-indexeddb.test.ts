@@ -11,9 +11,15 @@ describe("model-based: IndexedDB driver (fake-indexeddb) through KVStore and the
   modelBasedTests(
     "indexeddb",
     () => {
-      const driver = new IndexedDBDriver({ storeName: "reliability", databaseName: `model-${++databases}`, indexedDB, IDBKeyRange });
-      return { driver, cleanup: () => driver.destroy() };
+      const databaseName = `model-${++databases}`;
+      const open = () => new IndexedDBDriver({ storeName: "reliability", databaseName, indexedDB, IDBKeyRange });
+      let driver = open();
+      return {
+        driver,
+        reopen: () => (driver = open()),
+        cleanup: () => driver.destroy(),
+      };
     },
-    { sequences: 40, maxCommands: 40 },
+    { sequences: 40, maxCommands: 40, reopen: true },
   );
 });

@@ -26,10 +26,12 @@ export function count(what: string, by = 1): void {
   tally.set(what, (tally.get(what) ?? 0) + by);
 }
 
+/** Prints (when reporting) and resets the counts gathered since the last print. */
 export function printTally(suite: string): void {
-  if (!REPORT) return;
+  if (!REPORT || tally.size === 0) return;
   const lines = [...tally.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([what, n]) => `  ${what}: ${n}`);
   console.log(`[edge-kv reliability] ${suite} seed=${SEED}${SOAK ? ` (soak x${SOAK_FACTOR}; replay with EDGE_KV_SOAK=1 EDGE_KV_SEED=${SEED})` : ""}\n${lines.join("\n")}`);
+  tally.clear();
 }
 
 /**

@@ -68,6 +68,8 @@ export interface DriverSetup {
   driver: KVDriver;
   /** Removes whatever the driver left behind (folders, databases). */
   cleanup?: () => Promise<void> | void;
+  /** A new driver on the same data (persistent drivers): the harness closes the old one first. */
+  reopen?: () => Promise<KVDriver> | KVDriver;
 }
 
 export type DriverFactory = () => Promise<DriverSetup> | DriverSetup;
@@ -80,6 +82,10 @@ export interface Subject {
   driver: KVDriver;
   /** Every generation seen per key, oldest first (the harness's view, for "stale generation" choices). */
   generations: Map<string, number[]>;
+  /** Set once the driver was closed and reopened (a new core: in-process generation memory is gone). */
+  reopened?: boolean;
+  /** Closes the driver and redefines the store on a new driver over the same data (persistent drivers). */
+  reopen?: () => Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -94,15 +100,12 @@ export async function makeSubject(
   const registry = resetRegistry({ clock });
   const setup = await factory();
   const name = options.name ?? "reliability";
-  const admin = registry.defineStore(name, {
-    driver: setup.driver,
-    maxValueBytes: options.maxValueBytes,
-    maxMetadataBytes: options.maxMetadataBytes,
-  });
-  return {
+  const define = (driver: KVDriver) =>
+    registry.defineStore(name, { driver, maxValueBytes: options.maxValueBytes, maxMetadataBytes: options.maxMetadataBytes, replace: true });
+  const subject: Subject = {
     name,
-    store: new KVStore(name),
-    admin,
+    admin: define(setup.driver),
+    store: new KVStore(name), // after define: the store must exist
     clock,
     driver: setup.driver,
     generations: new Map(),
@@ -111,4 +114,14 @@ export async function makeSubject(
       await setup.cleanup?.();
     },
   };
+  const reopen = setup.reopen;
+  if (reopen !== undefined) {
+    subject.reopen = async () => {
+      await subject.driver.close?.();
+      subject.driver = await reopen();
+      subject.admin = define(subject.driver);
+      subject.store = new KVStore(name);
+    };
+  }
+  return subject;
 }
