@@ -16,14 +16,14 @@ export interface FixtureReport {
   suiteMessages: string[];
 }
 
-export async function runFixture(root: string, timeoutMs = 60_000): Promise<FixtureReport> {
+export async function runFixture(root: string, timeoutMs = 60_000, config?: string): Promise<FixtureReport> {
   const dir = mkdtempSync(join(tmpdir(), "edge-kv-fixture-"));
   const outputFile = join(dir, "report.json");
   try {
     const { exitCode, output } = await new Promise<{ exitCode: number; output: string }>((resolve) => {
       execFile(
         process.execPath,
-        [vitestBin, "run", "--root", root, "--reporter=json", `--outputFile=${outputFile}`],
+        [vitestBin, "run", "--root", root, ...(config ? ["--config", config] : []), "--reporter=json", `--outputFile=${outputFile}`],
         { timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }, maxBuffer: 16 * 1024 * 1024 },
         (error, stdout, stderr) => resolve({ exitCode: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
       );
