@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import { EdgeKvError } from "../errors.js";
 import type { KVRegistry, StoreOptions } from "../registry.js";
 import type { StoreAdmin } from "../admin.js";
+import type { KVDriver } from "../drivers/driver.js";
 import { RestError } from "./http.js";
 
 export interface ApifyInfo {
@@ -27,6 +28,8 @@ export interface ApifyInfo {
 export interface StoreInfo {
   /** The registry name: what `new KVStore(name)` opens. */
   name: string;
+  /** The name the store's driver was created under (differs from `name` after a rename). */
+  dataName: string;
   fastlyId: string;
   apifyId: string;
   telnyxId: string;
@@ -54,8 +57,15 @@ export class StoreCatalog {
   readonly #stateFile: string | undefined;
   readonly #restStoreOptions: StoreOptions;
 
-  constructor(registry: KVRegistry, options: { stateFile?: string | undefined; restStoreOptions: StoreOptions }) {
+  readonly #createDriver: ((dataName: string) => KVDriver) | undefined;
+
+  /**
+   * `createDriver` re-opens a renamed store's data on start (the driver was created under its old
+   * name); give it the same factory as the registry's.
+   */
+  constructor(registry: KVRegistry, options: { stateFile?: string | undefined; restStoreOptions: StoreOptions; createDriver?: ((dataName: string) => KVDriver) | undefined }) {
     this.registry = registry;
+    this.#createDriver = options.createDriver;
     this.#stateFile = options.stateFile;
     this.#restStoreOptions = options.restStoreOptions;
     if (this.#stateFile) this.#load(this.#stateFile);
@@ -114,6 +124,13 @@ export class StoreCatalog {
     return info;
   }
 
+  /** Store names whose data another (renamed) store uses: not to be defined under their old name. */
+  dataNamesInUse(): Set<string> {
+    const names = new Set<string>();
+    for (const info of this.#byName.values()) if (info.dataName !== info.name) names.add(info.dataName);
+    return names;
+  }
+
   /** Removes the store and its data from the registry. */
   async remove(info: StoreInfo): Promise<void> {
     this.#byName.delete(info.name);
@@ -122,24 +139,13 @@ export class StoreCatalog {
   }
 
   /**
-   * Renames a store: the registry name changes, so `new KVStore(newName)` opens it afterwards.
-   * Uses `registry.renameStore` when the registry has one; otherwise re-defines the store under the
-   * new name on the same driver and retires the old name without touching the data.
+   * Renames a store: the registry name changes, so `new KVStore(newName)` opens it afterwards. The
+   * driver (and a folder-backed store's folder) stays the one created under the old name: `dataName`.
    */
   rename(info: StoreInfo, newName: string): void {
     if (newName === info.name) return;
     if (this.registry.hasStore(newName)) throw new RestError(409, `a store named '${newName}' already exists; pick another name`, { code: "conflict" });
-    const registry = this.registry as KVRegistry & { renameStore?: (from: string, to: string) => unknown };
-    if (typeof registry.renameStore === "function") {
-      registry.renameStore(info.name, newName);
-    } else {
-      const core = this.registry.store(info.name).core;
-      const { profile, maxMetadataBytes, maxValueBytes } = core.settings;
-      this.registry.defineStore(newName, { driver: core.driver, profile, maxMetadataBytes, maxValueBytes });
-      // Retire the old name: point it at a throwaway driver first so removeStore destroys nothing real.
-      this.registry.defineStore(info.name, { replace: true, driver: retiredDriver });
-      void this.registry.removeStore(info.name);
-    }
+    this.registry.renameStore(info.name, newName);
     this.#byName.delete(info.name);
     if (info.apify.name === info.name) info.apify.name = newName;
     info.name = newName;
@@ -181,8 +187,14 @@ export class StoreCatalog {
     }
     for (const info of state.stores) {
       if (!this.registry.hasStore(info.name)) {
-        if (!info.createdOverRest) continue;
-        this.registry.defineStore(info.name, info.maxMetadataBytes === null ? {} : { ...this.#restStoreOptions, maxMetadataBytes: info.maxMetadataBytes });
+        info.dataName ??= info.name;
+        const renamed = info.dataName !== info.name;
+        if (!info.createdOverRest && !renamed) continue;
+        if (renamed && !this.#createDriver) continue;
+        this.registry.defineStore(info.name, {
+          ...(info.maxMetadataBytes !== null && { ...this.#restStoreOptions, maxMetadataBytes: info.maxMetadataBytes }),
+          ...(renamed && { driver: this.#createDriver!(info.dataName) }),
+        });
       }
       this.#byName.set(info.name, info);
     }
@@ -192,6 +204,7 @@ export class StoreCatalog {
     const now = this.now();
     return {
       name,
+      dataName: name,
       fastlyId: randomId(LOWER_ALNUM, 22),
       apifyId: randomId(ALNUM, 17),
       telnyxId: randomUUID(),
@@ -211,13 +224,3 @@ export class StoreCatalog {
     };
   }
 }
-
-/** Stands in for a renamed store's old name so that retiring the name never touches the real data. */
-const retiredDriver = {
-  description: "retired",
-  read: () => null,
-  write: () => false,
-  delete: () => false,
-  scan: () => [],
-  clear: () => undefined,
-};

@@ -11,6 +11,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { KVDriver } from "../drivers/driver.js";
 import { KVLimits } from "../limits.js";
 import { getRegistry, type KVRegistry, type StoreOptions } from "../registry.js";
 import { StoreCatalog } from "./catalog.js";
@@ -37,6 +38,8 @@ export interface RestServerOptions {
    * in the data folder). Default: none, state lives in memory.
    */
   stateFile?: string;
+  /** The registry's driver factory, when a state file is used with a folder: re-opens renamed stores on start. */
+  createDriver?: (storeName: string) => KVDriver;
   /** Options for stores created over REST. Default `{ maxMetadataBytes: 2000 }` (the REST API's metadata limit). */
   restStoreOptions?: StoreOptions;
   /** Size limits; defaults follow the REST docs (Fastly 25 MiB values, Telnyx 1 MiB, Apify 9 MiB records). */
@@ -68,7 +71,7 @@ export function createRequestHandler(options: Omit<RestServerOptions, "host" | "
   let catalog: StoreCatalog | undefined;
   const contextFor = (): DialectContext => {
     const registry = options.registry ?? getRegistry();
-    if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions });
+    if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions, createDriver: options.createDriver });
     return { catalog, limits, token: options.token };
   };
   if (options.registry) contextFor(); // load the state file (and re-define REST stores) now, not at the first request

@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * The `edge-kv` command. `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
+ * dialects) on memory stores or on a data folder, optionally seeded from fastly.toml.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { EdgeKvError } from "../errors.js";
+import { KVRegistry, setRegistry } from "../registry.js";
+import { StoreCatalog } from "./catalog.js";
+import { createServer, type RestServer } from "./index.js";
+
+export const DEFAULT_PORT = 7878;
+export const STATE_FILE_NAME = ".edge-kv-server.json";
+
+const USAGE = `Usage: edge-kv serve [options]
+
+Starts a local KV REST server speaking Fastly's KV API (/resources/stores/kv), plus Apify-style
+(/v2/key-value-stores) and Telnyx-style (/v2/storage/kvs) dialects, over one set of stores.
+
+Options:
+  --port <n>            port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host <address>      interface to bind (default 127.0.0.1, loopback only)
+  --data <folder>       keep stores in this folder (kept between runs); default: in memory
+  --memory              keep stores in memory (the default)
+  --fastly-toml <file>  define and seed the stores of [local_server.kv_stores] in this fastly.toml
+  --store <name>        define an empty store (repeatable)
+  --token <token>       require this token (Fastly-Key or Authorization: Bearer); also EDGE_KV_TOKEN.
+                        Without one, any token is accepted
+  -h, --help            show this help
+
+The first line printed is "edge-kv REST server listening on <url>".`;
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  data: string | undefined;
+  fastlyToml: string | undefined;
+  stores: string[];
+  token: string | undefined;
+}
+
+/** Parses `serve` arguments; throws EdgeKvError saying what was wrong and what to do. */
+export function parseServeArgs(args: string[], env: Record<string, string | undefined> = process.env): ServeOptions | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        data: { type: "string" },
+        memory: { type: "boolean" },
+        "fastly-toml": { type: "string" },
+        store: { type: "string", multiple: true },
+        token: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new EdgeKvError(`serve: ${(error as Error).message}. Run 'edge-kv serve --help' for the options`);
+  }
+  const { values } = parsed;
+  if (values.help) return "help";
+  if (values.memory && values.data !== undefined) throw new EdgeKvError("serve: --memory and --data exclude each other; pick one");
+  let port = DEFAULT_PORT;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) throw new EdgeKvError(`serve: --port must be a number from 0 to 65535, got '${values.port}'`);
+  }
+  if (values.data === "") throw new EdgeKvError("serve: --data needs a folder path");
+  const token = values.token ?? env.EDGE_KV_TOKEN;
+  return {
+    port,
+    host: values.host ?? "127.0.0.1",
+    data: values.data === undefined ? undefined : resolve(values.data),
+    fastlyToml: values["fastly-toml"] === undefined ? undefined : resolve(values["fastly-toml"]),
+    stores: values.store ?? [],
+    token: token === "" ? undefined : token,
+  };
+}
+
+/** Store names found in a data folder (each store folder's marker file records its name). */
+function storesInFolder(root: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return [];
+    throw new EdgeKvError(`serve: cannot read the data folder ${root}: ${(error as Error).message}`);
+  }
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    try {
+      const marker = JSON.parse(readFileSync(join(root, entry.name, "edge-kv-store.json"), "utf8")) as { store?: unknown };
+      if (typeof marker.store === "string") names.push(marker.store);
+    } catch {
+      // not a store folder
+    }
+  }
+  return names;
+}
+
+/** Builds the registry the options describe and starts the server on it. */
+export async function serve(options: ServeOptions): Promise<RestServer> {
+  let createDriver: ((storeName: string) => import("../drivers/driver.js").KVDriver) | undefined;
+  const node = options.data !== undefined || options.fastlyToml !== undefined ? await import("../node/index.js") : undefined;
+  if (options.data !== undefined) createDriver = node!.fileSystemStores(options.data);
+  const registry = new KVRegistry(createDriver ? { createDriver } : {});
+  setRegistry(registry);
+  const stateFile = options.data === undefined ? undefined : join(options.data, STATE_FILE_NAME);
+  if (options.fastlyToml !== undefined) {
+    const load = (node as Record<string, unknown>).loadFastlyToml as ((path: string, options: { registry: KVRegistry }) => unknown) | undefined;
+    if (typeof load !== "function") throw new EdgeKvError("serve: --fastly-toml needs loadFastlyToml from edge-kv/node, which this build does not have yet");
+    await load(options.fastlyToml, { registry });
+  }
+  for (const name of options.stores) if (!registry.hasStore(name)) registry.defineStore(name);
+  if (options.data !== undefined) {
+    // Load the state file first, so renamed stores re-open their data and keep their ids.
+    const catalog = new StoreCatalog(registry, { stateFile, restStoreOptions: {}, createDriver });
+    const retired = catalog.dataNamesInUse();
+    for (const name of storesInFolder(options.data)) if (!registry.hasStore(name) && !retired.has(name)) registry.defineStore(name);
+  }
+  return createServer({
+    registry,
+    host: options.host,
+    port: options.port,
+    ...(options.token !== undefined && { token: options.token }),
+    ...(stateFile !== undefined && { stateFile }),
+    ...(createDriver !== undefined && { createDriver }),
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== "serve") {
+    process.stderr.write(`edge-kv: unknown command '${command}'. The command is 'edge-kv serve'; run 'edge-kv serve --help'\n`);
+    return 2;
+  }
+  let options;
+  try {
+    options = parseServeArgs(rest);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  if (options === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let server: RestServer;
+  try {
+    server = await serve(options);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message =
+      code === "EADDRINUSE"
+        ? `edge-kv: port ${options.port} on ${options.host} is already in use; pick another with --port (0 picks a free one)`
+        : (error as Error).message;
+    process.stderr.write(`${message}\n`);
+    return 1;
+  }
+  const where = options.data === undefined ? "memory stores" : `stores in ${options.data}`;
+  process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
+  process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      void server.close().finally(done);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await import("../registry.js").then(({ getRegistry }) => getRegistry().reset());
+  return 0;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /(?:^|[\\/])(?:cli\.(?:ts|js|mjs)|edge-kv)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
