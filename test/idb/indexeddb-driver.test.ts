@@ -201,6 +201,19 @@ describe("persistence", () => {
   });
 });
 
+describe("connection loss", () => {
+  it("reopens its connection when the browser closed it without notice (as Safari does), keeping the data", async () => {
+    const open = vi.spyOn(indexedDB, "open");
+    const store = driver({ databaseName: unique("dropped") });
+    await store.write("k", record("kept"), null);
+    const connection = (open.mock.results[0]!.value as IDBOpenDBRequest).result;
+    connection.close();
+    expect(dec((await store.read("k"))!.value)).toBe("kept");
+    expect(await store.write("k2", record("new"), null)).toBe(true);
+    expect(open).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe("clear errors instead of hangs", () => {
   it("rejects a deletion blocked by a connection that does not close, after timeoutMs, and deletes once it closes", async () => {
     const databaseName = unique("blocked");
