@@ -33,7 +33,7 @@ async function toRequest(message: IncomingMessage, origin: string): Promise<Requ
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else if (value !== undefined) headers.set(name, value);
   }
-  let body: Uint8Array | undefined;
+  let body: Uint8Array<ArrayBuffer> | undefined;
   if (message.method !== "GET" && message.method !== "HEAD") {
     const chunks: Buffer[] = [];
     for await (const chunk of message) chunks.push(chunk as Buffer);

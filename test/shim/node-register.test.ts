@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const cwd = fileURLToPath(new URL("./fixtures/node-app/", import.meta.url));
+const registerUrl = pathToFileURL(fileURLToPath(new URL("../../src/shim/register.ts", import.meta.url))).href;
+const dataDirs: string[] = [];
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** `node --import tsx --import edge-kv/register <script>` in the fixture folder (tsx only because edge-kv runs from source here). */
+function run(script: string, env: Record<string, string> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "--import", registerUrl, script],
+      { cwd, timeout: 30_000, env: { ...process.env, EDGE_KV_MODULES: JSON.stringify({ "fastly:env": "./env.mjs" }), ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("node --import edge-kv/register", () => {
+  it("resolves fastly:kv-store on the stores of ./fastly.toml and fastly:env to the module in EDGE_KV_MODULES", async () => {
+    const result = await run("app.mjs");
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("greeting=hello metadata=v1 host=localhost\nruns=1\n");
+    expect(result.code).toBe(0);
+  });
+
+  it("without EDGE_KV_DATA the stores are in memory: every run starts from fastly.toml", async () => {
+    await run("app.mjs");
+    expect((await run("app.mjs")).stdout).toContain("runs=1\n");
+  });
+
+  it("with EDGE_KV_DATA the stores live in that folder: data survives a restart, the seed does not overwrite it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edge-kv-register-"));
+    dataDirs.push(dir);
+    expect((await run("app.mjs", { EDGE_KV_DATA: dir })).stdout).toContain("runs=1\n");
+    const second = await run("app.mjs", { EDGE_KV_DATA: dir });
+    expect(second.stderr).toBe("");
+    expect(second.stdout).toBe("greeting=hello metadata=v1 host=localhost\nruns=2\n");
+  });
+
+  it("fails an unmapped fastly:* import with an error naming the module and the variable to set", async () => {
+    const result = await run("unmapped.mjs");
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      `edge-kv: cannot resolve "fastly:config-store" (imported from unmapped.mjs): edge-kv provides only "fastly:kv-store". Map "fastly:config-store" to a module of your own: set EDGE_KV_MODULES='{"fastly:config-store":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
+    );
+  });
+
+  it("refuses EDGE_KV_MODULES that is not JSON, saying what it expects", async () => {
+    const result = await run("app.mjs", { EDGE_KV_MODULES: "fastly:env=./env.mjs" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`edge-kv: EDGE_KV_MODULES must be JSON like '{"fastly:env":"./env.js"}', got fastly:env=./env.mjs`);
+  });
+});
