@@ -1,3 +1,4 @@
+import type { FileSystemDriver } from "edge-kv/node";
 import { afterAll } from "vitest";
 import { badInputTests } from "./bad-input.js";
 import { fsFactory, snapshotFolder, temporaryRoot } from "./fs-support.js";
@@ -7,4 +8,4 @@ afterAll(remove);
 
 // Besides the driver's records, every byte of every file in the store folder must be unchanged.
 const factory = fsFactory(root, "durable");
-badInputTests("fs durable", factory, { inputs: 150, dumpFiles: async (subject) => snapshotFolder((subject.driver as { directory: string }).directory) });
+badInputTests("fs durable", factory, { inputs: 150, dumpFiles: async (subject) => snapshotFolder((subject.driver as FileSystemDriver).directory) });
