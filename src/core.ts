@@ -64,6 +64,8 @@ export type Operation = "lookup" | "insert" | "delete" | "list";
 export type ReadView = (key: string, live: StoredRecord | null) => MaybePromise<StoredRecord | null>;
 
 const MAX_CAS_ATTEMPTS = 1000;
+/** Width of the random offset given to the generation of a key that has no record (about one second in µs). */
+const FRESH_GENERATION_SPREAD = 2 ** 20;
 
 export class StoreCore {
   /** The store's name in its registry (changes on renameStore). */
@@ -214,7 +216,12 @@ export class StoreCore {
       value = mode === "append" ? concat(live.value, value) : concat(value, live.value);
     }
     if (value.byteLength > this.settings.maxValueBytes) throw new KVError("payload-too-large");
-    const generation = Math.max(this.#lastGeneration + 1, current === null ? 1 : current.generation + 1, Math.floor(now * 1000));
+    // Strictly above the key's previous generation and anything this core issued. A key without a
+    // record (new, or deleted earlier) gets a random offset on top of the time, so a generation that
+    // an earlier incarnation of the key had — in another process, or before a reopen, within the same
+    // clock tick — is not handed out again (it would let a stale if-generation-match succeed).
+    const floor = Math.max(this.#lastGeneration + 1, Math.floor(now * 1000));
+    const generation = current === null ? floor + Math.floor(Math.random() * FRESH_GENERATION_SPREAD) : Math.max(floor, current.generation + 1);
     this.#lastGeneration = generation;
     return {
       value,

@@ -287,3 +287,24 @@ describe("every write replaces metadata, TTL and generation", () => {
     expect(seen.every((generation) => Number.isSafeInteger(generation) && generation > 0)).toBe(true);
   });
 });
+
+describe("generations across store instances", () => {
+  it("a key deleted and re-created by another core on the same data (same clock tick) gets a generation it never had", async () => {
+    const { MemoryDriver, KVRegistry, FakeClock, KVStore, setRegistry } = await import("edge-kv");
+    const driver = new MemoryDriver();
+    const clock = new FakeClock(0);
+    const seen = new Set<number>();
+    for (let round = 0; round < 50; round++) {
+      const registry = new KVRegistry({ clock }); // a fresh core each round, as after a reopen or in another process
+      const admin = registry.defineStore("s", { driver });
+      const previous = setRegistry(registry);
+      const store = new KVStore("s");
+      await store.put("k", `v${round}`);
+      const { generation } = (await admin.inspect("k"))!;
+      expect(seen.has(generation)).toBe(false);
+      seen.add(generation);
+      await store.delete("k");
+      setRegistry(previous);
+    }
+  });
+});
