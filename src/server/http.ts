@@ -70,11 +70,15 @@ export async function readBody(request: RestRequest, limit: number, options: { d
   const chunks: Buffer[] = [];
   let total = 0;
   let over = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > limit) over = true;
-    if (!over) chunks.push(chunk);
-  }
+  await new Promise<void>((resolve, reject) => {
+    req.on("data", (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > limit) over = true;
+      if (!over) chunks.push(chunk);
+    });
+    req.once("end", resolve);
+    req.once("error", reject);
+  });
   if (over) throw tooLarge(total, limit);
   let body: Buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   const encoding = String(req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
