@@ -132,7 +132,7 @@ export class FolderLock {
       const current = await this.#readOwner();
       if (current !== null && (await this.#breakIfStale(current))) continue;
       const waited = Date.now() - started;
-      if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current, waited);
+      if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current);
       await sleep(delay);
       delay = Math.min(delay * 2, 25);
     }
@@ -211,10 +211,10 @@ export class FolderLock {
     return true;
   }
 
-  #timeoutError(owner: (LockOwner & { age: number }) | null, waited: number): EdgeKvError {
+  #timeoutError(owner: (LockOwner & { age: number }) | null): EdgeKvError {
     const who = owner === null ? "another process" : `process ${owner.pid} on host '${owner.host}'`;
     return new EdgeKvError(
-      `store folder '${this.directory}' stayed locked by ${who}; gave up after ${waited} ms. ` +
+      `store folder '${this.directory}' stayed locked by ${who} for more than ${this.options.timeoutMs} ms (lockTimeoutMs). ` +
         `If that process is stuck, stop it; if it no longer exists, delete the folder '${this.path}'.`,
     );
   }
