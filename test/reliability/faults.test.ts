@@ -198,9 +198,10 @@ describe("filesystem driver: files changed under a running driver", () => {
     const path = segment(s.directory);
     const offsetOfB = statSync(path).size;
     await s.store.put("b", "value b to be damaged");
+    const offsetOfC = statSync(path).size;
     await s.store.put("c", "value c");
     const bytes = readFileSync(path);
-    bytes[statSync(path).size - 1 - (statSync(path).size - offsetOfB) / 2] ^= 0xff; // flip a byte inside b's record
+    bytes[offsetOfC - 3] ^= 0xff; // flip a byte of b's value
     writeFileSync(path, bytes);
     // A running driver that already indexed the log: only the damaged key fails.
     const corrupted = `edge-kv: store folder '${s.directory}': the record at byte ${offsetOfB} of '${path}' (key 'b') is corrupted`;
