@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
+import { fileSystemStores, loadFastlyToml } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "./catalog.js";
 import { createServer, type RestServer } from "./index.js";
@@ -106,17 +107,12 @@ function storesInFolder(root: string): string[] {
 
 /** Builds the registry the options describe and starts the server on it. */
 export async function serve(options: ServeOptions): Promise<RestServer> {
-  let createDriver: ((storeName: string) => import("../drivers/driver.js").KVDriver) | undefined;
-  const node = options.data !== undefined || options.fastlyToml !== undefined ? await import("../node/index.js") : undefined;
-  if (options.data !== undefined) createDriver = node!.fileSystemStores(options.data);
+  const createDriver = options.data === undefined ? undefined : fileSystemStores(options.data);
   const registry = new KVRegistry(createDriver ? { createDriver } : {});
   setRegistry(registry);
   const stateFile = options.data === undefined ? undefined : join(options.data, STATE_FILE_NAME);
-  if (options.fastlyToml !== undefined) {
-    const load = (node as Record<string, unknown>).loadFastlyToml as ((path: string, options: { registry: KVRegistry }) => unknown) | undefined;
-    if (typeof load !== "function") throw new EdgeKvError("serve: --fastly-toml needs loadFastlyToml from edge-kv/node, which this build does not have yet");
-    await load(options.fastlyToml, { registry });
-  }
+  // fastly.toml stores are (re)seeded on every start, as Viceroy does; other keys in a data folder stay.
+  if (options.fastlyToml !== undefined) await loadFastlyToml(options.fastlyToml, { registry });
   for (const name of options.stores) if (!registry.hasStore(name)) registry.defineStore(name);
   if (options.data !== undefined) {
     // Load the state file first, so renamed stores re-open their data and keep their ids.

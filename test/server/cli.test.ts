@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
@@ -108,6 +108,22 @@ describe("edge-kv serve", () => {
     expect([await item.text(), item.headers.get("metadata")]).toEqual(["paid", "m"]);
     expect(await (await fetch(`${second.url}/resources/stores/kv/${other.id}/keys/k`)).text()).toBe("kept");
     expect(await stop(second.child)).toBe(0);
+  });
+
+  test("--fastly-toml defines and seeds the [local_server.kv_stores] stores", async () => {
+    const project = tempFolder();
+    writeFileSync(join(project, "fastly.toml"), 'manifest_version = 3\n[[local_server.kv_stores.sessions]]\nkey = "a"\ndata = "alpha"\nmetadata = "m1"\n');
+    const { child, url } = await start(["serve", "--port", "0", "--fastly-toml", join(project, "fastly.toml")]);
+    const { data } = (await (await fetch(`${url}/resources/stores/kv?name=sessions`)).json()) as { data: { id: string }[] };
+    const item = await fetch(`${url}/resources/stores/kv/${data[0]!.id}/keys/a`);
+    expect([await item.text(), item.headers.get("metadata")]).toEqual(["alpha", "m1"]);
+    expect(await stop(child)).toBe(0);
+  });
+
+  test("a fastly.toml that cannot be read stops the CLI with exit code 1 and the loader's message", async () => {
+    const toml = join(tempFolder(), "missing.toml");
+    const result = await run(["serve", "--port", "0", "--fastly-toml", toml]);
+    expect([result.code, result.stderr]).toEqual([1, `edge-kv: error reading '${toml}': no such file. Check the path (relative paths resolve against ${process.cwd()}).\n`]);
   });
 
   test("--help prints the options and exits 0; an unknown command or option exits 2 saying what to do", async () => {
