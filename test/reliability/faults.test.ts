@@ -201,7 +201,7 @@ describe("filesystem driver: files changed under a running driver", () => {
     const offsetOfC = statSync(path).size;
     await s.store.put("c", "value c");
     const bytes = readFileSync(path);
-    bytes[offsetOfC - 3] ^= 0xff; // flip a byte of b's value
+    bytes.writeUInt8(bytes.readUInt8(offsetOfC - 3) ^ 0xff, offsetOfC - 3); // flip a byte of b's value
     writeFileSync(path, bytes);
     // A running driver that already indexed the log: only the damaged key fails.
     const corrupted = `edge-kv: store folder '${s.directory}': the record at byte ${offsetOfB} of '${path}' (key 'b') is corrupted`;
