@@ -3,8 +3,9 @@
  * which uses `fastly:kv-store` exactly as on Compute — resolved to edge-kv by its Node hook, on an
  * in-memory "links" store seeded with two demo links.
  *
- *   npm run example                 # serve on http://127.0.0.1:8787 (--port N to change)
- *   npm run example -- --demo       # make a few requests, print them, exit
+ *   npm run example                 # make a few requests and print them, then keep serving on
+ *                                   # http://127.0.0.1:8787 (--port N to change, --no-demo to skip them)
+ *   npm run example -- --demo       # make the requests, print them, exit
  */
 import "../../src/shim/register.js"; // in your project: node --import edge-kv/register serve.js
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -94,14 +95,14 @@ server.listen(port, "127.0.0.1", async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   console.log(`edge-kv example: the link shortener (examples/compute-app/src/app.ts) on ${storeDescription}`);
   console.log(`serving its fetch handler on ${origin}`);
-  if (demoMode) {
+  if (!args.includes("--no-demo")) {
     try {
       await demo(origin);
     } finally {
-      server.close();
+      if (demoMode) server.close();
     }
     console.log("demo done: every request above went through fastly:kv-store, served by edge-kv");
-    return;
+    if (demoMode) return;
   }
   console.log(`try:  curl -i ${origin}/home`);
   console.log(`      curl -i -X POST ${origin}/links -d '{"url":"https://example.com","slug":"ex","ttl":60}'`);

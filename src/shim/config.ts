@@ -38,7 +38,10 @@ export interface EdgeKvOptions {
    * relative to the project root: `{ "fastly:env": "./test/fastly-env.ts" }`.
    */
   modules?: Record<string, string>;
-  /** "fake" (default): stores use a FakeClock (advance it with getTestKv().advance()); "system": the real clock. */
+  /**
+   * "fake": stores use a FakeClock (advance it with getTestKv().advance()) — the default under Vitest;
+   * "system": the real clock — the default in a Vite dev server or build.
+   */
   clock?: "fake" | "system";
   /** Start of the fake clock. Default 2025-01-01T00:00:00Z. */
   start?: number | string | Date;

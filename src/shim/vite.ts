@@ -63,7 +63,9 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
     },
     load(id) {
       if (id === RESOLVED_CONFIG_ID) {
-        configSource ??= resolveKvConfig(options, root, "edgeKv").then((config) => `export default ${toSource(config)};\n`);
+        // Under Vitest the stores' clock is fake by default; in a Vite dev server or build, real.
+        const defaults: EdgeKvOptions = { clock: process.env.VITEST ? "fake" : "system" };
+        configSource ??= resolveKvConfig({ ...defaults, ...options }, root, "edgeKv").then((config) => `export default ${toSource(config)};\n`);
         return configSource;
       }
       if (id === RESOLVED_SHIM_ID) {

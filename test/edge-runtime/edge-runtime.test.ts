@@ -6,11 +6,11 @@ import { fileURLToPath } from "node:url";
 import { EdgeVM } from "@edge-runtime/vm";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { edgeKvEsbuild } from "edge-kv/esbuild";
+import { bundleApp } from "../../examples/compute-app/bundle.js";
 
 const path = (relative: string) => fileURLToPath(new URL(`../../${relative}`, import.meta.url));
 
-async function iife(entry: string, options: { globalName?: string; plugins?: ReturnType<typeof edgeKvEsbuild>[] } = {}): Promise<string> {
+async function iife(entry: string, options: { globalName?: string } = {}): Promise<string> {
   const result = await build({ entryPoints: [path(entry)], bundle: true, format: "iife", platform: "browser", target: "es2022", write: false, logLevel: "silent", ...options });
   return result.outputFiles[0]!.text;
 }
@@ -51,8 +51,7 @@ describe("inside @edge-runtime/vm (EdgeVM)", () => {
   });
 
   it("the example Compute app (examples/compute-app/src/index.ts, a fetch-event handler) serves requests on its fastly.toml stores", async () => {
-    const code = await iife("examples/compute-app/src/index.ts", { plugins: [edgeKvEsbuild({ root: path("examples/compute-app") })] });
-    const vm = new EdgeVM({ initialCode: code });
+    const vm = new EdgeVM({ initialCode: await bundleApp() });
     const home = await vm.dispatchFetch("https://sho.rt/home", { redirect: "manual" });
     expect(home.status).toBe(302);
     expect(home.headers.get("location")).toBe("https://www.fastly.com/");

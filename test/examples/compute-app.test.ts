@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runFixture } from "../shim/run-fixture.js";
@@ -10,7 +10,7 @@ describe("examples/compute-app", () => {
   it("its own test suite passes through the edgeKv() Vitest plugin, on stores from its fastly.toml", async () => {
     const report = await runFixture(app, 90_000, `${app}vitest.config.ts`);
     expect(report.tests.filter((test) => test.status !== "passed"), report.output).toEqual([]);
-    expect(report.numPassedTests).toBe(11);
+    expect(report.numPassedTests).toBe(16);
     expect(report.exitCode).toBe(0);
   });
 
@@ -33,5 +33,31 @@ describe("examples/compute-app", () => {
     expect(stdout).toContain("← 302 location: https://github.com/");
     expect(stdout).toContain('← 200 {"links":["docs","gh"],"cursor":"bGluazpnaA=="}');
     expect(lines.at(-1)).toBe("demo done: every request above went through fastly:kv-store, served by edge-kv");
+  });
+
+  it("`npm run example -- --port 0 --no-demo` keeps serving the app over HTTP until stopped", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "examples/compute-app/serve.ts", "--port", "0", "--no-demo"], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const origin = await new Promise<string>((resolve, reject) => {
+        let seen = "";
+        const timer = setTimeout(() => reject(new Error(`no "serving" line within 30 s; output so far:\n${seen}`)), 30_000);
+        child.stdout.on("data", (chunk: Buffer) => {
+          seen += chunk.toString();
+          const match = /serving its fetch handler on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+        child.once("exit", (code) => reject(new Error(`server exited early with ${code}:\n${seen}`)));
+      });
+      const created = await fetch(`${origin}/links`, { method: "POST", body: JSON.stringify({ url: "https://example.com/", slug: "live" }) });
+      expect(created.status).toBe(201);
+      const redirect = await fetch(`${origin}/live`, { redirect: "manual" });
+      expect(redirect.status).toBe(302);
+      expect(redirect.headers.get("location")).toBe("https://example.com/");
+    } finally {
+      child.kill();
+    }
   });
 });
