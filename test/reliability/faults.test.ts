@@ -8,7 +8,7 @@
  * full or read-only disk gives (ENOSPC, EROFS, EACCES) — after a partial write where a real disk could
  * have made one — because the suite runs as any user on any disk. Planted records are real bytes.
  */
-import { promises as fsp, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, promises as fsp, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from "fake-indexeddb";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -121,8 +121,17 @@ describe("filesystem driver: the disk fails mid-write", () => {
   it("a folder that became read-only (the write lock cannot be taken): the put rejects with 'permission denied' and what to do, and nothing changes", async () => {
     const s = await fsStore("relaxed");
     await s.store.put("a", "old a");
-    const lockError = Object.assign(errno("EACCES", "rename"), { path: join(s.directory, "lock") });
-    vi.spyOn(fsp, "rename").mockRejectedValueOnce(lockError);
+    const lockPath = join(s.directory, "lock");
+    // The driver may keep the lock briefly after a write; wait (bounded) until it let it go.
+    for (let i = 0; i < 200 && existsSync(lockPath); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(existsSync(lockPath)).toBe(false);
+    const rename = fsp.rename;
+    let refused = 0;
+    vi.spyOn(fsp, "rename").mockImplementation(async (from, to) => {
+      // Taking the lock is a rename onto <folder>/lock: refuse it once, as a read-only folder would.
+      if (to === lockPath && refused++ === 0) throw Object.assign(errno("EACCES", "rename"), { path: lockPath });
+      return rename(from, to);
+    });
     expect(await observe(() => s.store.put("a", "new a"))).toEqual({
       ok: false,
       error: "EdgeKvError",
@@ -130,6 +139,7 @@ describe("filesystem driver: the disk fails mid-write", () => {
       sync: false,
     });
     vi.restoreAllMocks();
+    expect(refused).toBe(1);
     expect(await text(s.store, "a")).toBe("old a");
     await s.store.put("a", "new a");
     expect(await text((await s.reopen()).store, "a")).toBe("new a");
