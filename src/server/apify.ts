@@ -54,7 +54,7 @@ export async function handleApify(request: RestRequest, context: DialectContext)
   }
   const { method } = request;
   if (segments.length === 0) {
-    if (method === "GET") return listStores(request, context), true;
+    if (method === "GET") return await listStores(request, context), true;
     if (method === "POST") return await getOrCreate(request, context), true;
     throw notAllowed(method);
   }
