@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { edgeKv } from "edge-kv/vite";
 import { fixture, runFixture } from "./run-fixture.js";
@@ -30,15 +33,37 @@ describe("edgeKv() Vite/Vitest plugin, run in real Vitest child processes", () =
 });
 
 describe("edgeKv() options", () => {
-  const load = async (options: Parameters<typeof edgeKv>[0]) => {
+  const load = async (options: Parameters<typeof edgeKv>[0], root = fixture("vitest-inline")) => {
     const plugin = edgeKv(options);
-    (plugin.configResolved as (config: { root: string }) => void)({ root: fixture("vitest-inline") });
+    (plugin.configResolved as (config: { root: string }) => void)({ root });
     return (plugin.load as (id: string) => Promise<string>).call({}, "\0edge-kv:config");
   };
 
   it("serializes seeds, including bytes, into the config module", async () => {
     const source = await load({ stores: { s: { seed: { a: "1", b: new Uint8Array([1, 2]) } } }, fastlyToml: false });
     expect(source).toContain('"seed":{"a":"1","b":new Uint8Array([1,2])}');
+  });
+
+  it("reads fastly.toml [local_server.kv_stores] by default when no stores are given", async () => {
+    const source = await load({}, fixture("node-app"));
+    expect(source).toContain('"config":{"seed":{"greeting":{"value":new Uint8Array([104,101,108,108,111]),"metadata":"v1"}}}');
+    expect(source).toContain('"source":"fastly.toml"');
+  });
+
+  it("with stores and an explicit fastlyToml, adds the inline stores to those of the file", async () => {
+    const source = await load({ fastlyToml: "fastly.toml", stores: { extra: { seed: { k: "v" } } } }, fixture("node-app"));
+    expect(source).toContain('"config":{"seed":{"greeting"');
+    expect(source).toContain('"extra":{"seed":{"k":"v"}}');
+  });
+
+  it("passes on fastly.toml's own error, naming the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edge-kv-toml-"));
+    try {
+      writeFileSync(join(dir, "fastly.toml"), "[local_server.kv_stores]\nbroken = 5\n");
+      await expect(load({}, dir)).rejects.toThrow(join(dir, "fastly.toml"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
