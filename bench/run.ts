@@ -20,6 +20,7 @@ const runs = Number(args.get("runs") ?? (quick ? 1 : 3));
 const sizes = (args.get("sizes") ?? (quick ? "10000" : "10000,100000,1000000")).split(",").map(Number);
 const timeMs = Number(args.get("time") ?? (quick ? 100 : 200));
 const budgetMs = Number(args.get("budget") ?? 300) * 1000;
+const clock = args.get("clock") ?? "cpu";
 const memoryKeys = Number(args.get("memory-keys") ?? (quick ? 100_000 : 1_000_000));
 const started = Date.now();
 
@@ -36,7 +37,7 @@ for (let run = 0; run < runs; run++) {
       continue;
     }
     process.stderr.write(`run ${run + 1}/${runs}, ${size} keys\n`);
-    const out = await runWorker({ script: worker, args: ["--size", String(size), "--run", String(run), "--time", String(timeMs)], timeoutMs: 240_000 });
+    const out = await runWorker({ script: worker, args: ["--size", String(size), "--run", String(run), "--time", String(timeMs), "--clock", clock], timeoutMs: 240_000 });
     if (out) mergeResults(results, out.results as [string, number[]][]);
     else skipped.push(`run ${run + 1} at ${size} keys (worker failed or timed out)`);
   }
@@ -55,6 +56,7 @@ saveSuite({
   machine: machine(),
   runs,
   timeMs,
+  clock,
   results: [...results],
   memory,
   notes: skipped.map((s) => `Skipped: ${s}.`),

@@ -10,6 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** Where edge-kv's sources are read from: src/ by default; set EDGE_KV_BENCH_SRC to A/B a patched copy. */
+const SOURCE_ROOT = process.env.EDGE_KV_BENCH_SRC ? resolve(process.env.EDGE_KV_BENCH_SRC, "..") : ROOT;
 
 const ENTRY_SOURCES: Record<string, string> = {
   "edge-kv": "src/index.ts",
@@ -25,8 +27,8 @@ const mapEdgeKv: Plugin = {
       const source = ENTRY_SOURCES[args.path];
       if (!source) return { errors: [{ text: `bench: no source mapping for ${args.path}` }] };
       // An entry point that has not landed yet bundles as an empty module; its subjects are skipped.
-      if (!existsSync(join(ROOT, source))) return { path: args.path, namespace: "missing-entry" };
-      return { path: join(ROOT, source) };
+      if (!existsSync(join(SOURCE_ROOT, source))) return { path: args.path, namespace: "missing-entry" };
+      return { path: join(SOURCE_ROOT, source) };
     });
     builder.onLoad({ filter: /.*/, namespace: "missing-entry" }, () => ({ contents: "export {};", loader: "js" }));
     // Every other bare import (tinybench, peers, node builtins) stays an import.
@@ -53,5 +55,5 @@ export async function bundle(entry: string, outfile: string): Promise<string> {
 
 /** Whether an edge-kv entry point has landed (drivers are benchmarked as they appear). */
 export function hasSource(entry: keyof typeof ENTRY_SOURCES): boolean {
-  return existsSync(join(ROOT, ENTRY_SOURCES[entry]!));
+  return existsSync(join(SOURCE_ROOT, ENTRY_SOURCES[entry]!));
 }

@@ -15,6 +15,7 @@ export interface SavedSuite {
   machine: Machine;
   runs: number;
   timeMs: number;
+  clock?: string;
   /** [`subject|n|workload`, one value per run][] */
   results: [string, number[]][];
   memory?: MemoryResult[];

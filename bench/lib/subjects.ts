@@ -5,6 +5,7 @@
  */
 import { KVRegistry, KVStore, MemoryDriver, setRegistry, type KVDriver } from "edge-kv";
 import type { Workload } from "./suite.js";
+import type { ClockKind } from "./harness.js";
 
 /** One open store of a subject. Every method goes through the subject's own public API. */
 export interface Handle {
@@ -36,6 +37,8 @@ export interface Subject {
   maxKeys?: number;
   /** Cap on the sequential put phase, ms: after it the rest is filled with `fill` (put rate measured so far). */
   putBudgetMs?: number;
+  /** "wall" for subjects that wait on I/O or another process; others follow the run's clock. */
+  clock?: ClockKind;
   /** Workloads this subject runs (default: the worker's choice for the size). */
   workloads?: Workload[];
   open(): Promise<Handle>;

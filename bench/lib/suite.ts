@@ -3,7 +3,7 @@
  * Keys are ~30 bytes (`p07/session/0000123456/profile`), values 100 bytes; the prefix `pNN/`
  * matches exactly 1 % of the keys. Every subject of a run sees the same keys in the same order.
  */
-import { gc, median, opsPerSecond, randomInts, timeOnce, type MeasureOptions } from "./harness.js";
+import { clockNow, gc, median, opsPerSecond, randomInts, timeOnce, useClock, type ClockKind, type MeasureOptions } from "./harness.js";
 import type { Handle, Subject } from "./subjects.js";
 
 export const WORKLOADS = {
@@ -36,6 +36,8 @@ export function makeKeys(n: number): string[] {
 }
 
 export interface SuiteOptions extends MeasureOptions {
+  /** Clock for subjects that do not require the wall clock. */
+  clock: ClockKind;
   subjects: Subject[];
   sizes: number[];
   runs: number;
@@ -65,6 +67,7 @@ export async function runSuite(options: SuiteOptions): Promise<Results> {
         const workloads = options.workloadsAt?.(n, subject) ?? (Object.keys(WORKLOADS) as Workload[]);
         gc();
         const started = performance.now();
+        useClock(subject.clock ?? options.clock);
         const measured = await runSubject(subject, n, keys, workloads, options, run);
         for (const [workload, value] of measured) record(subject.name, n, workload, value);
         log(`run ${run + 1}/${options.runs}  n=${n}  ${subject.name}: ${[...measured].map(([w, v]) => `${w}=${v.toFixed(w === "coldOpen" ? 1 : 0)}`).join(" ")}  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
@@ -80,14 +83,15 @@ async function runSubject(subject: Subject, n: number, keys: string[], workloads
   try {
     // Sequential put of n fresh keys: the population step, timed as a whole.
     const budget = subject.putBudgetMs ?? Number.POSITIVE_INFINITY;
-    const start = performance.now();
+    const wallStart = performance.now();
+    const start = clockNow();
     let done = 0;
     while (done < n) {
       await handle.put(keys[done]!, VALUE);
       done++;
-      if ((done & 255) === 0 && performance.now() - start > budget) break;
+      if ((done & 255) === 0 && performance.now() - wallStart > budget) break;
     }
-    const putMs = performance.now() - start;
+    const putMs = clockNow() - start;
     if (workloads.includes("put")) measured.set("put", (done * 1000) / putMs);
     if (done < n) {
       if (handle.fill) await handle.fill(keys.slice(0, n), done, VALUE);

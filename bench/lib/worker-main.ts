@@ -2,7 +2,7 @@
  * The body of a benchmark worker process: runs the suite for one store size and one run over the
  * subjects it is given, and prints the results as one JSON line on stdout (progress goes to stderr).
  */
-import { parseArgs } from "./harness.js";
+import { parseArgs, type ClockKind } from "./harness.js";
 import { runSuite, type Workload } from "./suite.js";
 import type { Subject } from "./subjects.js";
 
@@ -18,6 +18,8 @@ export async function workerMain(plan: (n: number) => Promise<WorkerPlan> | Work
   const timeMs = Number(args.get("time") ?? "200");
   const warmupMs = Number(args.get("warmup") ?? "50");
   const only = args.get("subjects")?.split(",");
+  const clock = (args.get("clock") ?? "cpu") as ClockKind;
+  if (clock !== "cpu" && clock !== "wall") throw new Error(`bench worker: --clock must be cpu or wall, got ${clock}`);
   if (!Number.isInteger(n) || n < 100) throw new Error(`bench worker: --size must be an integer >= 100, got ${args.get("size")}`);
   const { subjects, workloadsAt } = await plan(n);
   const chosen = only ? subjects.filter((s) => only.includes(s.name)) : subjects;
@@ -27,6 +29,7 @@ export async function workerMain(plan: (n: number) => Promise<WorkerPlan> | Work
     runs: 1,
     timeMs,
     warmupMs,
+    clock,
     workloadsAt,
     log: (line) => process.stderr.write(`  ${line.replace("run 1/1", `run ${run + 1}`)}\n`),
   });
