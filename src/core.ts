@@ -76,6 +76,8 @@ export class StoreCore {
   hook: OperationHook | null = null;
   /** Installed by the eventual-consistency simulation; null (strong reads) in normal use. */
   readView: ReadView | null = null;
+  /** Installed with readView: whether an eventual list (`noSync: true`) shows a live key. Never used by strong lists. */
+  listFilter: ((key: string) => boolean) | null = null;
   #lastGeneration = 0;
 
   constructor(name: string, driver: KVDriver, settings: StoreSettings) {
@@ -148,15 +150,17 @@ export class StoreCore {
   }
 
   /** Live keys in UTF-8 byte order: those starting with `prefix`, strictly after `after`, at most `limit`. */
-  list(range: { prefix?: string | undefined; after?: string | undefined; limit: number }): MaybePromise<ListPage> {
+  list(range: { prefix?: string | undefined; after?: string | undefined; limit: number; eventual?: boolean }): MaybePromise<ListPage> {
     const wanted = range.limit + 1; // one extra live key tells whether another page exists
     const live: ScanItem[] = [];
     const now = this.settings.clock.now();
+    const visible = range.eventual ? this.listFilter : null;
     const step = (after: string | undefined): MaybePromise<ListPage> => {
       const asked = Math.min(wanted - live.length, 1 << 30);
       return chain(this.driver.scan({ prefix: range.prefix, after, limit: asked }), (batch) => {
         for (const item of batch) {
           if (this.isLive(item, now)) {
+            if (visible !== null && !visible(item.key)) continue;
             if (live.push(item) === wanted) break;
           } else this.#purge(item.key);
         }

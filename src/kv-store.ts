@@ -241,7 +241,7 @@ const methods = {
     try {
       const after = decodeCursor(typeof cursor === "string" ? cursor : undefined);
       // The prefix is UTF-8 encoded like keys (lone surrogates become U+FFFD) before it reaches the store.
-      const page = core.list({ prefix: typeof prefix === "string" && prefix !== "" ? toWellFormed(prefix) : undefined, after, limit });
+      const page = core.list({ prefix: typeof prefix === "string" && prefix !== "" ? toWellFormed(prefix) : undefined, after, limit, eventual: noSync === true });
       const toResult = (ready: Awaited<typeof page>): KVStoreListResult => {
         const list = ready.items.map((item) => item.key);
         return { list, cursor: ready.more && list.length > 0 ? encodeCursor(list[list.length - 1]!) : undefined };

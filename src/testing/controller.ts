@@ -99,6 +99,7 @@ export class StoreController {
     this.log = log;
     core.hook = (operation, key) => this.#beforeOperation(operation, key);
     core.readView = ((key, live) => this.#view(key, live)) satisfies ReadView;
+    core.listFilter = (key) => this.#listed(key);
   }
 
   addFault(options: FaultOptions): RuleHandle {
@@ -190,17 +191,36 @@ export class StoreController {
     return proceed();
   }
 
-  /** The value as of `staleForMs` ago: the state before the first write made after that moment. */
+  /**
+   * Whether an eventual list shows a live key: not when the key did not exist (or had expired)
+   * `staleForMs` ago. Keys deleted within the window are not added back (lists only filter).
+   */
+  #listed(key: string): boolean {
+    const stale = this.#stale(key);
+    return stale === undefined || stale !== null;
+  }
+
+  /** What a reader sees instead of the live record: the value as of `staleForMs` ago. */
   #view(key: string, live: StoredRecord | null): StoredRecord | null {
-    if (this.staleForMs === null) return live;
+    const stale = this.#stale(key);
+    return stale === undefined ? live : stale;
+  }
+
+  /**
+   * The state of `key` as of `staleForMs` ago — the record before the first write made after that
+   * moment, null when it had none (or it had expired by now) — or undefined when no write to `key`
+   * falls inside the window (the live state is current).
+   */
+  #stale(key: string): StoredRecord | null | undefined {
+    if (this.staleForMs === null) return undefined;
     const entries = this.#history.get(key);
-    if (!entries) return live;
+    if (!entries) return undefined;
     const now = this.core.settings.clock.now();
     const horizon = now - this.staleForMs;
     while (entries.length > 0 && entries[0]!.at <= horizon) entries.shift();
     if (entries.length === 0) {
       this.#history.delete(key);
-      return live;
+      return undefined;
     }
     const before = entries[0]!.before;
     return before !== null && this.core.isLive(before, now) ? before : null;

@@ -70,10 +70,30 @@ describe("simulated eventual consistency", () => {
     expect(await store.get("t")).toBeNull();
   });
 
-  it("list({ noSync: false }) stays strong: it shows a key created within the window", async () => {
+  it("list({ noSync: false }) and list({}) stay strong: they show a key created within the window", async () => {
     kv.simulateEventualConsistency("s", { staleForMs: 1000 });
     await store.put("fresh", "1");
     expect(await store.list({ noSync: false })).toEqual({ list: ["fresh", "k"], cursor: undefined });
+    expect(await store.list({})).toEqual({ list: ["fresh", "k"], cursor: undefined });
+  });
+
+  it("list({ noSync: true }) is eventual: it leaves out a key created within the window, and shows it after", async () => {
+    kv.simulateEventualConsistency("s", { staleForMs: 1000 });
+    await store.put("fresh", "1");
+    await store.put("k", "rewritten");
+    expect(await store.list({ noSync: true })).toEqual({ list: ["k"], cursor: undefined });
+    kv.advance(1000);
+    expect(await store.list({ noSync: true })).toEqual({ list: ["fresh", "k"], cursor: undefined });
+  });
+
+  it("list({ noSync: true }) keeps its limit and cursor while leaving out fresh keys", async () => {
+    await store.put("a", "1");
+    await store.put("c", "1");
+    kv.simulateEventualConsistency("s", { staleForMs: 1000 });
+    await store.put("b", "1");
+    const first = await store.list({ noSync: true, limit: 2 });
+    expect(first.list).toEqual(["a", "c"]);
+    expect(await store.list({ noSync: true, limit: 2, cursor: first.cursor! })).toEqual({ list: ["k"], cursor: undefined });
   });
 
   it("writes see the latest data: add on a just-written key fails, gen matches the new generation", async () => {
