@@ -90,7 +90,7 @@ function findStore(context: DialectContext, storeId: string): StoreInfo {
   const info =
     name !== null
       ? context.catalog.find((candidate) => candidate.apify.name === name)
-      : (context.catalog.find((candidate) => candidate.apifyId === storeId) ??
+      : (context.catalog.byId("apifyId", storeId) ??
         context.catalog.find((candidate) => candidate.apify.name === storeId));
   if (!info) throw new RestError(404, `Key-value store '${storeId}' was not found: use its id, or username~name`);
   return info;

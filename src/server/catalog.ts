@@ -54,6 +54,8 @@ function randomId(alphabet: string, length: number): string {
 export class StoreCatalog {
   readonly registry: KVRegistry;
   readonly #byName = new Map<string, StoreInfo>();
+  /** Id → info per dialect; entries of removed stores are dropped when found stale. */
+  readonly #ids = { fastlyId: new Map<string, StoreInfo>(), apifyId: new Map<string, StoreInfo>(), telnyxId: new Map<string, StoreInfo>() };
   readonly #stateFile: string | undefined;
   readonly #restStoreOptions: StoreOptions;
 
@@ -90,7 +92,7 @@ export class StoreCatalog {
       let info = this.#byName.get(name);
       if (!info) {
         info = this.#newInfo(name, false, null);
-        this.#byName.set(name, info);
+        this.#remember(info);
         changed = true;
       }
       out.push(info);
@@ -102,6 +104,18 @@ export class StoreCatalog {
   byName(name: string): StoreInfo | undefined {
     if (!this.registry.hasStore(name)) return undefined;
     return this.#byName.get(name) ?? this.all().find((info) => info.name === name);
+  }
+
+  /** The store with this id in one dialect's id space (`fastlyId`, `apifyId` or `telnyxId`). */
+  byId(space: "fastlyId" | "apifyId" | "telnyxId", id: string): StoreInfo | undefined {
+    const index = this.#ids[space];
+    let info = index.get(id);
+    if (info === undefined || this.#byName.get(info.name) !== info || !this.registry.hasStore(info.name)) {
+      this.all();
+      info = index.get(id);
+      if (info !== undefined && this.#byName.get(info.name) !== info) info = undefined;
+    }
+    return info;
   }
 
   find(match: (info: StoreInfo) => boolean): StoreInfo | undefined {
@@ -119,7 +133,7 @@ export class StoreCatalog {
     this.registry.defineStore(name, this.#restStoreOptions);
     const info = this.#newInfo(name, true, options.location ?? null);
     info.apify.name = options.apifyName === undefined ? name : options.apifyName;
-    this.#byName.set(name, info);
+    this.#remember(info);
     this.save();
     return info;
   }
@@ -196,8 +210,15 @@ export class StoreCatalog {
           ...(renamed && { driver: this.#createDriver!(info.dataName) }),
         });
       }
-      this.#byName.set(info.name, info);
+      this.#remember(info);
     }
+  }
+
+  #remember(info: StoreInfo): void {
+    this.#byName.set(info.name, info);
+    this.#ids.fastlyId.set(info.fastlyId, info);
+    this.#ids.apifyId.set(info.apifyId, info);
+    this.#ids.telnyxId.set(info.telnyxId, info);
   }
 
   #newInfo(name: string, createdOverRest: boolean, location: string | null): StoreInfo {

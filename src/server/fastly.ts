@@ -91,7 +91,7 @@ function notAllowed(method: string, allowed: string): RestError {
 }
 
 function findStore(context: DialectContext, id: string): StoreInfo {
-  const info = context.catalog.find((candidate) => candidate.fastlyId === id);
+  const info = context.catalog.byId("fastlyId", id);
   if (!info) throw new RestError(404, `Couldn't find KV store '${id}'. List stores with GET ${FASTLY_PREFIX} to see their ids`);
   return info;
 }

@@ -78,6 +78,9 @@ export async function readBody(request: RestRequest, limit: number, options: { d
     });
     req.once("end", resolve);
     req.once("error", reject);
+    req.once("close", () => {
+      if (!req.complete) reject(new RestError(400, "the client closed the connection before the whole body arrived"));
+    });
   });
   if (over) throw tooLarge(total, limit);
   let body: Buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);

@@ -91,7 +91,7 @@ function notAllowed(method: string): RestError {
 
 function findNamespace(context: DialectContext, id: string): StoreInfo {
   if (!UUID_PATTERN.test(id)) throw new RestError(400, `namespace id '${id}' is not a UUID`, { code: "param:id" });
-  const info = context.catalog.find((candidate) => candidate.telnyxId === id);
+  const info = context.catalog.byId("telnyxId", id);
   if (!info) throw new RestError(404, `KV namespace '${id}' was not found: list namespaces with GET ${TELNYX_PREFIX}`, { code: "param:id" });
   return info;
 }
