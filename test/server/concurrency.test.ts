@@ -1,5 +1,9 @@
-import { describe, expect, test } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
 import { MemoryDriver, type KVDriver } from "edge-kv";
+import { FileSystemDriver } from "edge-kv/node";
 import { useServer } from "./helpers.js";
 
 const h = useServer();
@@ -21,9 +25,13 @@ function yieldingDriver(): KVDriver {
   };
 }
 
+const folder = mkdtempSync(join(tmpdir(), "edge-kv-race-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
 describe.each([
   ["memory", () => new MemoryDriver()],
   ["an asynchronous driver", yieldingDriver],
+  ["the filesystem driver", () => new FileSystemDriver({ directory: join(folder, "race"), durability: "relaxed" })],
 ])("parallel HTTP writers with if-generation-match on %s", (_name, makeDriver) => {
   test(`${WRITERS} writers per generation, ${ROUNDS} generations: exactly one 200 per generation, the rest 412`, async () => {
     h.registry.defineStore("race", { driver: makeDriver() });
@@ -46,5 +54,6 @@ describe.each([
       expect(statuses.filter(([status, body]) => status === 412 && body === "")).toHaveLength(WRITERS - 1);
       expect((await h.registry.store("race").inspect("counter"))!.text).toMatch(new RegExp(`^round ${round} writer \\d+$`));
     }
+    await h.registry.reset(); // closes the driver (the filesystem one holds files open)
   });
 });
