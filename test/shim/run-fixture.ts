@@ -16,7 +16,7 @@ export interface FixtureReport {
   suiteMessages: string[];
 }
 
-export async function runFixture(root: string, timeoutMs = 60_000, config?: string): Promise<FixtureReport> {
+export async function runFixture(root: string, timeoutMs = 60_000, config?: string, env: Record<string, string> = {}): Promise<FixtureReport> {
   const dir = mkdtempSync(join(tmpdir(), "edge-kv-fixture-"));
   const outputFile = join(dir, "report.json");
   try {
@@ -24,7 +24,7 @@ export async function runFixture(root: string, timeoutMs = 60_000, config?: stri
       execFile(
         process.execPath,
         [vitestBin, "run", "--root", root, ...(config ? ["--config", config] : []), "--reporter=json", `--outputFile=${outputFile}`],
-        { timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }, maxBuffer: 16 * 1024 * 1024 },
+        { timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env }, maxBuffer: 16 * 1024 * 1024 },
         (error, stdout, stderr) => resolve({ exitCode: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
       );
     });

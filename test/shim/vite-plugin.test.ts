@@ -8,7 +8,7 @@ import { fixture, runFixture } from "./run-fixture.js";
 describe("edgeKv() Vite/Vitest plugin, run in real Vitest child processes", () => {
   it("resolves fastly:kv-store on inline stores and seed folders, maps fastly:env, resets per test, installs globals", async () => {
     const report = await runFixture(fixture("vitest-inline"));
-    expect(report.tests.filter((test) => test.status !== "passed"), report.output).toEqual([]);
+    expect(report.tests.filter((test) => test.status === "failed"), report.output).toEqual([]);
     expect(report.tests.map((test) => test.title)).toEqual([
       "fastly:kv-store exports exactly KVStore, edge-kv's",
       "the app reads the inline seed",
@@ -19,8 +19,23 @@ describe("edgeKv() Vite/Vitest plugin, run in real Vitest child processes", () =
       "a seed folder becomes entries keyed by relative path",
       "globals: true installs KVStore and KVStoreEntry on globalThis",
       "an undefined store fails with the runtime's TypeError and a hint naming the defined stores",
+      "keeps what the app writes in that folder (a second driver on the folder sees it)",
+      "is emptied and re-seeded before the next test",
     ]);
+    expect(report.tests.slice(-2).map((test) => test.status)).toEqual(["skipped", "skipped"]);
     expect(report.exitCode).toBe(0);
+  });
+
+  it("a store with driver: { directory } keeps data in that folder and is re-seeded before every test", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edge-kv-vite-fs-"));
+    try {
+      const report = await runFixture(fixture("vitest-inline"), 60_000, undefined, { EDGE_KV_FIXTURE_DATA: dir });
+      expect(report.tests.filter((test) => test.status !== "passed"), report.output).toEqual([]);
+      expect(report.tests.map((test) => test.title)).toContain("is emptied and re-seeded before the next test");
+      expect(report.numPassedTests).toBe(11);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("fails an import of an unmapped fastly:* module with an error naming it and the option to use", async () => {
