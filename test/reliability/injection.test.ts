@@ -202,6 +202,15 @@ describe("no header injection through the REST server", () => {
       for (const [, value] of response.headers) expect(value).not.toMatch(/[\r\n]/);
       expect(await response.text()).toBe("value");
 
+      // The same metadata arriving through a REST batch line comes back out the same way.
+      const batch = await fetch(`${server.url}/resources/stores/kv/${id}/batch`, { method: "PUT", body: JSON.stringify({ key: "b", value: "dg==", metadata: hostile }) });
+      expect(batch.status).toBe(200);
+      const viaBatch = await fetch(`${server.url}/resources/stores/kv/${id}/keys/b`);
+      expect(viaBatch.headers.get("set-cookie")).toBeNull();
+      expect(viaBatch.headers.get("metadata-encoding")).toBe("base64");
+      expect(Buffer.from(viaBatch.headers.get("metadata")!, "base64").toString("utf8")).toBe(hostile);
+      await registry.store("headers").delete("b");
+
       // Keys and store names with CR/LF are refused before anything is stored.
       const put = await fetch(`${server.url}/resources/stores/kv/${id}/keys/a%0D%0ASet-Cookie:%20x`, { method: "PUT", body: "v" });
       expect(put.status).toBe(400);
