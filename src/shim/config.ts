@@ -171,7 +171,11 @@ async function storesFromFastlyToml(path: string): Promise<Record<string, Config
 
 /** JavaScript source for a value made of plain objects, arrays, strings, numbers, booleans, null and Uint8Arrays. */
 export function toSource(value: unknown): string {
-  if (value instanceof Uint8Array) return `new Uint8Array([${Array.from(value).join(",")}])`;
+  if (value instanceof ArrayBuffer) return toSource(new Uint8Array(value));
+  if (ArrayBuffer.isView(value)) return `new Uint8Array([${Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)).join(",")}])`;
+  if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") {
+    throw new EdgeKvError(`store options must be plain data (strings, numbers, bytes, objects); got a ${typeof value}`);
+  }
   if (Array.isArray(value)) return `[${value.map(toSource).join(",")}]`;
   if (value !== null && typeof value === "object") {
     return `{${Object.entries(value)

@@ -3,9 +3,9 @@
  * plain Node, so a Compute app runs locally outside Vitest.
  *
  * Stores: those of `./fastly.toml` ([local_server.kv_stores]) when it exists — or of the file named
- * by EDGE_KV_FASTLY_TOML — seeded at start. With EDGE_KV_DATA=<folder> they live in that folder
- * (filesystem driver: data survives restarts and can be shared with other processes) and only keys
- * that do not exist yet are seeded. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
+ * by EDGE_KV_FASTLY_TOML — seeded at start. With EDGE_KV_DATA=<folder> every store (fastly.toml's
+ * and those defined in code without a driver) lives in that folder (filesystem driver: data survives
+ * restarts and can be shared with other processes) and only keys that do not exist yet are seeded. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
  * Stores can also be defined in code: `defineStore(name)` from edge-kv before the app handles requests.
  */
 import { existsSync } from "node:fs";
@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { EdgeKvError } from "../errors.js";
 import { fileSystemStores } from "../node/fs-driver.js";
 import { readFastlyKvStores } from "../node/fastly-toml.js";
-import { getRegistry } from "../registry.js";
+import { getRegistry, resetRegistry } from "../registry.js";
 import type { HookData } from "./node-hooks.js";
 
 const REGISTERED = Symbol.for("edge-kv.register");
@@ -52,17 +52,16 @@ async function loadStores(root: string): Promise<string[]> {
     if (named) throw new EdgeKvError(`EDGE_KV_FASTLY_TOML names ${toml}, which does not exist. Fix the path or unset it`);
     return [];
   }
-  const dataDir = process.env.EDGE_KV_DATA;
-  const createDriver = dataDir ? fileSystemStores(resolvePath(root, dataDir)) : undefined;
+  const persistent = Boolean(process.env.EDGE_KV_DATA);
   const registry = getRegistry();
   const stores = await readFastlyKvStores(toml);
   for (const [name, entries] of stores) {
     if (registry.hasStore(name)) continue;
-    const admin = registry.defineStore(name, createDriver ? { driver: createDriver(name) } : {});
+    const admin = registry.defineStore(name);
     for (const entry of entries) {
       const options = entry.metadata === undefined ? {} : { metadata: entry.metadata };
       // A folder keeps what the app wrote: seed only keys it does not have yet.
-      if (createDriver) await admin.put(entry.key, entry.value, { ...options, mode: "add" }).catch(ignorePreconditionFailed);
+      if (persistent) await admin.put(entry.key, entry.value, { ...options, mode: "add" }).catch(ignorePreconditionFailed);
       else await admin.put(entry.key, entry.value, options);
     }
   }
@@ -79,5 +78,8 @@ if (!holder[REGISTERED]) {
   const root = process.cwd();
   const data: HookData = { shimUrl: sibling("fastly-kv-store").href, modules: modulesFromEnv(), root };
   register(sibling("node-hooks").href, pathToFileURL(`${root}/`), { data });
+  // With EDGE_KV_DATA every store defined from now on (fastly.toml's, or defineStore(name) in code) lives in that folder.
+  const dataDir = process.env.EDGE_KV_DATA;
+  if (dataDir) resetRegistry({ createDriver: fileSystemStores(resolvePath(root, dataDir)) });
   await loadStores(root);
 }

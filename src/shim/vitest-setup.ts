@@ -3,12 +3,10 @@
  * puts them back to their seeds before every test.
  */
 import { beforeEach } from "vitest";
-// @ts-ignore -- served by the edgeKv() plugin
-import config from "virtual:edge-kv/config";
+import config from "virtual:edge-kv/config"; // served by the edgeKv() plugin
 import { setUpStores } from "./plugin-runtime.js";
-import type { ConfiguredKv } from "../testing/current.js";
 
-const kv = await setUpStores(config as ConfiguredKv);
+const kv = await setUpStores(config);
 beforeEach(async () => {
   await kv.reset();
 });

@@ -46,6 +46,15 @@ describe("node --import edge-kv/register", () => {
     expect(second.stdout).toBe("greeting=hello metadata=v1 host=localhost\nruns=2\n");
   });
 
+  it("with EDGE_KV_DATA a store defined in code without a driver lives in the folder too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edge-kv-register-"));
+    dataDirs.push(dir);
+    expect((await run("code-store.mjs", { EDGE_KV_DATA: dir })).stdout).toBe("n=1\n");
+    const second = await run("code-store.mjs", { EDGE_KV_DATA: dir });
+    expect(second.stderr).toBe("");
+    expect(second.stdout).toBe("n=2\n");
+  });
+
   it("fails an unmapped fastly:* import with an error naming the module and the variable to set", async () => {
     const result = await run("unmapped.mjs");
     expect(result.code).not.toBe(0);

@@ -59,6 +59,11 @@ describe("edgeKv() options", () => {
     expect(source).toContain('"seed":{"a":"1","b":new Uint8Array([1,2])}');
   });
 
+  it("serializes ArrayBuffer and other views as bytes", async () => {
+    const source = await load({ stores: { s: { seed: { a: new Uint8Array([7, 8]).buffer, b: new DataView(new Uint8Array([1, 2, 3]).buffer, 1, 2) } } } });
+    expect(source).toContain('"seed":{"a":new Uint8Array([7,8]),"b":new Uint8Array([2,3])}');
+  });
+
   it("reads fastly.toml [local_server.kv_stores] by default when no stores are given", async () => {
     const source = await load({}, fixture("node-app"));
     expect(source).toContain('"config":{"seed":{"greeting":{"value":new Uint8Array([104,101,108,108,111]),"metadata":"v1"}}}');

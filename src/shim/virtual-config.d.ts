@@ -1,0 +1,5 @@
+/** The module the edgeKv() plugin serves to its Vitest setup file: the stores' configuration as data. */
+declare module "virtual:edge-kv/config" {
+  const config: import("../testing/current.js").ConfiguredKv;
+  export default config;
+}
