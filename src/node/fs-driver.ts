@@ -76,6 +76,8 @@ const MARKER_FORMAT = "edge-kv/fs";
 const MARKER_VERSION = 1;
 const SEGMENT_PATTERN = /^data-(\d{16})\.log$/;
 const READ_CHUNK = 4 * 1024 * 1024;
+/** Longest stretch one driver keeps the write lock while it has writes queued. */
+const LOCK_HOLD_MS = 25;
 const OWN_ENTRY = /^(edge-kv-store\.json|lock|data-\d{16}\.log|tmp-.*|\.lock-.*|\.marker-.*)$/;
 
 const segmentName = (sequence: number) => `data-${String(sequence).padStart(16, "0")}.log`;
@@ -98,6 +100,9 @@ export class FileSystemDriver implements KVDriver {
   /** Bytes of records still live (the rest of the segment after the header is garbage). */
   #liveBytes = 0;
   #leftoversChecked = false;
+  /** Operations queued or running. */
+  #pending = 0;
+  #lockedSince = 0;
 
   constructor(options: FileSystemDriverOptions) {
     if (options === null || typeof options !== "object") {
@@ -218,6 +223,7 @@ export class FileSystemDriver implements KVDriver {
         await this.#closeFile();
         this.#reset();
         await fsp.rm(this.directory, { recursive: true, force: true });
+        this.#lock.forget(); // the lock folder went with the store folder
       }),
     );
   }
@@ -235,9 +241,25 @@ export class FileSystemDriver implements KVDriver {
   // ---- operation plumbing -------------------------------------------------------------------
 
   #enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    this.#pending++;
     const result = this.#queue.then(operation);
-    this.#queue = result.catch(() => undefined);
+    this.#queue = result.then(
+      () => this.#settled(),
+      () => this.#settled(),
+    );
     return result;
+  }
+
+  /**
+   * The write lock is kept while this driver has more operations queued (so a burst or a loop of
+   * writes takes it once) and released as soon as the queue is empty, after letting the caller's
+   * next operation in (one setImmediate). A holder never keeps it more than LOCK_HOLD_MS at a stretch.
+   */
+  #settled(): void {
+    if (--this.#pending > 0 || !this.#lock.held) return;
+    setImmediate(() => {
+      if (this.#pending === 0 && this.#lock.held) void this.#enqueue(() => this.#lock.release());
+    });
   }
 
   #run<T>(operation: () => Promise<T>): Promise<T> {
@@ -248,19 +270,19 @@ export class FileSystemDriver implements KVDriver {
   }
 
   async #locked<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      await this.#lock.acquire();
-    } catch (error) {
-      if (error instanceof EdgeKvError) throw error;
-      throw this.#folderError(error, "take the write lock");
+    if (this.#lock.held && Date.now() - this.#lockedSince > LOCK_HOLD_MS) await this.#lock.release(); // let other processes in
+    if (!this.#lock.held) {
+      try {
+        await this.#lock.acquire();
+      } catch (error) {
+        if (error instanceof EdgeKvError) throw error;
+        throw this.#folderError(error, "take the write lock");
+      }
+      this.#lockedSince = Date.now();
     }
-    try {
-      await this.#catchUp(true);
-      if (!this.#leftoversChecked) await this.#removeLeftovers();
-      return await operation();
-    } finally {
-      await this.#lock.release();
-    }
+    await this.#catchUp(true);
+    if (!this.#leftoversChecked) await this.#removeLeftovers();
+    return operation();
   }
 
   // ---- opening ------------------------------------------------------------------------------
@@ -316,7 +338,7 @@ export class FileSystemDriver implements KVDriver {
         await fsp.rm(staging, { force: true }).catch(() => undefined);
         throw this.#folderError(error, `write ${MARKER}`);
       }
-      return;
+      return this.#prepareFolder(); // check what is there now: another process may have written it first
     }
     let marker: { format?: unknown; version?: unknown; store?: unknown };
     try {
@@ -615,8 +637,12 @@ export class FileSystemDriver implements KVDriver {
           await file.close().catch(() => undefined);
         }
         await fsp.unlink(path).catch(() => undefined);
-      } else if (name.startsWith("tmp-") || name.startsWith(".marker-")) {
+      } else if (name.startsWith("tmp-")) {
         await fsp.rm(path, { force: true }).catch(() => undefined); // only lock holders write these
+      } else if (name.startsWith(".marker-")) {
+        // Written without the lock by processes opening a new folder: only old ones are leftovers.
+        const stat = await fsp.stat(path).catch(() => null);
+        if (stat !== null && Date.now() - stat.mtimeMs > 60_000) await fsp.rm(path, { force: true }).catch(() => undefined);
       } else if (name.startsWith(".lock-")) {
         const pid = Number(name.slice(6, name.indexOf("-", 6)));
         if (Number.isSafeInteger(pid) && ownerState({ pid, host: hostname(), procStart: null, token: "", since: 0 }) === "dead") {

@@ -149,6 +149,12 @@ export class FolderLock {
     }
   }
 
+  /** Drops the lock state without touching the disk (after the store folder, lock included, was removed). */
+  forget(): void {
+    this.#held = false;
+    this.#staged = false;
+  }
+
   /** Removes our staging folder (when the driver closes). */
   async dispose(): Promise<void> {
     await this.release();
