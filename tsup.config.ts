@@ -26,5 +26,5 @@ export default defineConfig({
   target: "es2022",
   platform: "neutral",
   removeNodeProtocol: false,
-  external: [/^fastly:/, /^node:/, /^edge-kv/],
+  external: [/^fastly:/, /^node:/, /^edge-kv/, /^virtual:/, "vitest", "vite", "esbuild"],
 });

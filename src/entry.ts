@@ -66,7 +66,8 @@ class EntryImpl {
   }
 
   arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#consume((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    // Copying through a new Uint8Array yields a fresh ArrayBuffer of exactly the value (cheaper than buffer.slice).
+    return this.#consume((bytes) => new Uint8Array(bytes).buffer as ArrayBuffer);
   }
 
   json(): Promise<any> {
