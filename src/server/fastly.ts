@@ -289,7 +289,7 @@ const BATCH_FIELDS = new Set(["key", "value", "metadata", "time_to_live_sec", "b
 
 /** Validates every line first; writes only when all are good (nothing is written for a bad batch). */
 async function batch(request: RestRequest, context: DialectContext, info: StoreInfo): Promise<void> {
-  const body = new TextDecoder().decode(await readBody(request, context.limits.maxBatchBytes));
+  const body = new TextDecoder().decode(await readBody(request, context.limits.maxBatchBytes, { what: "the batch body" }));
   const admin = context.catalog.admin(info);
   const storeMetadataLimit = admin.core.settings.maxMetadataBytes;
   const lines: BatchLine[] = [];

@@ -60,12 +60,14 @@ export function pathAfter(rawPath: string, prefix: string): string[] | null {
 }
 
 /** The request body, at most `limit` bytes (more is a 413 naming the limit). Decodes Content-Encoding when asked. */
-export async function readBody(request: RestRequest, limit: number, options: { decode?: boolean } = {}): Promise<Uint8Array> {
+export async function readBody(request: RestRequest, limit: number, options: { decode?: boolean; what?: string } = {}): Promise<Uint8Array> {
   const { req } = request;
+  const tooLarge = (size: number) =>
+    new RestError(413, `${options.what ?? "the value"} is ${size} bytes; the limit is ${limit} bytes`, { code: "payload-too-large" });
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw tooLarge(declared, limit);
+    throw tooLarge(declared);
   }
   const chunks: Buffer[] = [];
   let total = 0;
@@ -82,7 +84,7 @@ export async function readBody(request: RestRequest, limit: number, options: { d
       if (!req.complete) reject(new RestError(400, "the client closed the connection before the whole body arrived"));
     });
   });
-  if (over) throw tooLarge(total, limit);
+  if (over) throw tooLarge(total);
   let body: Buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   const encoding = String(req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
   if (options.decode && encoding !== "identity" && encoding !== "") {
@@ -91,21 +93,19 @@ export async function readBody(request: RestRequest, limit: number, options: { d
     try {
       body = decode(body, { maxOutputLength: limit + 1 });
     } catch (error) {
-      if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" || body.byteLength > limit) throw tooLarge(limit + 1, limit);
+      if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" || body.byteLength > limit) {
+        throw new RestError(413, `${options.what ?? "the value"} is more than ${limit} bytes once decoded (${encoding}); the limit is ${limit} bytes`, { code: "payload-too-large" });
+      }
       throw new RestError(400, `the request body is not valid ${encoding} data (Content-Encoding: ${encoding})`);
     }
-    if (body.byteLength > limit) throw tooLarge(body.byteLength, limit);
+    if (body.byteLength > limit) throw tooLarge(body.byteLength);
   }
   return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
 }
 
-function tooLarge(size: number, limit: number): RestError {
-  return new RestError(413, `the value is ${size} bytes; the limit is ${limit} bytes`, { code: "payload-too-large" });
-}
-
 /** Parses a JSON object body; anything else is a 400 that says what was expected. */
 export async function readJsonObject(request: RestRequest, what: string, options: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
-  const bytes = await readBody(request, 1024 * 1024);
+  const bytes = await readBody(request, 1024 * 1024, { what: "the JSON body" });
   const text = new TextDecoder().decode(bytes).trim();
   if (text === "" && options.optional) return {};
   let parsed: unknown;

@@ -23,6 +23,7 @@ import { RestError, parseRequest, sendJson, type RestRequest } from "./http.js";
 
 export { RestError } from "./http.js";
 export { StoreCatalog, type StoreInfo } from "./catalog.js";
+export type { ServerLimits } from "./context.js";
 
 export interface RestServerOptions {
   /** The stores served. Default: the active registry at each request (`getRegistry()`). */

@@ -85,6 +85,37 @@ describe("Fastly endpoint errors", () => {
   });
 });
 
+describe("body size limits", () => {
+  const small = useServer({ limits: { maxBatchBytes: 64, maxApifyRecordBytes: 40 } });
+
+  test("a batch body over the limit is 413 and writes nothing", async () => {
+    const id = ((await json(await small.call(F, { method: "POST", body: JSON.stringify({ name: "s" }) }))) as { id: string }).id;
+    const body = Array.from({ length: 4 }, (_, i) => JSON.stringify({ key: `k${i}`, value: "eA==" })).join("\n");
+    await expectError(await small.call(`${F}/${id}/batch`, { method: "PUT", body }), 413, {
+      msg: "Payload Too Large",
+      detail: `the batch body is ${body.length} bytes; the limit is 64 bytes`,
+    });
+    expect(await small.registry.store("s").snapshot()).toEqual({});
+  });
+
+  test("a JSON body over 1 MiB is 413", async () => {
+    const body = JSON.stringify({ name: "x".repeat(1024 * 1024) });
+    await expectError(await small.call(F, { method: "POST", body }), 413, {
+      msg: "Payload Too Large",
+      detail: `the JSON body is ${body.length} bytes; the limit is 1048576 bytes`,
+    });
+  });
+
+  test("a compressed record that decodes to more than the limit is 413", async () => {
+    const id = ((await json(await small.call(`${A}?name=z`, { method: "POST" }))) as { data: { id: string } }).data.id;
+    const { gzipSync } = await import("node:zlib");
+    await expectError(await small.call(`${A}/${id}/records/k`, { method: "PUT", body: gzipSync("x".repeat(1000)), headers: { "content-encoding": "gzip" } }), 413, {
+      error: { type: "request-too-large", message: "the value is more than 40 bytes once decoded (gzip); the limit is 40 bytes" },
+    });
+    expect(await small.registry.store("z").snapshot()).toEqual({});
+  });
+});
+
 describe("Apify endpoint errors", () => {
   test("update with a taken name is 409 record-duplicate; a bad generalAccess or title is 400", async () => {
     const id = await apifyStore("one");
