@@ -19,10 +19,10 @@
  *   old one (a final record pointing at the new one) and removes it. `clear()` compacts to nothing.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { promises as fsp, type Stats } from "node:fs";
+import { promises as fsp, statSync, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "../drivers/driver.js";
 import { SortedKeys } from "../drivers/sorted-keys.js";
 import { EdgeKvError } from "../errors.js";
@@ -297,13 +297,13 @@ export class FileSystemDriver implements KVDriver {
     try {
       stat = await fsp.stat(this.directory);
     } catch (error) {
-      if (code(error) !== "ENOENT") throw this.#folderError(error, "open the store folder");
+      if (code(error) !== "ENOENT") throw this.#folderError(error, "open it");
     }
     if (stat === null) {
       try {
         await fsp.mkdir(this.directory, { recursive: true });
       } catch (error) {
-        throw this.#folderError(error, "create the store folder");
+        throw this.#folderError(error, "create it");
       }
     } else if (!stat.isDirectory()) {
       throw new EdgeKvError(`store folder '${this.directory}' is a file, not a folder. Move the file away or choose another directory.`);
@@ -320,7 +320,7 @@ export class FileSystemDriver implements KVDriver {
       try {
         entries = await fsp.readdir(this.directory);
       } catch (error) {
-        throw this.#folderError(error, "list the store folder");
+        throw this.#folderError(error, "list it");
       }
       const foreign = entries.filter((name) => !OWN_ENTRY.test(name));
       if (foreign.length > 0) {
@@ -366,7 +366,7 @@ export class FileSystemDriver implements KVDriver {
         await this.#prepareFolder(); // destroyed by another process: start over
         return [];
       }
-      throw this.#folderError(error, "list the store folder");
+      throw this.#folderError(error, "list it");
     }
     const sequences: number[] = [];
     for (const name of names) {
@@ -717,11 +717,11 @@ export class FileSystemDriver implements KVDriver {
     const path = (error as NodeJS.ErrnoException | null)?.path ?? this.directory;
     let advice: string;
     if (errorCode === "EACCES" || errorCode === "EPERM") advice = `permission denied on '${path}'. Give this user read and write access to the folder, or choose another directory.`;
-    else if (errorCode === "ENOTDIR" || errorCode === "EEXIST") advice = `a file stands where a folder is expected on '${path}'. Move that file away or choose another directory.`;
+    else if (errorCode === "ENOTDIR" || errorCode === "EEXIST") advice = `'${firstFileOnPath(path)}' is a file where a folder is expected. Move that file away or choose another directory.`;
     else if (errorCode === "EROFS") advice = `'${path}' is on a read-only file system. Choose a writable directory.`;
     else if (errorCode === "ENOSPC" || errorCode === "EDQUOT") advice = `the disk holding '${path}' is full. Free some space; nothing was written.`;
     else advice = `${(error as Error)?.message ?? String(error)}.`;
-    return new EdgeKvError(`cannot ${doing} in store folder '${this.directory}': ${advice}`, { cause: error });
+    return new EdgeKvError(`store folder '${this.directory}': cannot ${doing}: ${advice}`, { cause: error });
   }
 
   /**
@@ -774,6 +774,23 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
     at += part.byteLength;
   }
   return out;
+}
+
+/** The first ancestor of `path` (or `path` itself) that exists and is not a folder. */
+function firstFileOnPath(path: string): string {
+  const parts: string[] = [];
+  for (let current = path; ; current = dirname(current)) {
+    parts.push(current);
+    if (dirname(current) === current) break;
+  }
+  for (const candidate of parts.reverse()) {
+    try {
+      if (!statSync(candidate).isDirectory()) return candidate;
+    } catch {
+      return path;
+    }
+  }
+  return path;
 }
 
 function code(error: unknown): string | undefined {

@@ -155,7 +155,7 @@ describe("unusable folders", () => {
     writeFileSync(parent, "");
     const directory = join(parent, "store");
     await expect(FileSystemDriver.open({ directory })).rejects.toThrow(
-      new EdgeKvError(`cannot open the store folder in store folder '${directory}': a file stands where a folder is expected on '${directory}'. Move that file away or choose another directory.`),
+      new EdgeKvError(`store folder '${directory}': cannot open it: '${parent}' is a file where a folder is expected. Move that file away or choose another directory.`),
     );
   });
 
@@ -187,7 +187,7 @@ describe("unusable folders", () => {
     const directory = join(parent, "store");
     await (await FileSystemDriver.open({ directory })).close();
     chmodSync(directory, 0o700);
-    const expected = `edge-kv: cannot read edge-kv-store.json in store folder '${directory}': permission denied on '${join(directory, "edge-kv-store.json")}'. Give this user read and write access to the folder, or choose another directory.`;
+    const expected = `edge-kv: store folder '${directory}': cannot read edge-kv-store.json: permission denied on '${join(directory, "edge-kv-store.json")}'. Give this user read and write access to the folder, or choose another directory.`;
     if (process.getuid?.() === 0) {
       // Root reads everything: open it as an unprivileged user instead.
       const child = runChild("open-store.ts", [directory], { uid: 65534, gid: 65534 });
