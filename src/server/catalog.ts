@@ -60,6 +60,8 @@ export class StoreCatalog {
   readonly #restStoreOptions: StoreOptions;
 
   readonly #createDriver: ((dataName: string) => KVDriver) | undefined;
+  /** State-file entries of stores not defined (yet): their ids come back when they are. */
+  readonly #dormant = new Map<string, StoreInfo>();
 
   /**
    * `createDriver` re-opens a renamed store's data on start (the driver was created under its old
@@ -91,7 +93,9 @@ export class StoreCatalog {
     for (const name of names) {
       let info = this.#byName.get(name);
       if (!info) {
-        info = this.#newInfo(name, false, null);
+        // A store the state file knew but that was not defined yet at start keeps its ids.
+        info = this.#dormant.get(name) ?? this.#newInfo(name, false, null);
+        this.#dormant.delete(name);
         this.#remember(info);
         changed = true;
       }
@@ -175,7 +179,7 @@ export class StoreCatalog {
 
   save(): void {
     if (!this.#stateFile) return;
-    const state = { version: 1, stores: [...this.#byName.values()] };
+    const state = { version: 1, stores: [...this.#byName.values(), ...this.#dormant.values()] };
     mkdirSync(dirname(this.#stateFile), { recursive: true });
     const temporary = `${this.#stateFile}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify(state, null, 2));
@@ -203,8 +207,10 @@ export class StoreCatalog {
       if (!this.registry.hasStore(info.name)) {
         info.dataName ??= info.name;
         const renamed = info.dataName !== info.name;
-        if (!info.createdOverRest && !renamed) continue;
-        if (renamed && !this.#createDriver) continue;
+        if ((!info.createdOverRest && !renamed) || (renamed && !this.#createDriver)) {
+          this.#dormant.set(info.name, info);
+          continue;
+        }
         this.registry.defineStore(info.name, {
           ...(info.maxMetadataBytes !== null && { ...this.#restStoreOptions, maxMetadataBytes: info.maxMetadataBytes }),
           ...(renamed && { driver: this.#createDriver!(info.dataName) }),

@@ -101,6 +101,21 @@ describe("state file", () => {
     expect(idB).toBe(idA);
   });
 
+  test("a store the state file knows that is defined only after the server started gets its old ids back", async () => {
+    const stateFile = join(folder, "late.json");
+    const first = new KVRegistry();
+    first.defineStore("late");
+    const a = await createServer({ registry: first, stateFile });
+    const idA = ((await (await fetch(`${a.url}/resources/stores/kv`)).json()) as { data: { id: string }[] }).data[0]!.id;
+    await a.close();
+    const second = new KVRegistry();
+    const b = await createServer({ registry: second, stateFile });
+    second.defineStore("late");
+    const idB = ((await (await fetch(`${b.url}/resources/stores/kv`)).json()) as { data: { id: string }[] }).data[0]!.id;
+    await b.close();
+    expect(idB).toBe(idA);
+  });
+
   test("a state file that is not JSON is refused with an EdgeKvError naming the file and what to do", async () => {
     const stateFile = join(folder, "broken.json");
     writeFileSync(stateFile, "{not json");
