@@ -60,6 +60,7 @@ export async function opsPerSecond(op: (i: number) => unknown, options: MeasureO
     return 1000 / median(times);
   }
   const batch = Math.max(1, Math.min(1000, Math.round(0.5 / Math.max(perOpMs, 1e-6))));
+  if (process.env.BENCH_DEBUG) process.stderr.write(`batch ${batch} perOp ${perOpMs}\n`);
   const bench = new Bench({ time: options.timeMs, warmupTime: options.warmupMs, iterations: 5, warmupIterations: 2, now: () => now() });
   bench.add("batch", async () => {
     for (let k = 0; k < batch; k++) await op(counter++);

@@ -33,6 +33,8 @@ export interface Subject {
   name: string;
   /** What ratios are computed against it. */
   kind: "edge-kv" | "limit" | "peer";
+  /** Runs only in the first this-many runs (very slow peers), so the command stays bounded. */
+  onlyFirstRuns?: number;
   /** Largest N this subject runs at (slow peers stop earlier). */
   maxKeys?: number;
   /** Cap on the sequential put phase, ms: after it the rest is filled with `fill` (put rate measured so far). */
@@ -47,7 +49,7 @@ export interface Subject {
 let storeCounter = 0;
 
 /** edge-kv through `new KVStore(name)` on a fresh registry with the given driver. */
-export async function openEdgeKv(driver: KVDriver, reopenWith?: () => Promise<KVDriver> | KVDriver): Promise<Handle> {
+export async function openEdgeKv(driver: KVDriver, reopenWith?: () => Promise<KVDriver> | KVDriver, onClose?: () => Promise<void>): Promise<Handle> {
   const registry = new KVRegistry();
   const name = `bench${++storeCounter}`;
   registry.defineStore(name, { driver });
@@ -82,12 +84,13 @@ export async function openEdgeKv(driver: KVDriver, reopenWith?: () => Promise<KV
     },
     close: async () => {
       await registry.reset();
+      await onClose?.();
     },
   };
   if (reopenWith) {
     handle.reopen = async () => {
       await registry.reset();
-      return openEdgeKv(await reopenWith(), reopenWith);
+      return openEdgeKv(await reopenWith(), reopenWith, onClose);
     };
   }
   return handle;

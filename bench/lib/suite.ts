@@ -93,11 +93,13 @@ async function runSubject(subject: Subject, n: number, keys: string[], workloads
     }
     const putMs = clockNow() - start;
     if (workloads.includes("put")) measured.set("put", (done * 1000) / putMs);
-    if (done < n) {
+    const putOnly = workloads.every((w) => w === "put");
+    if (done < n && !putOnly) {
       if (handle.fill) await handle.fill(keys.slice(0, n), done, VALUE);
       else for (; done < n; done++) await handle.put(keys[done]!, VALUE);
+      done = n;
     }
-    await sanityCheck(handle, subject, keys, n);
+    await sanityCheck(handle, subject, keys, done);
 
     const random = randomInts(0x9e3779b9 ^ (run + 1) ^ n);
     const perPrefix = Math.min(100, Math.floor(n / 100));

@@ -22,7 +22,9 @@ export async function workerMain(plan: (n: number) => Promise<WorkerPlan> | Work
   if (clock !== "cpu" && clock !== "wall") throw new Error(`bench worker: --clock must be cpu or wall, got ${clock}`);
   if (!Number.isInteger(n) || n < 100) throw new Error(`bench worker: --size must be an integer >= 100, got ${args.get("size")}`);
   const { subjects, workloadsAt } = await plan(n);
-  const chosen = only ? subjects.filter((s) => only.includes(s.name)) : subjects;
+  const chosen = (only ? subjects.filter((s) => only.includes(s.name)) : subjects).filter(
+    (s) => s.onlyFirstRuns === undefined || run < s.onlyFirstRuns,
+  );
   const results = await runSuite({
     subjects: chosen,
     sizes: [n],
