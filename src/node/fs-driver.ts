@@ -26,7 +26,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "../drivers/driver.js";
 import { SortedKeys } from "../drivers/sorted-keys.js";
 import { EdgeKvError } from "../errors.js";
-import { compareUtf8 } from "../utf8.js";
+import { compareUtf8, toWellFormed } from "../utf8.js";
 import { FolderLock, ownerState } from "./fs-lock.js";
 import {
   Kind,
@@ -136,7 +136,10 @@ export class FileSystemDriver implements KVDriver {
     return driver;
   }
 
-  read(key: string): Promise<StoredRecord | null> {
+  // Keys are stored as UTF-8, which has no lone surrogates: they are keyed as the U+FFFD they become
+  // (KVStore converts them the same way before calling any driver).
+  read(rawKey: string): Promise<StoredRecord | null> {
+    const key = toWellFormed(rawKey);
     return this.#run(async () => {
       await this.#catchUp(false);
       const entry = this.#index.get(key);
@@ -150,7 +153,8 @@ export class FileSystemDriver implements KVDriver {
     });
   }
 
-  write(key: string, record: StoredRecord, expected: Expectation): Promise<boolean> {
+  write(rawKey: string, record: StoredRecord, expected: Expectation): Promise<boolean> {
+    const key = toWellFormed(rawKey);
     return this.#run(async () => {
       // A failed condition needs no lock: the record seen just now is a valid moment to fail at.
       if (expected !== undefined) {
@@ -168,7 +172,8 @@ export class FileSystemDriver implements KVDriver {
     });
   }
 
-  delete(key: string, expected: Expectation): Promise<boolean> {
+  delete(rawKey: string, expected: Expectation): Promise<boolean> {
+    const key = toWellFormed(rawKey);
     return this.#run(async () => {
       await this.#catchUp(false);
       const seen = this.#index.get(key);
@@ -187,11 +192,12 @@ export class FileSystemDriver implements KVDriver {
   scan(range: ScanRange): Promise<ScanItem[]> {
     return this.#run(async () => {
       await this.#catchUp(false);
-      const prefix = range.prefix ?? "";
+      const prefix = toWellFormed(range.prefix ?? "");
+      const after = range.after === undefined ? undefined : toWellFormed(range.after);
       const items: ScanItem[] = [];
       if (range.limit <= 0) return items;
-      const afterWithinPrefix = range.after !== undefined && compareUtf8(range.after, prefix) >= 0;
-      this.#keys.forEachFrom(afterWithinPrefix ? range.after! : prefix, afterWithinPrefix, (key) => {
+      const afterWithinPrefix = after !== undefined && compareUtf8(after, prefix) >= 0;
+      this.#keys.forEachFrom(afterWithinPrefix ? after! : prefix, afterWithinPrefix, (key) => {
         if (!key.startsWith(prefix)) return false;
         const entry = this.#index.get(key)!;
         items.push({ key, expiresAt: entry.expiresAt, size: entry.size, lastModified: entry.lastModified });

@@ -70,6 +70,19 @@ describe("key mapping", () => {
     await reopened.close();
   });
 
+  it("keys a lone surrogate as the U+FFFD it is stored as, before and after reopening", async () => {
+    const directory = tempFolder();
+    const driver = new FileSystemDriver({ directory, durability: "relaxed" });
+    expect(await driver.write("lone\uD800", record("v"), null)).toBe(true);
+    expect(text((await driver.read("lone\uD800"))!.value)).toBe("v");
+    await driver.close();
+    const reopened = new FileSystemDriver({ directory });
+    expect(text((await reopened.read("lone\uFFFD"))!.value)).toBe("v");
+    expect((await reopened.scan({ limit: 10 })).map((item) => item.key)).toEqual(["lone\uFFFD"]);
+    expect(await reopened.delete("lone\uD800", undefined)).toBe(true);
+    await reopened.close();
+  });
+
   it("lists a key and the keys it prefixes separately (a, a/, a/b)", async () => {
     const driver = new FileSystemDriver({ directory: tempFolder(), durability: "relaxed" });
     for (const key of ["a/b", "a", "a/"]) await driver.write(key, record(key), null);
