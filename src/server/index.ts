@@ -75,7 +75,7 @@ export function createRequestHandler(options: Omit<RestServerOptions, "host" | "
     if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions, createDriver: options.createDriver });
     return { catalog, limits, token: options.token };
   };
-  if (options.registry) contextFor(); // load the state file (and re-define REST stores) now, not at the first request
+  contextFor(); // load the state file (and re-define REST stores) now: a bad one fails here, not at a request
   return (req, res) => {
     const request = parseRequest(req, res);
     void route(request, contextFor).catch((error: unknown) => fail(request, error));
