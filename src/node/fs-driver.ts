@@ -103,6 +103,8 @@ export class FileSystemDriver implements KVDriver {
   /** Operations queued or running. */
   #pending = 0;
   #lockedSince = 0;
+  /** Reading a whole segment: #keys is rebuilt at the end instead of kept in step. */
+  #loadingWhole = false;
 
   constructor(options: FileSystemDriverOptions) {
     if (options === null || typeof options !== "object") {
@@ -419,7 +421,17 @@ export class FileSystemDriver implements KVDriver {
       this.#sequence = newest;
       this.#end = SEGMENT_HEADER_BYTES;
       this.#leftoversChecked = false;
-      if ((await this.#readNew(holdingLock)) === "sealed") continue;
+      // A whole segment is indexed by key first and ordered once at the end (much cheaper than
+      // inserting 100,000 keys one by one into the ordered index).
+      this.#loadingWhole = true;
+      let sealed: boolean;
+      try {
+        sealed = (await this.#readNew(holdingLock)) === "sealed";
+      } finally {
+        this.#loadingWhole = false;
+        this.#keys = orderedKeys(this.#index.keys());
+      }
+      if (sealed) continue;
       return;
     }
     throw new EdgeKvError(`store folder '${this.directory}' kept changing while opening (100 attempts); another process may be compacting it in a loop.`);
@@ -509,8 +521,8 @@ export class FileSystemDriver implements KVDriver {
 
   #setEntry(key: string, entry: IndexEntry): void {
     const previous = this.#index.get(key);
-    if (previous === undefined) this.#keys.insert(key);
-    else this.#liveBytes -= previous.length;
+    if (previous !== undefined) this.#liveBytes -= previous.length;
+    else if (!this.#loadingWhole) this.#keys.insert(key);
     this.#index.set(key, entry);
     this.#liveBytes += entry.length;
   }
@@ -519,7 +531,7 @@ export class FileSystemDriver implements KVDriver {
     const previous = this.#index.get(key);
     if (previous === undefined) return;
     this.#index.delete(key);
-    this.#keys.remove(key);
+    if (!this.#loadingWhole) this.#keys.remove(key);
     this.#liveBytes -= previous.length;
   }
 
@@ -619,8 +631,7 @@ export class FileSystemDriver implements KVDriver {
     this.#sequence = next;
     this.#end = size;
     this.#index = entries;
-    this.#keys = new SortedKeys();
-    for (const key of keys) this.#keys.insert(key);
+    this.#keys = orderedKeys(keys);
     this.#liveBytes = size - SEGMENT_HEADER_BYTES;
   }
 
@@ -763,6 +774,14 @@ export class FileSystemDriver implements KVDriver {
       },
     );
   }
+}
+
+/** An ordered index of `keys`: sorted natively first (UTF-16 order, equal to UTF-8 order except around surrogates), so nearly every insert appends. */
+function orderedKeys(keys: Iterable<string>): SortedKeys {
+  const sorted = [...keys].sort();
+  const index = new SortedKeys();
+  for (const key of sorted) index.insert(key);
+  return index;
 }
 
 function matches(current: IndexEntry | undefined, expected: Expectation): boolean {
