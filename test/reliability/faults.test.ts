@@ -84,7 +84,7 @@ describe("filesystem driver: the disk fails mid-write", () => {
     expect(await observe(() => s.store.put("a", "new value of a, longer than the old one"))).toEqual({
       ok: false,
       error: "EdgeKvError",
-      message: `edge-kv: cannot append to data-0000000000000001.log in store folder '${s.directory}': the disk holding '${s.directory}' is full. Free some space; nothing was written.`,
+      message: `edge-kv: store folder '${s.directory}': cannot append to data-0000000000000001.log: the disk holding '${s.directory}' is full. Free some space; nothing was written.`,
       sync: false,
     });
     vi.restoreAllMocks();
@@ -108,7 +108,7 @@ describe("filesystem driver: the disk fails mid-write", () => {
     expect(await observe(() => s.store.put("a", "new a"))).toEqual({
       ok: false,
       error: "EdgeKvError",
-      message: `edge-kv: cannot append to data-0000000000000001.log in store folder '${s.directory}': '${s.directory}' is on a read-only file system. Choose a writable directory.`,
+      message: `edge-kv: store folder '${s.directory}': cannot append to data-0000000000000001.log: '${s.directory}' is on a read-only file system. Choose a writable directory.`,
       sync: false,
     });
     vi.restoreAllMocks();
@@ -135,7 +135,7 @@ describe("filesystem driver: the disk fails mid-write", () => {
     expect(await observe(() => s.store.put("a", "new a"))).toEqual({
       ok: false,
       error: "EdgeKvError",
-      message: `edge-kv: cannot take the write lock in store folder '${s.directory}': permission denied on '${join(s.directory, "lock")}'. Give this user read and write access to the folder, or choose another directory.`,
+      message: `edge-kv: store folder '${s.directory}': cannot take the write lock: permission denied on '${join(s.directory, "lock")}'. Give this user read and write access to the folder, or choose another directory.`,
       sync: false,
     });
     vi.restoreAllMocks();
