@@ -71,20 +71,23 @@ export async function readBody(request: RestRequest, limit: number, options: { d
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  let over = false;
   await new Promise<void>((resolve, reject) => {
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       total += chunk.byteLength;
-      if (total > limit) over = true;
-      if (!over) chunks.push(chunk);
-    });
+      if (total <= limit) return void chunks.push(chunk);
+      // Refuse as soon as the limit is passed (a chunked upload has no length to check up front);
+      // the error handler answers 413 and closes the connection.
+      req.off("data", onData);
+      chunks.length = 0;
+      reject(new RestError(413, `${options.what ?? "the value"} is more than ${limit} bytes (${total} received so far); the limit is ${limit} bytes`, { code: "payload-too-large" }));
+    };
+    req.on("data", onData);
     req.once("end", resolve);
     req.once("error", reject);
     req.once("close", () => {
       if (!req.complete) reject(new RestError(400, "the client closed the connection before the whole body arrived"));
     });
   });
-  if (over) throw tooLarge(total);
   let body: Buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   const encoding = String(req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
   if (options.decode && encoding !== "identity" && encoding !== "") {

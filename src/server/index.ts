@@ -43,6 +43,10 @@ export interface RestServerOptions {
   createDriver?: (storeName: string) => KVDriver;
   /** Options for stores created over REST. Default `{ maxMetadataBytes: 2000 }` (the REST API's metadata limit). */
   restStoreOptions?: StoreOptions;
+  /** A client must send its request headers within this time. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** A client must send its whole request within this time. Default 60 s. */
+  requestTimeoutMs?: number;
   /** Size limits; defaults follow the REST docs (Fastly 25 MiB values, Telnyx 1 MiB, Apify 9 MiB records). */
   limits?: Partial<ServerLimits>;
 }
@@ -114,7 +118,13 @@ function fail(request: RestRequest, error: unknown): void {
     res.destroy();
     return;
   }
-  if (request.req.complete === false) res.setHeader("connection", "close");
+  if (!request.req.complete) {
+    // The body was refused before it all arrived: answer, keep draining so the client can read the
+    // answer, and close the connection shortly after.
+    res.setHeader("connection", "close");
+    request.req.resume();
+    res.once("finish", () => setTimeout(() => request.req.socket.destroy(), 1000).unref());
+  }
   const dialect = dialectOf.get(request);
   if (dialect) dialect.render(request, restError);
   else sendJson(res, restError.status, { error: restError.message });
@@ -123,8 +133,16 @@ function fail(request: RestRequest, error: unknown): void {
 /** Starts the server and resolves once it listens. Binds 127.0.0.1 unless `host` says otherwise. */
 export async function createServer(options: RestServerOptions = {}): Promise<RestServer> {
   const handler = createRequestHandler(options);
-  const server = createHttpServer(handler);
-  server.keepAliveTimeout = 5000;
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const server = createHttpServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(options.requestTimeoutMs ?? 60_000, headersTimeout),
+      keepAliveTimeout: 5000,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    },
+    handler,
+  );
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
