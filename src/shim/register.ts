@@ -13,8 +13,7 @@ import { register } from "node:module";
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EdgeKvError } from "../errors.js";
-import { fileSystemStores } from "../node/fs-driver.js";
-import { readFastlyKvStores } from "../node/fastly-toml.js";
+import { fileSystemStores, readFastlyKvStores } from "../node/index.js";
 import { getRegistry, resetRegistry } from "../registry.js";
 import type { HookData } from "./node-hooks.js";
 
