@@ -10,12 +10,13 @@
  */
 import { existsSync, promises as fsp, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from "fake-indexeddb";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { FakeClock, IndexedDBDriver, KVStore, resetRegistry, type StoreAdmin } from "edge-kv";
 import { FileSystemDriver, type Durability } from "edge-kv/node";
 import { temporaryRoot } from "./fs-support.js";
-import { count, printTally } from "./settings.js";
+import { checkProperty, count, printTally, runs } from "./settings.js";
 import { observe } from "./support.js";
 
 const { root, remove } = temporaryRoot("faults");
@@ -99,6 +100,39 @@ describe("filesystem driver: the disk fails mid-write", () => {
     expect((await restarted.store.list({})).list).toEqual(["a", "b", "c"]);
     count("faults: disk full mid-write");
   });
+
+  it("a full disk after any number of bytes of the record, then either carrying on or a restart: the old value stays, nothing torn is ever served", async () => {
+    const proto = await fileHandlePrototype();
+    const write = proto.write!;
+    const made = await checkProperty(
+      fc.asyncProperty(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.boolean(), fc.string({ maxLength: 40 }), async (fraction, restart, value) => {
+        const s = await fsStore("relaxed");
+        await s.store.put("a", "old a", { metadata: "old" });
+        await s.store.put("b", "old b");
+        let injected = 0;
+        vi.spyOn(proto, "write").mockImplementation(async function (this: unknown, ...args: unknown[]) {
+          if (injected++ > 0) return write.apply(this, args);
+          const [buffer, offset, length, position] = args as [Uint8Array, number, number, number];
+          const cut = Math.floor(fraction * length);
+          if (cut > 0) await write.call(this, buffer, offset, cut, position);
+          throw errno("ENOSPC", "write");
+        });
+        const result = await observe(() => s.store.put("a", value, { metadata: "new" }));
+        vi.restoreAllMocks();
+        expect(result.ok === false && result.message.includes("is full. Free some space; nothing was written.")).toBe(true);
+        // Either the same process goes on, or it is killed and another opens the folder.
+        const reader = restart ? (await s.reopen()).store : s.store;
+        const entry = await reader.get("a");
+        expect(await entry?.text()).toBe("old a");
+        expect(entry?.metadataText()).toBe("old");
+        expect(await text(reader, "b")).toBe("old b");
+        await reader.put("c", "c");
+        expect((await (await s.reopen()).store.list({})).list).toEqual(["a", "b", "c"]);
+      }),
+      runs(40),
+    );
+    count("faults: disk full at a random byte of the record", made);
+  }, 120_000);
 
   it("a read-only file system at the write: the put rejects naming the read-only folder, and the store stays usable once it is writable again", async () => {
     const s = await fsStore("relaxed");
