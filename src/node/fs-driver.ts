@@ -80,6 +80,12 @@ const READ_CHUNK = 4 * 1024 * 1024;
 const LOCK_HOLD_MS = 25;
 const OWN_ENTRY = /^(edge-kv-store\.json|lock|data-\d{16}\.log|tmp-.*|\.lock-.*|\.marker-.*)$/;
 
+/** The next-segment number of the seal destroy() writes. */
+const DESTROYED = 0;
+
+/** What reading the rest of a segment found: nothing more to follow, a seal (at byte `at`, naming the next segment), or a file to reread. */
+type ReadResult = "ok" | "reload" | { next: number; at: number };
+
 const segmentName = (sequence: number) => `data-${String(sequence).padStart(16, "0")}.log`;
 
 export class FileSystemDriver implements KVDriver {
@@ -227,7 +233,7 @@ export class FileSystemDriver implements KVDriver {
     return this.#run(() =>
       this.#locked(async () => {
         // Processes still reading this folder see the seal and start over on an empty store.
-        await this.#writeAll(this.#file!, encodeSeal(0), this.#end);
+        await this.#writeAll(this.#file!, encodeSeal(DESTROYED), this.#end);
         await this.#closeFile();
         this.#reset();
         await fsp.rm(this.directory, { recursive: true, force: true });
@@ -424,14 +430,28 @@ export class FileSystemDriver implements KVDriver {
       // A whole segment is indexed by key first and ordered once at the end (much cheaper than
       // inserting 100,000 keys one by one into the ordered index).
       this.#loadingWhole = true;
-      let sealed: boolean;
+      let result: ReadResult;
       try {
-        sealed = (await this.#readNew(holdingLock)) === "sealed";
+        result = await this.#readNew(holdingLock);
       } finally {
         this.#loadingWhole = false;
         this.#keys = orderedKeys(this.#index.keys());
       }
-      if (sealed) continue;
+      if (result === "ok") return;
+      if (result === "reload") continue;
+      if (result.next === DESTROYED) {
+        await this.#prepareFolder(); // removed by destroy(): start over on an empty store
+        continue;
+      }
+      if ((await this.#segments()).some((sequence) => sequence > newest)) continue; // follow the seal
+      // Sealed with no next segment: a compaction stopped between sealing and renaming the new
+      // segment into place. Its copy is not trusted; dropping the seal restores this segment.
+      if (!holdingLock) {
+        await this.#locked(async () => undefined); // catching up under the lock comes back here
+        return;
+      }
+      await this.#file!.truncate(result.at);
+      if (this.durability === "durable") await this.#file!.datasync();
       return;
     }
     throw new EdgeKvError(`store folder '${this.directory}' kept changing while opening (100 attempts); another process may be compacting it in a loop.`);
@@ -459,7 +479,7 @@ export class FileSystemDriver implements KVDriver {
 
   /** Applies what other processes appended; follows a seal to the next segment. */
   async #catchUp(holdingLock: boolean): Promise<void> {
-    if (this.#file === null || (await this.#readNew(holdingLock)) === "sealed") await this.#loadNewest(holdingLock);
+    if (this.#file === null || (await this.#readNew(holdingLock)) !== "ok") await this.#loadNewest(holdingLock);
   }
 
   /**
@@ -467,21 +487,22 @@ export class FileSystemDriver implements KVDriver {
    * progress or one cut short by a crash: skipped, and cut off when we hold the lock (no one else can
    * be writing then). A damaged record followed by more data is corruption and stops the store.
    */
-  async #readNew(holdingLock: boolean): Promise<"ok" | "sealed"> {
+  async #readNew(holdingLock: boolean): Promise<ReadResult> {
     const file = this.#file!;
     const size = (await file.stat()).size;
     if (size === this.#end) return "ok";
-    if (size < this.#end) return "sealed"; // shrunk under us (edited by hand): reload from scratch
+    if (size < this.#end) return "reload"; // shrunk under us (edited by hand): reload from scratch
     let position = this.#end;
     let bufferStart = position;
     let buffer = await this.#readFrom(file, position, Math.min(READ_CHUNK, size - position));
     while (position < size) {
       const parsed = parseRecord(buffer, position - bufferStart);
       if (parsed.status === "ok") {
-        const sealed = this.#apply(parsed.summary, position);
+        // #end stays before a seal, so every later look at this file finds the seal again.
+        if (parsed.summary.kind === Kind.Seal) return { next: parsed.summary.generation, at: position };
+        this.#apply(parsed.summary, position);
         position += parsed.summary.length;
         this.#end = position;
-        if (sealed) return "sealed";
         continue;
       }
       if (parsed.status === "incomplete") {
@@ -500,8 +521,8 @@ export class FileSystemDriver implements KVDriver {
     return "ok";
   }
 
-  /** Updates the index from one record; returns true for a seal. */
-  #apply(summary: RecordSummary, offset: number): boolean {
+  /** Updates the index from one put or delete record. */
+  #apply(summary: RecordSummary, offset: number): void {
     if (summary.kind === Kind.Put) {
       this.#setEntry(summary.key, {
         offset,
@@ -513,10 +534,7 @@ export class FileSystemDriver implements KVDriver {
       });
     } else if (summary.kind === Kind.Delete) {
       this.#removeEntry(summary.key);
-    } else {
-      return true;
     }
-    return false;
   }
 
   #setEntry(key: string, entry: IndexEntry): void {
@@ -570,9 +588,10 @@ export class FileSystemDriver implements KVDriver {
   }
 
   /**
-   * Copies the records of `keys` into the next segment, then seals and removes the current one.
-   * Caller holds the lock. A crash at any step leaves either the old segment or a complete new one
-   * as the newest, and the next lock holder removes what is left of the other.
+   * Copies the records of `keys` into the next segment, then seals the current one, renames the new
+   * one into place and removes the old one. Caller holds the lock. After a crash at any step the
+   * newest segment, once a lock holder has come by, is either the old one (seal dropped) or the
+   * complete new one; the rest is removed.
    */
   async #rewrite(keys: string[]): Promise<void> {
     const next = this.#sequence + 1;
@@ -608,23 +627,28 @@ export class FileSystemDriver implements KVDriver {
       if (this.durability === "durable") await out.sync();
       await out.close();
       out = null;
-      await fsp.rename(staging, join(this.directory, segmentName(next)));
-      await this.#syncFolder();
     } catch (error) {
       await out?.close().catch(() => undefined);
       await fsp.rm(staging, { force: true }).catch(() => undefined);
       if (error instanceof EdgeKvError) throw error;
       throw this.#folderError(error, "compact the log");
     }
+    // Seal first, then rename: a reader that finds the new segment always finds the old one sealed,
+    // and a seal without a next segment can only mean this step was cut short (see #loadNewest).
     const old = this.#file!;
     const oldPath = join(this.directory, segmentName(this.#sequence));
     try {
       await this.#writeAll(old, encodeSeal(next), this.#end);
       if (this.durability === "durable") await old.datasync();
-    } finally {
-      await old.close().catch(() => undefined);
-      this.#file = null;
+      await fsp.rename(staging, join(this.directory, segmentName(next)));
+    } catch (error) {
+      await old.truncate(this.#end).catch(() => undefined);
+      await fsp.rm(staging, { force: true }).catch(() => undefined);
+      throw this.#folderError(error, "compact the log");
     }
+    this.#file = null;
+    await old.close().catch(() => undefined);
+    await this.#syncFolder();
     await fsp.unlink(oldPath).catch(() => undefined);
     await this.#syncFolder();
     this.#file = await fsp.open(join(this.directory, segmentName(next)), "r+");

@@ -12,7 +12,7 @@ import { EdgeKvError, FakeClock, KVRegistry, type StoredRecord } from "edge-kv";
 import { FileSystemDriver, fileSystemStores, storeFolderName } from "edge-kv/node";
 import { ADVERSARIAL_KEYS, byUtf8Bytes } from "../contract/driver-contract.js";
 import { FolderLock } from "../../src/node/fs-lock.js";
-import { encodePut } from "../../src/node/fs-log.js";
+import { encodePut, encodeSeal, encodeSegmentHeader } from "../../src/node/fs-log.js";
 import { removeTempFolders, runChild, tempFolder } from "./helpers.js";
 
 afterAll(removeTempFolders);
@@ -293,6 +293,40 @@ describe("damaged data", () => {
   });
 });
 
+describe("leftovers of a compaction cut short", () => {
+  async function threeKeys(): Promise<{ directory: string; segment: Buffer }> {
+    const directory = tempFolder();
+    const driver = new FileSystemDriver({ directory });
+    for (const key of ["a", "b", "c"]) await driver.write(key, record(key.toUpperCase()), null);
+    await driver.close();
+    return { directory, segment: readFileSync(join(directory, SEGMENT_1)) };
+  }
+
+  it("after the seal but before the new segment was renamed in: the seal is dropped and every record kept", async () => {
+    const { directory, segment } = await threeKeys();
+    appendFileSync(join(directory, SEGMENT_1), encodeSeal(2));
+    writeFileSync(join(directory, "tmp-999999-abcdef.log"), "half a new segment");
+    const driver = new FileSystemDriver({ directory });
+    expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b", "c"]);
+    expect(statSync(join(directory, SEGMENT_1)).size).toBe(segment.byteLength);
+    await driver.write("d", record("D"), null);
+    await driver.close();
+    expect(readdirSync(directory).sort()).toEqual([SEGMENT_1, "edge-kv-store.json"]);
+  });
+
+  it("after the new segment was renamed in: the new segment is used and the sealed old one removed", async () => {
+    const { directory, segment } = await threeKeys();
+    appendFileSync(join(directory, SEGMENT_1), encodeSeal(2));
+    const records = segment.subarray(16, 16 + 100); // a and b only: the new segment is what counts
+    writeFileSync(join(directory, "data-0000000000000002.log"), Buffer.concat([encodeSegmentHeader(2), records]));
+    const driver = new FileSystemDriver({ directory });
+    expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b"]);
+    await driver.write("d", record("D"), null);
+    await driver.close();
+    expect(readdirSync(directory).sort()).toEqual(["data-0000000000000002.log", "edge-kv-store.json"]);
+  });
+});
+
 describe("several drivers on one folder (as separate processes see it)", () => {
   it("see each other's writes, deletes and clears on their next operation", async () => {
     const directory = tempFolder();
@@ -309,6 +343,20 @@ describe("several drivers on one folder (as separate processes see it)", () => {
     await two.write("x", record("x"), null);
     await one.clear();
     expect(await two.read("x")).toBeNull();
+    await one.close();
+    await two.close();
+  });
+
+  it("start over on an empty store after another driver destroys the folder", async () => {
+    const directory = tempFolder();
+    const one = new FileSystemDriver({ directory, durability: "relaxed" });
+    const two = new FileSystemDriver({ directory, durability: "relaxed" });
+    await one.write("k", record("v"), null);
+    expect(text((await two.read("k"))!.value)).toBe("v");
+    await one.destroy();
+    expect(await two.read("k")).toBeNull();
+    expect(await two.write("k", record("again"), null)).toBe(true);
+    expect(text((await one.read("k"))!.value)).toBe("again");
     await one.close();
     await two.close();
   });
