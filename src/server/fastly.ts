@@ -75,7 +75,7 @@ export async function handleFastly(request: RestRequest, context: DialectContext
     // The key is the rest of the path: clients send `/` as %2F, hand-written URLs may send it raw.
     const key = segments.slice(2).map((part) => decodeSegment(part, "key")).join("/");
     if (method === "GET" || method === "HEAD") return await getItem(request, context, info, key), true;
-    if (method === "PUT" || method === "POST") return await putItem(request, context, info, key), true;
+    if (method === "PUT") return await putItem(request, context, info, key), true;
     if (method === "DELETE") return await deleteItem(request, context, info, key), true;
     throw notAllowed(method, "GET, HEAD, PUT, DELETE");
   }
