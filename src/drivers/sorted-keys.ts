@@ -10,13 +10,22 @@ const MAX_CHUNK = 512;
  */
 const HIGH_UNIT = /[\ud800-\uffff]/;
 
+/** What `collect` returns: keys in order and, for each, the number it was inserted with. */
+export interface Collected {
+  keys: string[];
+  slots: number[];
+}
+
 /**
- * An ordered set of strings in UTF-8 byte order: a list of sorted chunks of at most 512 keys plus
- * the last key of each chunk. Insert and remove are O(log n + 512), a range read is
- * O(log n + page). 1,000,000 keys make about 2,000–4,000 chunks.
+ * An ordered set of strings in UTF-8 byte order, each carrying a number (the memory driver keeps
+ * its record slot there): a list of sorted chunks of at most 512 keys plus the last key of each
+ * chunk. Insert and remove are O(log n + 512); a range read is O(log n + page) and touches neither
+ * the key strings of the page (a prefix range is bounded by two binary searches) nor anything
+ * outside the chunks, so its cost barely grows with the store.
  */
 export class SortedKeys {
   #chunks: string[][] = [];
+  #slots: number[][] = [];
   #lasts: string[] = [];
   #size = 0;
 
@@ -24,11 +33,12 @@ export class SortedKeys {
     return this.#size;
   }
 
-  /** Adds `key`, which must not be present. */
-  insert(key: string): void {
+  /** Adds `key`, which must not be present, with the number `slot`. */
+  insert(key: string, slot = 0): void {
     this.#size++;
     if (this.#chunks.length === 0) {
       this.#chunks.push([key]);
+      this.#slots.push([slot]);
       this.#lasts.push(key);
       return;
     }
@@ -36,14 +46,20 @@ export class SortedKeys {
     let c = firstAtLeast(this.#lasts, key, native);
     if (c === this.#chunks.length) c--; // beyond every key: append to the last chunk
     const chunk = this.#chunks[c]!;
+    const slots = this.#slots[c]!;
     const at = firstAtLeast(chunk, key, native);
     if (at === chunk.length) {
       chunk.push(key);
+      slots.push(slot);
       this.#lasts[c] = key;
-    } else chunk.splice(at, 0, key);
+    } else {
+      chunk.splice(at, 0, key);
+      slots.splice(at, 0, slot);
+    }
     if (chunk.length > MAX_CHUNK) {
       const upper = chunk.splice(MAX_CHUNK >> 1);
       this.#chunks.splice(c + 1, 0, upper);
+      this.#slots.splice(c + 1, 0, slots.splice(MAX_CHUNK >> 1));
       this.#lasts.splice(c, 1, chunk[chunk.length - 1]!, upper[upper.length - 1]!);
     }
   }
@@ -58,8 +74,10 @@ export class SortedKeys {
     if (chunk[at] !== key) return;
     this.#size--;
     chunk.splice(at, 1);
+    this.#slots[c]!.splice(at, 1);
     if (chunk.length === 0) {
       this.#chunks.splice(c, 1);
+      this.#slots.splice(c, 1);
       this.#lasts.splice(c, 1);
     } else if (at === chunk.length) {
       this.#lasts[c] = chunk[chunk.length - 1]!;
@@ -68,31 +86,45 @@ export class SortedKeys {
 
   clear(): void {
     this.#chunks = [];
+    this.#slots = [];
     this.#lasts = [];
     this.#size = 0;
   }
 
   /**
    * Up to `limit` keys in order that start with `prefix`, beginning at the first key >= `from`
-   * (or > `from` when `exclusive`). Keys sharing a prefix are contiguous, so this stops at the first
-   * key without it.
+   * (or > `from` when `exclusive`), with their numbers. `from` must be >= `prefix`.
    */
-  collect(from: string, exclusive: boolean, prefix: string, limit: number): string[] {
-    const out: string[] = [];
+  collect(from: string, exclusive: boolean, prefix: string, limit: number): Collected {
+    const keys: string[] = [];
+    const slots: number[] = [];
+    const out = { keys, slots };
     const chunks = this.#chunks;
     const native = !HIGH_UNIT.test(from);
     let c = exclusive ? firstAbove(this.#lasts, from, native) : firstAtLeast(this.#lasts, from, native);
-    if (c >= chunks.length) return out;
+    if (c >= chunks.length || limit <= 0) return out;
     let chunk = chunks[c]!;
     let i = exclusive ? firstAbove(chunk, from, native) : firstAtLeast(chunk, from, native);
-    const checkPrefix = prefix.length > 0;
+    // Keys with the prefix form one run: find where it ends instead of testing every key (exotic
+    // prefixes, with units >= U+D800, test each key).
+    const end = prefix.length > 0 && !HIGH_UNIT.test(prefix) ? prefixEnd(prefix) : null;
+    const testEach = prefix.length > 0 && end === null;
+    const endNative = end !== null && !HIGH_UNIT.test(end);
     for (;;) {
-      for (; i < chunk.length; i++) {
-        const key = chunk[i]!;
-        if (checkPrefix && !key.startsWith(prefix)) return out;
-        if (out.push(key) >= limit) return out;
+      let stop = chunk.length;
+      let last = false;
+      if (end !== null && !less(chunk[stop - 1]!, end, endNative)) {
+        stop = firstAtLeast(chunk, end, endNative);
+        last = true;
       }
-      if (++c >= chunks.length) return out;
+      const chunkSlots = this.#slots[c]!;
+      for (; i < stop; i++) {
+        const key = chunk[i]!;
+        if (testEach && !key.startsWith(prefix)) return out;
+        keys.push(key);
+        if (slots.push(chunkSlots[i]!) >= limit) return out;
+      }
+      if (last || ++c >= chunks.length) return out;
       chunk = chunks[c]!;
       i = 0;
     }
@@ -115,6 +147,19 @@ export class SortedKeys {
       i = 0;
     }
   }
+}
+
+/**
+ * The smallest string above every string that starts with `prefix` in UTF-8 byte order, for a
+ * prefix without units >= U+D800: the prefix with its last unit replaced by the next code point.
+ */
+function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last === 0xd7ff ? 0xe000 : last + 1);
+}
+
+function less(a: string, b: string, native: boolean): boolean {
+  return native ? a < b : compareUtf8(a, b) < 0;
 }
 
 /** Index of the first key >= `key` (keys.length if none). `native`: `key` has no unit >= U+D800. */
