@@ -12,6 +12,7 @@ import type { Clock } from "./clock.js";
 import { chain, isPromise, type KVDriver, type MaybePromise, type ScanItem, type StoredRecord } from "./drivers/driver.js";
 import { KVError } from "./errors.js";
 import { KVLimits } from "./limits.js";
+import { concatBytes } from "./bytes.js";
 
 /** `production` mirrors Compute; `viceroy` mirrors Fastly's local server where it differs (see docs/behaviour.md). */
 export type Profile = "production" | "viceroy";
@@ -217,7 +218,7 @@ export class StoreCore {
     }
     let value = input.value;
     if (live !== null && (mode === "append" || mode === "prepend")) {
-      value = mode === "append" ? concat(live.value, value) : concat(value, live.value);
+      value = mode === "append" ? concatBytes([live.value, value]) : concatBytes([value, live.value]);
     }
     if (value.byteLength > this.settings.maxValueBytes) throw new KVError("payload-too-large");
     // Strictly above the key's previous generation and anything this core issued. A key without a
@@ -260,12 +261,6 @@ function settle(result: MaybePromise<unknown>): void {
   if (isPromise(result)) result.catch(() => undefined);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
-}
 
 export const DEFAULT_SETTINGS: Omit<StoreSettings, "clock"> = {
   profile: "production",

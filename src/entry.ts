@@ -6,6 +6,7 @@
 import { Messages } from "./messages.js";
 import { decodeUtf8Strict } from "./utf8.js";
 import { fixShape } from "./shape.js";
+import { concatBytes } from "./bytes.js";
 
 const INTERNAL = Symbol("edge-kv internal");
 
@@ -109,22 +110,13 @@ class EntryImpl {
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let total = 0;
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
-    total += value.byteLength;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks);
 }
 
 /** Creates an entry for a stored value (internal; users cannot construct entries). */

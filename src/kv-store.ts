@@ -14,6 +14,7 @@ import { KVErrorDetails, Messages } from "./messages.js";
 import { getRegistry } from "./registry.js";
 import { keyError, storeNameError, viceroyRejectsKey } from "./rules.js";
 import { fixShape } from "./shape.js";
+import { concatBytes } from "./bytes.js";
 import { encodeUtf8, isValidUtf8, toWellFormed } from "./utf8.js";
 
 export type KVStoreValue =
@@ -118,16 +119,9 @@ const methods = {
   delete(key: unknown): Promise<undefined> {
     const core = StoreSlot.coreOf(this, "delete");
     if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("delete", 1, 0));
-    let name: string;
-    try {
-      name = toKeyString(key);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const problem = keyError(name);
-    if (problem) return Promise.reject(new TypeError(problem));
+    const name = checkedKey(core, key, "delete_");
+    if (typeof name !== "string") return name;
     const viceroy = core.settings.profile === "viceroy";
-    if (viceroy && viceroyRejectsKey(name)) return Promise.reject(new Error(Messages.hostInvalidArgument("delete_")));
     const done = (deleted: boolean): undefined => {
       if (!deleted && !viceroy) throw new TypeError(Messages.kvError("delete", KVErrorDetails["not-found"]));
       return undefined;
@@ -144,17 +138,8 @@ const methods = {
   get(key: unknown): Promise<KVStoreEntry | null> {
     const core = StoreSlot.coreOf(this, "get");
     if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("get", 1, 0));
-    let name: string;
-    try {
-      name = toKeyString(key);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const problem = keyError(name);
-    if (problem) return Promise.reject(new TypeError(problem));
-    if (core.settings.profile === "viceroy" && viceroyRejectsKey(name)) {
-      return Promise.reject(new Error(Messages.hostInvalidArgument("get")));
-    }
+    const name = checkedKey(core, key, "get");
+    if (typeof name !== "string") return name;
     try {
       const result = core.lookup(name);
       if (isPromise(result)) return result.then(toEntry, (error) => Promise.reject(kvTypeError("lookup", error)));
@@ -254,6 +239,25 @@ const methods = {
   },
 };
 
+/**
+ * Converts and checks a get/delete key. Unlike put, these report key problems as rejected promises,
+ * as Compute does; `hostFunction` names the host call in Viceroy's "Invalid argument" error.
+ */
+function checkedKey(core: StoreCore, key: unknown, hostFunction: string): string | Promise<never> {
+  let name: string;
+  try {
+    name = toKeyString(key);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const problem = keyError(name);
+  if (problem) return Promise.reject(new TypeError(problem));
+  if (core.settings.profile === "viceroy" && viceroyRejectsKey(name)) {
+    return Promise.reject(new Error(Messages.hostInvalidArgument(hostFunction)));
+  }
+  return name;
+}
+
 function resolvedUndefined(): undefined {
   return undefined;
 }
@@ -318,13 +322,7 @@ async function readStream(stream: ReadableStream<unknown>): Promise<Uint8Array> 
     }
     chunks.push(chunk);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks);
 }
 
 Object.defineProperty(KVStoreFunction, "prototype", { writable: false, enumerable: false, configurable: false });
