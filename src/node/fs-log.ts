@@ -12,6 +12,7 @@
  * generation field holds the next segment's sequence number). A record is valid only when its whole
  * body is present and its checksum matches, so a write cut short by a crash is never mistaken for data.
  */
+import * as zlib from "node:zlib";
 import type { StoredRecord } from "../drivers/driver.js";
 
 export const SEGMENT_MAGIC = "EDGEKVL1";
@@ -41,8 +42,16 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+/** Node's own CRC-32 (zlib, since Node 20.15): several times faster than the table loop on large values. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 /** CRC-32 (IEEE 802.3, as in zip and PNG). */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  return nativeCrc32 ? nativeCrc32(bytes.subarray(start, end)) : crc32Portable(bytes, start, end);
+}
+
+/** The same checksum in plain JavaScript, for runtimes whose node:zlib lacks crc32. */
+export function crc32Portable(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let crc = -1;
   for (let i = start; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
@@ -180,7 +189,7 @@ export function parseRecord(bytes: Uint8Array, at: number): ParseResult {
   };
 }
 
-/** Decodes a whole put record (already checked by parseRecord) into a StoredRecord with its own copies of the bytes. */
+/** Decodes a whole put record (already checked by parseRecord) into a StoredRecord viewing `bytes` (which the caller must not reuse). */
 export function decodePut(bytes: Uint8Array): { key: string; record: StoredRecord } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const b = RECORD_HEADER_BYTES;
@@ -190,7 +199,7 @@ export function decodePut(bytes: Uint8Array): { key: string; record: StoredRecor
   const contentTypeLength = view.getUint32(b + 8, true);
   const valueLength = view.getUint32(b + 12, true);
   let at = b + BODY_FIXED_BYTES;
-  const take = (n: number) => bytes.slice(at, (at += n));
+  const take = (n: number) => bytes.subarray(at, (at += n));
   const key = decoder.decode(take(keyLength));
   const metadata = take(metadataLength);
   const contentType = take(contentTypeLength);
