@@ -13,6 +13,9 @@ const entries: Record<string, string> = {
   register: "src/shim/register.ts", // edge-kv/register (Node only)
   "node-hooks": "src/shim/node-hooks.ts", // loaded by edge-kv/register
   esbuild: "src/shim/esbuild.ts", // edge-kv/esbuild (Node only)
+  "vitest-setup": "src/shim/vitest-setup.ts", // setup file the Vite/Vitest plugin adds
+  "plugin-runtime": "src/shim/plugin-runtime.ts", // web-standard runtime the Vite plugin serves
+  "bundle-runtime": "src/shim/bundle-runtime.ts", // web-standard runtime the esbuild plugin embeds
   server: "src/server/index.ts", // edge-kv/server (Node only)
   cli: "src/server/cli.ts", // the edge-kv command (Node only)
 };
