@@ -406,6 +406,17 @@ class ReopenCommand implements Cmd {
   toString = () => "reopen()";
 }
 
+/** Carries on through the other of two drivers open on the same data (another process or tab). */
+class SwitchTwinCommand implements Cmd {
+  check = () => true;
+  async run(model: KVModel, real: Subject): Promise<void> {
+    count("model: switch to the twin driver");
+    await real.switchTwin!();
+    await expectSameState(model, real);
+  }
+  toString = () => "switchToTwin()";
+}
+
 type QuickOp = { op: "put"; key: string; text: string; mode?: string; metadata?: string; ttl?: number } | { op: "get"; key: string } | { op: "delete"; key: string };
 
 /**
@@ -470,6 +481,8 @@ export interface CommandOptions {
   concurrent?: boolean;
   /** Include closing and reopening the driver (persistent drivers; the factory must give `reopen`). */
   reopen?: boolean;
+  /** Include switching between two drivers open on the same data (the factory must give `twin`). */
+  twin?: boolean;
 }
 
 export function commandArbs(options: CommandOptions = {}): fc.Arbitrary<Cmd>[] {
@@ -486,6 +499,7 @@ export function commandArbs(options: CommandOptions = {}): fc.Arbitrary<Cmd>[] {
     advanceArb.map((ms) => new AdvanceCommand(ms)),
   ];
   if (options.reopen) arbs.push(fc.constant(new ReopenCommand()));
+  if (options.twin) arbs.push(fc.constant(new SwitchTwinCommand()), fc.constant(new SwitchTwinCommand()));
   if (options.concurrent) arbs.push(fc.array(quickOpArb, { minLength: 2, maxLength: 5 }).map((ops) => new ConcurrentCommand(ops)));
   return arbs;
 }

@@ -28,14 +28,20 @@ export function temporaryRoot(label: string): { root: string; remove: () => void
 }
 
 /** Filesystem stores in fresh folders under `root`, reopenable on the same folder. */
-export function fsFactory(root: string, durability: Durability = "relaxed", extra: { compactAfterBytes?: number } = {}): DriverFactory & { lastDirectory(): string } {
+export function fsFactory(
+  root: string,
+  durability: Durability = "relaxed",
+  extra: { compactAfterBytes?: number; twin?: boolean } = {},
+): DriverFactory & { lastDirectory(): string } {
   let folders = 0;
   let last = "";
   const factory = () => {
     const directory = join(root, `store-${++folders}`);
     last = directory;
-    const open = () => new FileSystemDriver({ directory, durability, storeName: "reliability", ...extra });
-    return { driver: open(), reopen: open, cleanup: () => rmSync(directory, { recursive: true, force: true }) };
+    const open = () => new FileSystemDriver({ directory, durability, storeName: "reliability", compactAfterBytes: extra.compactAfterBytes });
+    const setup = { driver: open(), cleanup: () => rmSync(directory, { recursive: true, force: true }) };
+    // Either reopening one driver, or two drivers open at once: not both (reopen replaces one side only).
+    return extra.twin ? { ...setup, twin: open } : { ...setup, reopen: open };
   };
   return Object.assign(factory, { lastDirectory: () => last });
 }

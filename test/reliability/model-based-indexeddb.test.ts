@@ -22,4 +22,15 @@ describe("model-based: IndexedDB driver (fake-indexeddb) through KVStore and the
     },
     { sequences: 40, maxCommands: 40, reopen: true },
   );
+  // Two connections open on one database at once (two tabs), the sequence hopping between them.
+  modelBasedTests(
+    "indexeddb, two connections",
+    () => {
+      const databaseName = `model-${++databases}`;
+      const open = () => new IndexedDBDriver({ storeName: "reliability", databaseName, indexedDB, IDBKeyRange });
+      const driver = open();
+      return { driver, twin: open, cleanup: () => driver.destroy() };
+    },
+    { sequences: 30, maxCommands: 40, twin: true },
+  );
 });

@@ -70,6 +70,8 @@ export interface DriverSetup {
   cleanup?: () => Promise<void> | void;
   /** A new driver on the same data (persistent drivers): the harness closes the old one first. */
   reopen?: () => Promise<KVDriver> | KVDriver;
+  /** A second, simultaneous driver on the same data (another process or tab), kept open alongside. */
+  twin?: () => Promise<KVDriver> | KVDriver;
 }
 
 export type DriverFactory = () => Promise<DriverSetup> | DriverSetup;
@@ -86,6 +88,8 @@ export interface Subject {
   reopened?: boolean;
   /** Closes the driver and redefines the store on a new driver over the same data (persistent drivers). */
   reopen?: () => Promise<void>;
+  /** Switches every later call to the other of two open drivers on the same data (and back). */
+  switchTwin?: () => Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -114,6 +118,26 @@ export async function makeSubject(
       await setup.cleanup?.();
     },
   };
+  const twin = setup.twin;
+  if (twin !== undefined) {
+    // Both drivers stay open, each behind its own store (and core) of the same registry and clock.
+    const other = { driver: await twin(), name: `${name}-twin` };
+    const otherAdmin = registry.defineStore(other.name, { driver: other.driver, maxValueBytes: options.maxValueBytes, maxMetadataBytes: options.maxMetadataBytes });
+    let sides = [
+      { driver: subject.driver, admin: subject.admin, store: subject.store },
+      { driver: other.driver, admin: otherAdmin, store: new KVStore(other.name) },
+    ];
+    subject.switchTwin = async () => {
+      sides = [sides[1]!, sides[0]!];
+      Object.assign(subject, sides[0]);
+      subject.reopened = true; // another core: generations of re-created keys come from it now
+    };
+    const cleanup = subject.cleanup;
+    subject.cleanup = async () => {
+      await other.driver.close?.();
+      await cleanup();
+    };
+  }
   const reopen = setup.reopen;
   if (reopen !== undefined) {
     subject.reopen = async () => {
