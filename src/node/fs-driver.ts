@@ -20,13 +20,13 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fsp, statSync, type Stats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "../drivers/driver.js";
 import { SortedKeys } from "../drivers/sorted-keys.js";
 import { EdgeKvError } from "../errors.js";
 import { compareUtf8, toWellFormed } from "../utf8.js";
+import { LogFile } from "./fs-file.js";
 import { FolderLock, ownerState } from "./fs-lock.js";
 import {
   Kind,
@@ -97,7 +97,7 @@ export class FileSystemDriver implements KVDriver {
   readonly #compactAfterBytes: number;
   readonly #storeName: string | null;
   #queue: Promise<unknown> = Promise.resolve();
-  #file: FileHandle | null = null;
+  #file: LogFile | null = null;
   #sequence = 0;
   /** Bytes of the current segment applied to the index (the end of the last valid record). */
   #end = 0;
@@ -152,7 +152,7 @@ export class FileSystemDriver implements KVDriver {
       await this.#catchUp(false);
       const entry = this.#index.get(key);
       if (entry === undefined) return null;
-      const bytes = await this.#readAt(entry.offset, entry.length);
+      const bytes = this.#readAt(entry.offset, entry.length);
       const parsed = parseRecord(bytes, 0);
       if (parsed.status !== "ok" || parsed.summary.kind !== Kind.Put || parsed.summary.key !== key) {
         throw this.#corruption(entry.offset, parsed.status === "corrupt" ? parsed.reason : "record does not match the index", key);
@@ -165,7 +165,7 @@ export class FileSystemDriver implements KVDriver {
     const key = toWellFormed(rawKey);
     return this.#run(async () => {
       // A failed condition needs no lock: the record seen just now is a valid moment to fail at.
-      if (expected !== undefined) {
+      if (expected !== undefined && !this.#lock.held) {
         await this.#catchUp(false);
         if (!matches(this.#index.get(key), expected)) return false;
       }
@@ -233,7 +233,7 @@ export class FileSystemDriver implements KVDriver {
     return this.#run(() =>
       this.#locked(async () => {
         // Processes still reading this folder see the seal and start over on an empty store.
-        await this.#writeAll(this.#file!, encodeSeal(DESTROYED), this.#end);
+        this.#file!.write(encodeSeal(DESTROYED), this.#end);
         await this.#closeFile();
         this.#reset();
         await fsp.rm(this.directory, { recursive: true, force: true });
@@ -407,17 +407,16 @@ export class FileSystemDriver implements KVDriver {
         continue;
       }
       const path = join(this.directory, segmentName(newest));
-      let file: FileHandle;
+      let file: LogFile;
       try {
-        file = await fsp.open(path, "r+");
+        file = LogFile.open(path, "r+");
       } catch (error) {
         if (code(error) === "ENOENT") continue; // compacted away meanwhile
         throw this.#folderError(error, `open ${segmentName(newest)}`);
       }
-      const header = new Uint8Array(SEGMENT_HEADER_BYTES);
-      const { bytesRead } = await file.read(header, 0, SEGMENT_HEADER_BYTES, 0);
-      if (bytesRead < SEGMENT_HEADER_BYTES || decodeSegmentHeader(header) !== newest) {
-        await file.close();
+      const header = file.read(0, SEGMENT_HEADER_BYTES);
+      if (decodeSegmentHeader(header) !== newest) {
+        file.close();
         throw new EdgeKvError(
           `'${path}' is not an edge-kv log segment (bad header). It may have been edited or truncated. ` +
             `Move it out of the folder (its records are lost) or restore it from a backup.`,
@@ -450,7 +449,7 @@ export class FileSystemDriver implements KVDriver {
         await this.#locked(async () => undefined); // catching up under the lock comes back here
         return;
       }
-      await this.#file!.truncate(result.at);
+      this.#file!.truncate(result.at);
       if (this.durability === "durable") await this.#file!.datasync();
       return;
     }
@@ -460,12 +459,12 @@ export class FileSystemDriver implements KVDriver {
   async #createSegment(sequence: number): Promise<void> {
     const staging = join(this.directory, `tmp-${process.pid}-${randomBytes(6).toString("hex")}.log`);
     try {
-      const file = await fsp.open(staging, "wx");
+      const file = LogFile.open(staging, "wx");
       try {
-        await this.#writeAll(file, encodeSegmentHeader(sequence), 0);
+        file.write(encodeSegmentHeader(sequence), 0);
         if (this.durability === "durable") await file.sync();
       } finally {
-        await file.close();
+        file.close();
       }
       await fsp.rename(staging, join(this.directory, segmentName(sequence)));
       await this.#syncFolder();
@@ -489,12 +488,12 @@ export class FileSystemDriver implements KVDriver {
    */
   async #readNew(holdingLock: boolean): Promise<ReadResult> {
     const file = this.#file!;
-    const size = (await file.stat()).size;
+    const size = file.size();
     if (size === this.#end) return "ok";
     if (size < this.#end) return "reload"; // shrunk under us (edited by hand): reload from scratch
     let position = this.#end;
     let bufferStart = position;
-    let buffer = await this.#readFrom(file, position, Math.min(READ_CHUNK, size - position));
+    let buffer = file.read(position, Math.min(READ_CHUNK, size - position));
     while (position < size) {
       const parsed = parseRecord(buffer, position - bufferStart);
       if (parsed.status === "ok") {
@@ -508,14 +507,14 @@ export class FileSystemDriver implements KVDriver {
       if (parsed.status === "incomplete") {
         if (position + parsed.needed > size) break;
         bufferStart = position;
-        buffer = await this.#readFrom(file, position, Math.min(Math.max(parsed.needed, READ_CHUNK), size - position));
+        buffer = file.read(position, Math.min(Math.max(parsed.needed, READ_CHUNK), size - position));
         continue;
       }
-      if (position + parsed.length >= size || (await this.#allZero(file, position, size))) break;
+      if (position + parsed.length >= size || allZero(file, position, size)) break;
       throw this.#corruption(position, parsed.reason);
     }
     if (position < size && holdingLock) {
-      await file.truncate(position);
+      file.truncate(position);
       if (this.durability === "durable") await file.datasync();
     }
     return "ok";
@@ -567,7 +566,7 @@ export class FileSystemDriver implements KVDriver {
   async #append(bytes: Uint8Array): Promise<number> {
     const offset = this.#end;
     try {
-      await this.#writeAll(this.#file!, bytes, offset);
+      this.#file!.write(bytes, offset);
       if (this.durability === "durable") await this.#file!.datasync();
     } catch (error) {
       throw this.#folderError(error, `append to ${segmentName(this.#sequence)}`);
@@ -597,23 +596,23 @@ export class FileSystemDriver implements KVDriver {
     const next = this.#sequence + 1;
     const staging = join(this.directory, `tmp-${process.pid}-${randomBytes(6).toString("hex")}.log`);
     const entries = new Map<string, IndexEntry>();
-    let out: FileHandle | null = null;
+    let out: LogFile | null = null;
     let size = SEGMENT_HEADER_BYTES;
     try {
-      out = await fsp.open(staging, "wx");
+      out = LogFile.open(staging, "wx");
       const pending: Uint8Array[] = [encodeSegmentHeader(next)];
       let pendingBytes = SEGMENT_HEADER_BYTES;
       let written = 0;
       const flush = async () => {
         const joined = concat(pending, pendingBytes);
-        await this.#writeAll(out!, joined, written);
+        out!.write(joined, written);
         written += pendingBytes;
         pending.length = 0;
         pendingBytes = 0;
       };
       for (const [i, key] of keys.entries()) {
         const entry = this.#index.get(key)!;
-        const bytes = await this.#readAt(entry.offset, entry.length);
+        const bytes = this.#readAt(entry.offset, entry.length);
         const parsed = parseRecord(bytes, 0);
         if (parsed.status !== "ok" || parsed.summary.key !== key) throw this.#corruption(entry.offset, parsed.status === "corrupt" ? parsed.reason : "record does not match the index", key);
         entries.set(key, { ...entry, offset: size });
@@ -625,10 +624,10 @@ export class FileSystemDriver implements KVDriver {
       }
       await flush();
       if (this.durability === "durable") await out.sync();
-      await out.close();
+      out.close();
       out = null;
     } catch (error) {
-      await out?.close().catch(() => undefined);
+      out?.close();
       await fsp.rm(staging, { force: true }).catch(() => undefined);
       if (error instanceof EdgeKvError) throw error;
       throw this.#folderError(error, "compact the log");
@@ -638,20 +637,24 @@ export class FileSystemDriver implements KVDriver {
     const old = this.#file!;
     const oldPath = join(this.directory, segmentName(this.#sequence));
     try {
-      await this.#writeAll(old, encodeSeal(next), this.#end);
+      old.write(encodeSeal(next), this.#end);
       if (this.durability === "durable") await old.datasync();
       await fsp.rename(staging, join(this.directory, segmentName(next)));
     } catch (error) {
-      await old.truncate(this.#end).catch(() => undefined);
+      try {
+        old.truncate(this.#end);
+      } catch {
+        // the next lock holder drops the seal (see #loadNewest)
+      }
       await fsp.rm(staging, { force: true }).catch(() => undefined);
       throw this.#folderError(error, "compact the log");
     }
     this.#file = null;
-    await old.close().catch(() => undefined);
+    old.close();
     await this.#syncFolder();
     await fsp.unlink(oldPath).catch(() => undefined);
     await this.#syncFolder();
-    this.#file = await fsp.open(join(this.directory, segmentName(next)), "r+");
+    this.#file = LogFile.open(join(this.directory, segmentName(next)), "r+");
     this.#sequence = next;
     this.#end = size;
     this.#index = entries;
@@ -672,11 +675,7 @@ export class FileSystemDriver implements KVDriver {
       const segment = SEGMENT_PATTERN.exec(name);
       if (segment && Number(segment[1]) < this.#sequence) {
         // Left by a compaction interrupted after its new segment was in place.
-        const file = await fsp.open(path, "a").catch(() => null);
-        if (file) {
-          await file.write(encodeSeal(this.#sequence)).catch(() => undefined);
-          await file.close().catch(() => undefined);
-        }
+        await fsp.appendFile(path, encodeSeal(this.#sequence)).catch(() => undefined);
         await fsp.unlink(path).catch(() => undefined);
       } else if (name.startsWith("tmp-")) {
         await fsp.rm(path, { force: true }).catch(() => undefined); // only lock holders write these
@@ -696,36 +695,10 @@ export class FileSystemDriver implements KVDriver {
 
   // ---- file helpers -------------------------------------------------------------------------
 
-  async #readAt(offset: number, length: number): Promise<Uint8Array> {
-    const bytes = await this.#readFrom(this.#file!, offset, length);
+  #readAt(offset: number, length: number): Uint8Array {
+    const bytes = this.#file!.read(offset, length);
     if (bytes.byteLength < length) throw this.#corruption(offset, "record cut short");
     return bytes;
-  }
-
-  async #readFrom(file: FileHandle, position: number, length: number): Promise<Uint8Array> {
-    const buffer = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === length ? buffer : buffer.subarray(0, filled);
-  }
-
-  async #writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    for (let attempt = 0; done < bytes.byteLength; attempt++) {
-      const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done, position + done);
-      if (bytesWritten === 0 && attempt > 100) throw new Error("the file system accepted no bytes");
-      done += bytesWritten;
-    }
-  }
-
-  async #allZero(file: FileHandle, from: number, to: number): Promise<boolean> {
-    if (to - from > READ_CHUNK) return false;
-    const bytes = await this.#readFrom(file, from, to - from);
-    return bytes.every((byte) => byte === 0);
   }
 
   async #syncFolder(): Promise<void> {
@@ -739,7 +712,7 @@ export class FileSystemDriver implements KVDriver {
   async #closeFile(): Promise<void> {
     const file = this.#file;
     this.#file = null;
-    await file?.close().catch(() => undefined);
+    file?.close();
   }
 
   // ---- errors -------------------------------------------------------------------------------
@@ -783,17 +756,15 @@ export class FileSystemDriver implements KVDriver {
         if (!match) throw error;
         const offset = Number(match[1]);
         const path = match[2]!;
-        const file = await fsp.open(path, "r+");
+        const file = LogFile.open(path, "r+");
         try {
-          const { size } = await file.stat();
-          const rest = new Uint8Array(size - offset);
-          await file.read(rest, 0, rest.byteLength, offset);
+          const rest = file.read(offset, file.size() - offset);
           await fsp.writeFile(`${path}.damaged-${Date.now()}`, rest);
-          await file.truncate(offset);
+          file.truncate(offset);
           await file.sync();
           return rest.byteLength;
         } finally {
-          await file.close();
+          file.close();
         }
       },
     );
@@ -812,6 +783,12 @@ function matches(current: IndexEntry | undefined, expected: Expectation): boolea
   if (expected === undefined) return true;
   if (expected === null) return current === undefined;
   return current !== undefined && current.generation === expected;
+}
+
+/** Whether the file holds only zero bytes from `from` to `to` (what a power loss can leave after a write). */
+function allZero(file: LogFile, from: number, to: number): boolean {
+  if (to - from > READ_CHUNK) return false;
+  return file.read(from, to - from).every((byte) => byte === 0);
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -19,7 +19,7 @@
  * `timeoutMs`, then the caller gets an error naming the owner.
  */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, readFileSync } from "node:fs";
+import { promises as fsp, readFileSync, renameSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { EdgeKvError } from "../errors.js";
@@ -115,7 +115,7 @@ export class FolderLock {
     let delay = 1;
     for (let attempt = 0; ; attempt++) {
       try {
-        await fsp.rename(this.#staging, this.path);
+        renameSync(this.#staging, this.path); // synchronous: microseconds, where an async call costs tens
         this.#held = true;
         this.#staged = false;
         this.#seen = null;
@@ -142,7 +142,7 @@ export class FolderLock {
     if (!this.#held) return;
     this.#held = false;
     try {
-      await fsp.rename(this.path, this.#staging);
+      renameSync(this.path, this.#staging);
       this.#staged = true;
     } catch {
       // The lock folder is gone (store destroyed, or our lock was broken as stale): nothing to release.
