@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { afterAll, it } from "vitest";
 import { commandArbs, type CommandOptions } from "./commands.js";
-import { KVModel } from "./model.js";
+import { KVModel, type ModelProfile } from "./model.js";
 import { checkProperty, count, printTally, runs } from "./settings.js";
 import { makeSubject, START_TIME, type DriverFactory } from "./support.js";
 
@@ -17,14 +17,17 @@ export interface ModelRunOptions extends CommandOptions {
   sequences: number;
   /** Longest sequence. */
   maxCommands: number;
+  /** Behaviour profile of the store and the model. Default "production". */
+  profile?: ModelProfile;
 }
 
 export function modelBasedTests(driverName: string, factory: DriverFactory, options: ModelRunOptions): void {
-  it(`agrees with the reference model on random sequences of put/get/delete/list/clock steps (${driverName})`, async () => {
+  it(`agrees with the reference model on random sequences of put/get/delete/list/clock steps (${driverName}${options.profile === "viceroy" ? ", viceroy profile" : ""})`, async () => {
     const property = fc.asyncProperty(fc.commands(commandArbs(options), { maxCommands: options.maxCommands, size: "max" }), async (commands) => {
-      const real = await makeSubject(factory, MODEL_LIMITS);
+      const profile = options.profile ?? "production";
+      const real = await makeSubject(factory, { ...MODEL_LIMITS, profile });
       try {
-        await fc.asyncModelRun(() => ({ model: new KVModel(START_TIME, MODEL_LIMITS), real }), commands);
+        await fc.asyncModelRun(() => ({ model: new KVModel(START_TIME, MODEL_LIMITS, profile), real }), commands);
       } finally {
         await real.cleanup();
       }

@@ -11,7 +11,8 @@
  * and "an older generation" to the real numbers.
  */
 
-export type Outcome<T = unknown> = { ok: true; value: T } | { ok: false; error: string; message: string };
+/** `sync` marks an error thrown by the call itself rather than returned as a rejected promise. */
+export type Outcome<T = unknown> = { ok: true; value: T } | { ok: false; error: string; message: string; sync?: boolean };
 
 export interface ModelEntry {
   value: Uint8Array;
@@ -29,6 +30,38 @@ export interface ModelLimits {
   maxValueBytes: number;
   maxMetadataBytes: number;
 }
+
+/**
+ * "production" is Compute (§6.3, §10.3: missing-key delete rejects, a generation check on a missing key
+ * fails); "viceroy" is Fastly's local server where it differs (§3.4 stricter keys, §5.6 empty or
+ * non-UTF-8 metadata refused, §6.3 missing-key delete resolves, §10.3 gen ignored on a missing key,
+ * §10.5 empty prefix/cursor refused).
+ */
+export type ModelProfile = "production" | "viceroy";
+
+/** §3.4: keys Viceroy's host call refuses on top of the runtime's rules. */
+export function viceroyRefusesKey(key: string): boolean {
+  if (key.includes("../") || key.includes("./") || key.endsWith("/..") || key.endsWith("/.")) return true;
+  if (key.startsWith(".well-known/acme-challenge")) return true;
+  const points = [...key];
+  if (points.length === 1) {
+    const code = points[0]!.codePointAt(0)!;
+    if (code <= 0x20 || code === 0xfffe || code === 0xffff) return true;
+  }
+  return false;
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** §9.3: a host call refusing its arguments: a plain Error whose message ends in a newline. */
+const invalidArgument = (fn: string): Outcome<never> => ({ ok: false, error: "Error", message: `${fn}: Invalid argument.\n` });
 
 /** Which generation a conditional write or delete passes (the harness turns it into a number). */
 export type GenChoice = "current" | "stale" | "never";
@@ -84,9 +117,12 @@ export class KVModel {
   readonly entries = new Map<string, ModelEntry>();
   #versions = 0;
 
-  constructor(now: number, limits: ModelLimits) {
+  readonly profile: ModelProfile;
+
+  constructor(now: number, limits: ModelLimits, profile: ModelProfile = "production") {
     this.now = now;
     this.limits = limits;
+    this.profile = profile;
   }
 
   live(key: string): ModelEntry | null {
@@ -105,12 +141,18 @@ export class KVModel {
 
   /** §5 + §10.1–10.3 (production: a generation check on a missing key fails). */
   put(key: string, input: ModelPut): Outcome<undefined> {
+    if (this.profile === "viceroy") {
+      const badMetadata = input.metadata !== undefined && (input.metadata.byteLength === 0 || !isUtf8(input.metadata));
+      if (viceroyRefusesKey(key) || badMetadata) return invalidArgument("put");
+    }
     if (input.metadata !== undefined && input.metadata.byteLength > this.limits.maxMetadataBytes) {
       return fail("TypeError", `KVStore.put: metadata can not be more than ${this.limits.maxMetadataBytes} bytes`);
     }
     const current = this.live(key);
     if (input.mode === "add" && current !== null) return fail("TypeError", "KVStore insert: Precondition failed.");
-    if (input.gen !== undefined && (current === null || input.gen !== "current")) {
+    // A generation check on a missing key: production has nothing to match; Viceroy lets the write through.
+    const genFails = current === null ? this.profile === "production" : input.gen !== "current";
+    if (input.gen !== undefined && genFails) {
       return fail("TypeError", "KVStore insert: Precondition failed.");
     }
     let value = input.value;
@@ -129,12 +171,18 @@ export class KVModel {
   }
 
   get(key: string): Outcome<{ value: Uint8Array; metadata: Uint8Array | null } | null> {
+    if (this.profile === "viceroy" && viceroyRefusesKey(key)) return invalidArgument("get");
     const entry = this.live(key);
     return done(entry === null ? null : { value: entry.value, metadata: entry.metadata });
   }
 
   /** §6.3 production: deleting a missing (or expired) key rejects `KVStore delete: Not found.` */
   delete(key: string): Outcome<undefined> {
+    if (this.profile === "viceroy") {
+      if (viceroyRefusesKey(key)) return invalidArgument("delete_");
+      this.entries.delete(key);
+      return done(undefined);
+    }
     if (this.live(key) === null) return fail("TypeError", "KVStore delete: Not found.");
     this.entries.delete(key);
     return done(undefined);
@@ -146,14 +194,16 @@ export class KVModel {
    */
   adminDelete(key: string, gen: GenChoice | undefined, force: boolean): Outcome<boolean> {
     const entry = this.live(key);
-    if (gen !== undefined && (entry === null || gen !== "current")) return fail("KVError", "Precondition failed.");
+    const genFails = entry === null ? this.profile === "production" : gen !== "current";
+    if (gen !== undefined && genFails) return fail("KVError", "Precondition failed.");
     if (entry === null) return force ? done(false) : fail("KVError", "Not found.");
     this.entries.delete(key);
     return done(true);
   }
 
   /** §7 + §10.5: live keys in UTF-8 order, with prefix, strictly after the cursor key, at most `limit`. */
-  list(options: { prefix?: string | undefined; limit: number; cursor?: string | undefined }): Outcome<ModelListPage> {
+  list(options: { prefix?: string | undefined; limit: number; cursor?: string | undefined; emptyPrefixOrCursor?: boolean }): Outcome<ModelListPage> {
+    if (this.profile === "viceroy" && options.emptyPrefixOrCursor) return { ok: false, error: "Error", message: "list: Invalid argument.\n", sync: true };
     const after = options.cursor === undefined ? undefined : keyOfCursor(options.cursor);
     const keys = this.liveKeys().filter(
       (key) => (options.prefix === undefined || key.startsWith(options.prefix)) && (after === undefined || utf8Order(key, after) > 0),

@@ -3,7 +3,7 @@
  * class + message + whether it was thrown synchronously), dumping a driver's raw contents for
  * byte-for-byte comparisons, and building a store on any driver behind a fake clock.
  */
-import { FakeClock, KVStore, resetRegistry, type KVDriver, type StoreAdmin, type StoredRecord } from "edge-kv";
+import { FakeClock, KVStore, resetRegistry, type KVDriver, type Profile, type StoreAdmin, type StoredRecord } from "edge-kv";
 
 export type Observed<T = unknown> = { ok: true; value: T } | { ok: false; error: string; message: string; sync: boolean };
 
@@ -98,14 +98,14 @@ export const START_TIME = Date.UTC(2026, 0, 1);
 /** A fresh registry with a fake clock and one store `name` on the factory's driver. */
 export async function makeSubject(
   factory: DriverFactory,
-  options: { name?: string; maxValueBytes?: number; maxMetadataBytes?: number } = {},
+  options: { name?: string; maxValueBytes?: number; maxMetadataBytes?: number; profile?: Profile } = {},
 ): Promise<Subject> {
   const clock = new FakeClock(START_TIME);
   const registry = resetRegistry({ clock });
   const setup = await factory();
   const name = options.name ?? "reliability";
   const define = (driver: KVDriver) =>
-    registry.defineStore(name, { driver, maxValueBytes: options.maxValueBytes, maxMetadataBytes: options.maxMetadataBytes, replace: true });
+    registry.defineStore(name, { driver, maxValueBytes: options.maxValueBytes, maxMetadataBytes: options.maxMetadataBytes, profile: options.profile, replace: true });
   const subject: Subject = {
     name,
     admin: define(setup.driver),
@@ -122,7 +122,7 @@ export async function makeSubject(
   if (twin !== undefined) {
     // Both drivers stay open, each behind its own store (and core) of the same registry and clock.
     const other = { driver: await twin(), name: `${name}-twin` };
-    const otherAdmin = registry.defineStore(other.name, { driver: other.driver, maxValueBytes: options.maxValueBytes, maxMetadataBytes: options.maxMetadataBytes });
+    const otherAdmin = registry.defineStore(other.name, { driver: other.driver, maxValueBytes: options.maxValueBytes, maxMetadataBytes: options.maxMetadataBytes, profile: options.profile });
     let sides = [
       { driver: subject.driver, admin: subject.admin, store: subject.store },
       { driver: other.driver, admin: otherAdmin, store: new KVStore(other.name) },
