@@ -506,6 +506,7 @@ export class FileSystemDriver implements KVDriver {
       }
       if (parsed.status === "incomplete") {
         if (position + parsed.needed > size) break;
+        await new Promise((resolve) => setImmediate(resolve)); // reads are synchronous: let other work run between chunks
         bufferStart = position;
         buffer = file.read(position, Math.min(Math.max(parsed.needed, READ_CHUNK), size - position));
         continue;
