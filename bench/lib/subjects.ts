@@ -33,6 +33,8 @@ export interface Subject {
   name: string;
   /** What ratios are computed against it. */
   kind: "edge-kv" | "limit" | "peer";
+  /** false: no warm-up pass on a scratch store before measuring (subjects that are slow to open). */
+  warmUp?: boolean;
   /** Runs only in the first this-many runs (very slow peers), so the command stays bounded. */
   onlyFirstRuns?: number;
   /** Largest N this subject runs at (slow peers stop earlier). */

@@ -79,6 +79,7 @@ export async function runSuite(options: SuiteOptions): Promise<Results> {
 
 async function runSubject(subject: Subject, n: number, keys: string[], workloads: Workload[], options: MeasureOptions, run: number) {
   const measured = new Map<Workload, number>();
+  if (subject.warmUp !== false) await warmUp(subject, keys, Math.min(n, 5000));
   let handle: Handle = await subject.open();
   try {
     // Sequential put of n fresh keys: the population step, timed as a whole.
@@ -172,6 +173,20 @@ async function runSubject(subject: Subject, n: number, keys: string[], workloads
     await handle.close();
   }
   return measured;
+}
+
+/** Runs the subject's code paths once on a scratch store (bounded to ~1 s), so the timed put phase does not measure JIT warm-up. */
+async function warmUp(subject: Subject, keys: string[], count: number): Promise<void> {
+  const scratch = await subject.open();
+  try {
+    const started = performance.now();
+    let i = 0;
+    for (; i < count && performance.now() - started < 1000; i++) await scratch.put(keys[i]!, VALUE);
+    for (let k = 0; k < i && performance.now() - started < 1500; k++) await scratch.get(keys[k]!);
+    for (let k = 0; k < 20 && performance.now() - started < 2000; k++) await scratch.listPrefix(`p${String(k).padStart(2, "0")}/`, 100);
+  } finally {
+    await scratch.close();
+  }
 }
 
 async function sanityCheck(handle: Handle, subject: Subject, keys: string[], n: number): Promise<void> {

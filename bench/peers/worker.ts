@@ -62,7 +62,7 @@ const keyv: Subject = {
     const store = new Keyv();
     const walk = async (prefix: string) => {
       const found: string[] = [];
-      for await (const [key] of store.iterator!()) if ((key as string).startsWith(prefix)) found.push(key as string);
+      for await (const [key] of store.iterator!(undefined)) if ((key as string).startsWith(prefix)) found.push(key as string);
       return found.sort();
     };
     return {
@@ -85,12 +85,21 @@ const keyv: Subject = {
  * Its put rate (~60–1,000/s depending on load) makes fills slow, so it runs at 10k keys in the first
  * run only, the put phase is capped and the rest is filled with concurrent puts.
  */
+/** The part of Workers' KVNamespace used here. */
+interface MiniflareKV {
+  put(key: string, value: string | Uint8Array): Promise<void>;
+  get(key: string): Promise<string | null>;
+  get(key: string, type: "arrayBuffer"): Promise<ArrayBuffer | null>;
+  list(options: { prefix?: string; limit?: number; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
+}
+
 const miniflare: Subject = {
   name: "Miniflare KV",
   kind: "peer",
   clock: "wall",
   maxKeys: 10_000,
   onlyFirstRuns: 1,
+  warmUp: false,
   putBudgetMs: 5000,
   workloads: ["put", "get", "listPrefix", "listAll", "mixed"],
   async open() {
@@ -99,7 +108,7 @@ const miniflare: Subject = {
       script: "export default { fetch() { return new Response('ok'); } }",
       kvNamespaces: ["NS"],
     });
-    const ns = await mf.getKVNamespace("NS");
+    const ns = (await mf.getKVNamespace("NS")) as unknown as MiniflareKV;
     return {
       put: (key, value) => ns.put(key, value),
       get: (key) => ns.get(key),
