@@ -92,6 +92,25 @@ describe("key mapping", () => {
   });
 });
 
+describe("reading a log larger than one read chunk (4 MiB)", () => {
+  it("reopens records that straddle chunk boundaries and a record larger than a chunk", async () => {
+    const directory = tempFolder();
+    const driver = new FileSystemDriver({ directory, durability: "relaxed" });
+    const sizes = [1_500_000, 1_500_000, 1_500_000, 5_000_000, 10];
+    const valueOf = (i: number) => new Uint8Array(sizes[i]!).map((_, j) => (j * 7 + i) & 0xff);
+    for (const i of sizes.keys()) await driver.write(`big${i}`, { ...record(""), value: valueOf(i) }, null);
+    await driver.close();
+    const reopened = new FileSystemDriver({ directory });
+    expect((await reopened.scan({ limit: 10 })).map((item) => [item.key, item.size])).toEqual(sizes.map((size, i) => [`big${i}`, size]));
+    for (const i of sizes.keys()) {
+      const value = (await reopened.read(`big${i}`))!.value;
+      expect(value.byteLength).toBe(sizes[i]);
+      expect(value.every((byte, j) => byte === ((j * 7 + i) & 0xff))).toBe(true);
+    }
+    await reopened.close();
+  });
+});
+
 describe("store folder names", () => {
   it("keeps lowercase letters, digits, - and _ and escapes every other byte as ~xx", () => {
     expect(storeFolderName("sessions_v2-eu")).toBe("sessions_v2-eu");
