@@ -8,7 +8,8 @@
  * full or read-only disk gives (ENOSPC, EROFS, EACCES) — after a partial write where a real disk could
  * have made one — because the suite runs as any user on any disk. Planted records are real bytes.
  */
-import { existsSync, promises as fsp, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import fs, { existsSync, promises as fsp, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
 import fc from "fast-check";
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from "fake-indexeddb";
@@ -24,7 +25,7 @@ afterAll(() => {
   remove();
   printTally("faults");
 });
-afterEach(() => void vi.restoreAllMocks());
+afterEach(() => restoreFs());
 
 let folders = 0;
 interface FsStore {
@@ -67,29 +68,70 @@ async function fileHandlePrototype(): Promise<Record<string, (...args: unknown[]
   return proto;
 }
 
+/** Undoes every injected fault, including in the ESM bindings of node:fs. */
+function restoreFs(): void {
+  vi.restoreAllMocks();
+  syncBuiltinESMExports();
+}
+
+/**
+ * Makes the next write to a file fail with `code` after `cut(length)` of its bytes reached the file,
+ * whichever way the driver writes (fs.writeSync on a descriptor, or a FileHandle). Returns how many
+ * writes were intercepted.
+ */
+async function failNextWrite(code: string, cut: (length: number) => number): Promise<() => number> {
+  let calls = 0;
+  const proto = await fileHandlePrototype();
+  const handleWrite = proto.write!;
+  vi.spyOn(proto, "write").mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    if (calls++ > 0) return handleWrite.apply(this, args);
+    const [buffer, offset, length, position] = args as [Uint8Array, number, number, number];
+    if (cut(length) > 0) await handleWrite.call(this, buffer, offset, cut(length), position);
+    throw errno(code, "write");
+  });
+  const writeSync = fs.writeSync;
+  vi.spyOn(fs, "writeSync").mockImplementation(((fd: number, buffer: Uint8Array, offset: number, length: number, position: number) => {
+    if (calls++ > 0) return writeSync(fd, buffer, offset, length, position);
+    if (cut(length) > 0) writeSync(fd, buffer, offset, cut(length), position);
+    throw errno(code, "write");
+  }) as typeof fs.writeSync);
+  syncBuiltinESMExports();
+  return () => calls;
+}
+
+/** Refuses the next rename onto `target` (taking a lock is one), sync or async, as a read-only folder would. */
+function refuseRenameOnto(target: string): () => number {
+  let refused = 0;
+  const fail = () => Object.assign(errno("EACCES", "rename"), { path: target });
+  const rename = fsp.rename;
+  vi.spyOn(fsp, "rename").mockImplementation(async (from, to) => {
+    if (to === target && refused++ === 0) throw fail();
+    return rename(from, to);
+  });
+  const renameSync = fs.renameSync;
+  vi.spyOn(fs, "renameSync").mockImplementation((from, to) => {
+    if (to === target && refused++ === 0) throw fail();
+    return renameSync(from, to);
+  });
+  syncBuiltinESMExports();
+  return () => refused;
+}
+
 describe("filesystem driver: the disk fails mid-write", () => {
   it("a full disk after half a record: the put rejects with an EdgeKvError saying the disk is full, the key keeps its old value, other keys stay writable, and a restart sees no torn record", async () => {
     const s = await fsStore();
     await s.store.put("a", "old a");
     await s.store.put("b", "old b");
-    const proto = await fileHandlePrototype();
-    const write = proto.write!;
-    let injected = 0;
-    vi.spyOn(proto, "write").mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      if (injected++ > 0) return write.apply(this, args);
-      // A real full disk: part of the record reaches the file, then the write fails.
-      const [buffer, offset, length, position] = args as [Uint8Array, number, number, number];
-      await write.call(this, buffer, offset, Math.floor(length / 2), position);
-      throw errno("ENOSPC", "write");
-    });
+    // A real full disk: part of the record reaches the file, then the write fails.
+    const injected = await failNextWrite("ENOSPC", (length) => Math.floor(length / 2));
     expect(await observe(() => s.store.put("a", "new value of a, longer than the old one"))).toEqual({
       ok: false,
       error: "EdgeKvError",
       message: `edge-kv: store folder '${s.directory}': cannot append to data-0000000000000001.log: the disk holding '${s.directory}' is full. Free some space; nothing was written.`,
       sync: false,
     });
-    vi.restoreAllMocks();
-    expect(injected).toBe(1);
+    restoreFs();
+    expect(injected()).toBe(1);
     expect(await text(s.store, "a")).toBe("old a");
     expect(await text(s.store, "b")).toBe("old b");
     await s.store.put("c", "new c");
@@ -102,23 +144,15 @@ describe("filesystem driver: the disk fails mid-write", () => {
   });
 
   it("a full disk after any number of bytes of the record, then either carrying on or a restart: the old value stays, nothing torn is ever served", async () => {
-    const proto = await fileHandlePrototype();
-    const write = proto.write!;
     const made = await checkProperty(
       fc.asyncProperty(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.boolean(), fc.string({ maxLength: 40 }), async (fraction, restart, value) => {
         const s = await fsStore("relaxed");
         await s.store.put("a", "old a", { metadata: "old" });
         await s.store.put("b", "old b");
-        let injected = 0;
-        vi.spyOn(proto, "write").mockImplementation(async function (this: unknown, ...args: unknown[]) {
-          if (injected++ > 0) return write.apply(this, args);
-          const [buffer, offset, length, position] = args as [Uint8Array, number, number, number];
-          const cut = Math.floor(fraction * length);
-          if (cut > 0) await write.call(this, buffer, offset, cut, position);
-          throw errno("ENOSPC", "write");
-        });
+        const injected = await failNextWrite("ENOSPC", (length) => Math.floor(fraction * length));
         const result = await observe(() => s.store.put("a", value, { metadata: "new" }));
-        vi.restoreAllMocks();
+        restoreFs();
+        expect(injected()).toBe(1);
         expect(result.ok === false && result.message.includes("is full. Free some space; nothing was written.")).toBe(true);
         // Either the same process goes on, or it is killed and another opens the folder.
         const reader = restart ? (await s.reopen()).store : s.store;
@@ -137,15 +171,15 @@ describe("filesystem driver: the disk fails mid-write", () => {
   it("a read-only file system at the write: the put rejects naming the read-only folder, and the store stays usable once it is writable again", async () => {
     const s = await fsStore("relaxed");
     await s.store.put("a", "old a");
-    const proto = await fileHandlePrototype();
-    vi.spyOn(proto, "write").mockRejectedValueOnce(errno("EROFS", "write"));
+    const injected = await failNextWrite("EROFS", () => 0);
     expect(await observe(() => s.store.put("a", "new a"))).toEqual({
       ok: false,
       error: "EdgeKvError",
       message: `edge-kv: store folder '${s.directory}': cannot append to data-0000000000000001.log: '${s.directory}' is on a read-only file system. Choose a writable directory.`,
       sync: false,
     });
-    vi.restoreAllMocks();
+    restoreFs();
+    expect(injected()).toBe(1);
     expect(await text(s.store, "a")).toBe("old a");
     await s.store.put("b", "b");
     expect((await (await s.reopen()).store.list({})).list).toEqual(["a", "b"]);
@@ -159,21 +193,15 @@ describe("filesystem driver: the disk fails mid-write", () => {
     // The driver may keep the lock briefly after a write; wait (bounded) until it let it go.
     for (let i = 0; i < 200 && existsSync(lockPath); i++) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(existsSync(lockPath)).toBe(false);
-    const rename = fsp.rename;
-    let refused = 0;
-    vi.spyOn(fsp, "rename").mockImplementation(async (from, to) => {
-      // Taking the lock is a rename onto <folder>/lock: refuse it once, as a read-only folder would.
-      if (to === lockPath && refused++ === 0) throw Object.assign(errno("EACCES", "rename"), { path: lockPath });
-      return rename(from, to);
-    });
+    const refused = refuseRenameOnto(lockPath);
     expect(await observe(() => s.store.put("a", "new a"))).toEqual({
       ok: false,
       error: "EdgeKvError",
       message: `edge-kv: store folder '${s.directory}': cannot take the write lock: permission denied on '${join(s.directory, "lock")}'. Give this user read and write access to the folder, or choose another directory.`,
       sync: false,
     });
-    vi.restoreAllMocks();
-    expect(refused).toBe(1);
+    restoreFs();
+    expect(refused()).toBe(1);
     expect(await text(s.store, "a")).toBe("old a");
     await s.store.put("a", "new a");
     expect(await text((await s.reopen()).store, "a")).toBe("new a");
