@@ -718,13 +718,8 @@ export class FileSystemDriver implements KVDriver {
 
   // ---- errors -------------------------------------------------------------------------------
 
-  #corruption(offset: number, reason: string, key?: string): EdgeKvError {
-    const path = join(this.directory, segmentName(this.#sequence));
-    return new EdgeKvError(
-      `store folder '${this.directory}': the record at byte ${offset} of '${path}'${key === undefined ? "" : ` (key '${key}')`} is corrupted (${reason}); ` +
-        `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${this.directory}') to keep the records before it ` +
-        `(the rest of the file is moved aside, not deleted).`,
-    );
+  #corruption(offset: number, reason: string, key?: string): StoreCorruptedError {
+    return new StoreCorruptedError(this.directory, join(this.directory, segmentName(this.#sequence)), offset, reason, key);
   }
 
   #folderError(error: unknown, doing: string): EdgeKvError {
@@ -753,10 +748,8 @@ export class FileSystemDriver implements KVDriver {
       },
       async (error: unknown) => {
         await driver.close();
-        const match = /the record at byte (\d+) of '([^']+)'/.exec(String((error as Error)?.message));
-        if (!match) throw error;
-        const offset = Number(match[1]);
-        const path = match[2]!;
+        if (!(error instanceof StoreCorruptedError)) throw error;
+        const { file: path, offset } = error;
         const file = LogFile.open(path, "r+");
         try {
           const rest = file.read(offset, file.size() - offset);
@@ -769,6 +762,28 @@ export class FileSystemDriver implements KVDriver {
         }
       },
     );
+  }
+}
+
+/** A damaged record: the store refuses to serve it (see FileSystemDriver.repair). */
+export class StoreCorruptedError extends EdgeKvError {
+  /** The log segment holding the damaged record. */
+  readonly file: string;
+  /** Byte offset of the damaged record in `file`. */
+  readonly offset: number;
+  /** The key whose record is damaged, when known. */
+  readonly key: string | undefined;
+
+  constructor(directory: string, file: string, offset: number, reason: string, key?: string) {
+    super(
+      `store folder '${directory}': the record at byte ${offset} of '${file}'${key === undefined ? "" : ` (key '${key}')`} is corrupted (${reason}); ` +
+        `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${directory}') to keep the records before it ` +
+        `(the rest of the file is moved aside, not deleted).`,
+    );
+    this.name = "StoreCorruptedError";
+    this.file = file;
+    this.offset = offset;
+    this.key = key;
   }
 }
 

@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EdgeKvError, FakeClock, KVRegistry, type StoredRecord } from "edge-kv";
-import { FileSystemDriver, fileSystemStores, storeFolderName } from "edge-kv/node";
+import { FileSystemDriver, StoreCorruptedError, fileSystemStores, storeFolderName } from "edge-kv/node";
 import { ADVERSARIAL_KEYS, byUtf8Bytes } from "../contract/driver-contract.js";
 import { FolderLock } from "../../src/node/fs-lock.js";
 import { encodePut, encodeSeal, encodeSegmentHeader } from "../../src/node/fs-log.js";
@@ -252,18 +252,24 @@ describe("damaged data", () => {
     bytes[offset] = bytes[offset]! ^ 0xff;
     writeFileSync(path, bytes);
   }
-  const damaged = (directory: string, offset: number, key?: string) =>
-    new EdgeKvError(
-      `store folder '${directory}': the record at byte ${offset} of '${join(directory, SEGMENT_1)}'${key === undefined ? "" : ` (key '${key}')`} is corrupted (checksum mismatch); ` +
-        `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${directory}') to keep the records before it (the rest of the file is moved aside, not deleted).`,
-    );
+  const damaged = (directory: string, offset: number, key?: string) => ({
+    name: "StoreCorruptedError",
+    file: join(directory, SEGMENT_1),
+    offset,
+    message:
+      `edge-kv: store folder '${directory}': the record at byte ${offset} of '${join(directory, SEGMENT_1)}'${key === undefined ? "" : ` (key '${key}')`} is corrupted (checksum mismatch); ` +
+      `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${directory}') to keep the records before it (the rest of the file is moved aside, not deleted).`,
+  });
 
   it("refuses to open a log with a damaged record in the middle, naming the file and byte", async () => {
     const directory = await threeKeys();
     flipByte(directory, 66 + 49);
     const driver = new FileSystemDriver({ directory });
-    await expect(driver.read("a")).rejects.toThrow(damaged(directory, 66));
-    await expect(driver.scan({ limit: 10 })).rejects.toThrow(damaged(directory, 66));
+    const error = await driver.read("a").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreCorruptedError);
+    expect(error).toBeInstanceOf(EdgeKvError);
+    expect(error).toMatchObject(damaged(directory, 66));
+    await expect(driver.scan({ limit: 10 })).rejects.toMatchObject(damaged(directory, 66));
     await driver.close();
   });
 
@@ -272,7 +278,7 @@ describe("damaged data", () => {
     const driver = new FileSystemDriver({ directory });
     expect(text((await driver.read("b"))!.value)).toBe("B");
     flipByte(directory, 66 + 49);
-    await expect(driver.read("b")).rejects.toThrow(damaged(directory, 66, "b"));
+    await expect(driver.read("b")).rejects.toMatchObject(damaged(directory, 66, "b"));
     expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b", "c"]);
     expect(text((await driver.read("c"))!.value)).toBe("C");
     await driver.close();
