@@ -30,6 +30,7 @@ import { LogFile } from "./fs-file.js";
 import { FolderLock, ownerState } from "./fs-lock.js";
 import {
   Kind,
+  RECORD_HEADER_BYTES,
   SEGMENT_HEADER_BYTES,
   decodePut,
   decodeSegmentHeader,
@@ -78,7 +79,7 @@ const SEGMENT_PATTERN = /^data-(\d{16})\.log$/;
 const READ_CHUNK = 4 * 1024 * 1024;
 /** Longest stretch one driver keeps the write lock while it has writes queued. */
 const LOCK_HOLD_MS = 25;
-const OWN_ENTRY = /^(edge-kv-store\.json|lock|data-\d{16}\.log|tmp-.*|\.lock-.*|\.marker-.*)$/;
+const OWN_ENTRY = /^(edge-kv-store\.json|lock|data-\d{16}\.log(\.damaged-\d+)?|tmp-.*|\.lock-.*|\.marker-.*)$/;
 
 /** The next-segment number of the seal destroy() writes. */
 const DESTROYED = 0;
@@ -735,33 +736,66 @@ export class FileSystemDriver implements KVDriver {
   }
 
   /**
-   * Cuts the newest log segment of `directory` at its first damaged record, keeping every record
-   * before it; the bytes from there on are moved to `<segment>.damaged-<time>` for inspection.
-   * Resolves the number of bytes moved aside (0 when nothing was damaged).
+   * Rebuilds a store whose log has damaged records: every record that can still be read is copied
+   * into a new segment, damaged ones are left out, and the old segment is kept next to it as
+   * `<segment>.damaged-<time>` for inspection (nothing is deleted). A damaged record whose length is
+   * intact is skipped on its own; when the damage leaves no way to find the next record, everything
+   * after it is left out. Resolves the number of bytes left out (0 when nothing was damaged).
    */
   static async repair(directory: string): Promise<number> {
     const driver = new FileSystemDriver({ directory });
-    return driver.#run(async () => 0).then(
-      async () => {
-        await driver.close();
-        return 0;
-      },
-      async (error: unknown) => {
-        await driver.close();
-        if (!(error instanceof StoreCorruptedError)) throw error;
-        const { file: path, offset } = error;
-        const file = LogFile.open(path, "r+");
-        try {
-          const rest = file.read(offset, file.size() - offset);
-          await fsp.writeFile(`${path}.damaged-${Date.now()}`, rest);
-          file.truncate(offset);
-          await file.sync();
-          return rest.byteLength;
-        } finally {
-          file.close();
-        }
+    const damage = await driver.#run(async () => null).then(
+      () => null,
+      (error: unknown) => {
+        if (error instanceof StoreCorruptedError) return error;
+        throw error;
       },
     );
+    await driver.close();
+    if (damage === null) return 0;
+    const lock = new FolderLock(driver.directory, { staleMs: 10_000, timeoutMs: 30_000 });
+    await lock.acquire();
+    try {
+      const old = LogFile.open(damage.file, "r+");
+      try {
+        const bytes = old.read(0, old.size());
+        const sequence = decodeSegmentHeader(bytes)!;
+        const kept: Uint8Array[] = [encodeSegmentHeader(sequence + 1)];
+        let lost = 0;
+        for (let position = SEGMENT_HEADER_BYTES; position < bytes.byteLength; ) {
+          const parsed = parseRecord(bytes, position);
+          if (parsed.status === "ok") {
+            if (parsed.summary.kind === Kind.Seal) break;
+            kept.push(bytes.subarray(position, position + parsed.summary.length));
+            position += parsed.summary.length;
+            continue;
+          }
+          // A record whose length passed the sanity check can be stepped over if a valid record (or the end) follows it.
+          const resumes = parsed.status === "corrupt" && parsed.length > RECORD_HEADER_BYTES && parseRecord(bytes, position + parsed.length).status !== "corrupt";
+          const skip = resumes ? parsed.length : bytes.byteLength - position;
+          lost += skip;
+          position += skip;
+        }
+        const next = join(driver.directory, segmentName(sequence + 1));
+        const staging = join(driver.directory, `tmp-${process.pid}-${randomBytes(6).toString("hex")}.log`);
+        const out = LogFile.open(staging, "wx");
+        try {
+          out.write(concat(kept, kept.reduce((total, part) => total + part.byteLength, 0)), 0);
+          await out.sync();
+        } finally {
+          out.close();
+        }
+        old.write(encodeSeal(sequence + 1), bytes.byteLength); // processes still on the old segment move on
+        await old.sync();
+        await fsp.rename(staging, next);
+        await fsp.rename(damage.file, `${damage.file}.damaged-${Date.now()}`);
+        return lost;
+      } finally {
+        old.close();
+      }
+    } finally {
+      await lock.dispose();
+    }
   }
 }
 
@@ -777,8 +811,8 @@ export class StoreCorruptedError extends EdgeKvError {
   constructor(directory: string, file: string, offset: number, reason: string, key?: string) {
     super(
       `store folder '${directory}': the record at byte ${offset} of '${file}'${key === undefined ? "" : ` (key '${key}')`} is corrupted (${reason}); ` +
-        `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${directory}') to keep the records before it ` +
-        `(the rest of the file is moved aside, not deleted).`,
+        `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${directory}') to rebuild the store from ` +
+        `every record that can still be read (the damaged file is kept aside, not deleted).`,
     );
     this.name = "StoreCorruptedError";
     this.file = file;
