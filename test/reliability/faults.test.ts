@@ -14,8 +14,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from "fake-indexeddb";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { FakeClock, IndexedDBDriver, KVStore, resetRegistry, type StoreAdmin } from "edge-kv";
-import { FileSystemDriver, type Durability } from "edge-kv/node";
+import { EdgeKvError, FakeClock, IndexedDBDriver, KVStore, resetRegistry, type StoreAdmin } from "edge-kv";
+import { FileSystemDriver, StoreCorruptedError, type Durability } from "edge-kv/node";
 import { temporaryRoot } from "./fs-support.js";
 import { checkProperty, count, printTally, runs } from "./settings.js";
 import { observe } from "./support.js";
@@ -59,6 +59,15 @@ async function fsStore(durability: Durability = "durable"): Promise<FsStore> {
 const text = async (store: KVStore, key: string) => (await store.get(key))?.text() ?? null;
 const errno = (code: string, syscall: string) => Object.assign(new Error(`${code}: simulated, ${syscall}`), { code, syscall });
 const segment = (directory: string) => join(directory, readdirSync(directory).find((name) => /^data-\d{16}\.log$/.test(name))!);
+
+/** docs/filesystem.md "Errors": the damaged-record message. */
+function corruptedMessage(directory: string, file: string, offset: number, reason: string, key?: string): string {
+  return (
+    `edge-kv: store folder '${directory}': the record at byte ${offset} of '${file}'${key === undefined ? "" : ` (key '${key}')`} is corrupted (${reason}); ` +
+    `edge-kv will not serve it. Restore the folder from a backup, or run FileSystemDriver.repair('${directory}') to rebuild the store from ` +
+    `every record that can still be read (the damaged file is kept aside, not deleted).`
+  );
+}
 
 /** The prototype of the FileHandle objects node:fs/promises hands out (where write and datasync live). */
 async function fileHandlePrototype(): Promise<Record<string, (...args: unknown[]) => Promise<unknown>>> {
@@ -230,7 +239,7 @@ describe("filesystem driver: files changed under a running driver", () => {
     count("faults: torn tail planted");
   });
 
-  it("a tail a crash can leave (a short header, zeros) is ignored; longer garbage after the last record is refused with the byte offset and the repair, which keeps every record before it", async () => {
+  it("a tail a crash can leave (a short header, zeros) is ignored; longer garbage after the last record is refused with a StoreCorruptedError giving the byte offset and the repair, which keeps every record before it", async () => {
     const s = await fsStore();
     await s.store.put("a", "value a");
     const path = segment(s.directory);
@@ -248,15 +257,7 @@ describe("filesystem driver: files changed under a running driver", () => {
     const clean = statSync(path).size;
     writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.from("not a record at all")]));
     const fresh = await s.reopen();
-    const opened = await observe(() => fresh.store.get("a"));
-    expect(opened).toEqual({
-      ok: false,
-      error: "EdgeKvError",
-      message:
-        `edge-kv: store folder '${s.directory}': the record at byte ${clean} of '${path}' is corrupted (impossible record length 544501614); edge-kv will not serve it. ` +
-        `Restore the folder from a backup, or run FileSystemDriver.repair('${s.directory}') to keep the records before it (the rest of the file is moved aside, not deleted).`,
-      sync: false,
-    });
+    expect(await observe(() => fresh.store.get("a"))).toEqual({ ok: false, error: "StoreCorruptedError", message: corruptedMessage(s.directory, path, clean, "impossible record length 544501614"), sync: false });
     await fresh.driver.close();
     expect(await FileSystemDriver.repair(s.directory)).toBe(19);
     expect(await text((await s.reopen()).store, "a")).toBe("value a");
@@ -264,7 +265,7 @@ describe("filesystem driver: files changed under a running driver", () => {
     count("faults: garbage tail planted");
   });
 
-  it("a damaged record in the middle of the log: reading that key fails with an EdgeKvError naming file, byte and the repair; other keys still read; a new process refuses the folder until repaired", async () => {
+  it("a damaged record in the middle of the log: reading that key fails with a StoreCorruptedError naming file, byte, key and the repair; other keys still read; a new process refuses the folder; the repair keeps every readable record", async () => {
     const s = await fsStore();
     await s.store.put("a", "value a");
     const path = segment(s.directory);
@@ -276,25 +277,24 @@ describe("filesystem driver: files changed under a running driver", () => {
     bytes.writeUInt8(bytes.readUInt8(offsetOfC - 3) ^ 0xff, offsetOfC - 3); // flip a byte of b's value
     writeFileSync(path, bytes);
     // A running driver that already indexed the log: only the damaged key fails.
-    const corrupted = `edge-kv: store folder '${s.directory}': the record at byte ${offsetOfB} of '${path}' (key 'b') is corrupted`;
-    const read = await observe(() => s.store.get("b"));
-    expect(read.ok).toBe(false);
-    expect(read.ok === false && read.error).toBe("EdgeKvError");
-    expect(read.ok === false && read.message.startsWith(corrupted)).toBe(true);
-    expect(read.ok === false && read.message.endsWith(`run FileSystemDriver.repair('${s.directory}') to keep the records before it (the rest of the file is moved aside, not deleted).`)).toBe(true);
+    expect(await observe(() => s.store.get("b"))).toEqual({ ok: false, error: "StoreCorruptedError", message: corruptedMessage(s.directory, path, offsetOfB, "checksum mismatch", "b"), sync: false });
+    const error = await s.store.get("b").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreCorruptedError);
+    expect(error).toBeInstanceOf(EdgeKvError);
+    expect(error).toMatchObject({ file: path, offset: offsetOfB, key: "b" });
     expect(await text(s.store, "a")).toBe("value a");
     expect(await text(s.store, "c")).toBe("value c");
     // A new process refuses to serve a log with a hole in it, and says how to repair it.
     const fresh = await s.reopen();
-    const opened = await observe(() => fresh.store.get("a"));
-    expect(opened.ok === false && opened.error).toBe("EdgeKvError");
-    expect(opened.ok === false && opened.message.includes(`the record at byte ${offsetOfB} of '${path}' is corrupted`)).toBe(true);
+    expect(await observe(() => fresh.store.get("a"))).toEqual({ ok: false, error: "StoreCorruptedError", message: corruptedMessage(s.directory, path, offsetOfB, "checksum mismatch"), sync: false });
     await s.driver.close();
     await fresh.driver.close();
-    expect(await FileSystemDriver.repair(s.directory)).toBe(bytes.length - offsetOfB);
+    // The damaged record's length is intact, so the repair skips just it and keeps a and c.
+    expect(await FileSystemDriver.repair(s.directory)).toBe(offsetOfC - offsetOfB);
     const repaired = await s.reopen();
-    expect((await repaired.store.list({})).list).toEqual(["a"]);
+    expect((await repaired.store.list({})).list).toEqual(["a", "c"]);
     expect(await text(repaired.store, "a")).toBe("value a");
+    expect(await text(repaired.store, "c")).toBe("value c");
     expect(readdirSync(s.directory).some((name) => name.includes(".damaged-"))).toBe(true);
     count("faults: damaged record planted");
   });
