@@ -15,8 +15,11 @@
  * - **Ordered scans without reading files**: every process keeps an in-memory ordered index of the
  *   log (key → position, generation, expiry, size), built when it opens the folder.
  * - **Compaction**: when more than half the log (and at least `compactAfterBytes`) is overwritten or
- *   deleted records, the lock holder copies the live records into the next segment, then seals the
- *   old one (a final record pointing at the new one) and removes it. `clear()` compacts to nothing.
+ *   deleted records, the lock holder copies the live records into the next segment, seals the old
+ *   one (a final record pointing at the new one), renames the new one into place and removes the
+ *   old one. `clear()` compacts to nothing.
+ * - **I/O** (src/node/fs-file.ts): reads, appends and size checks are synchronous calls on the open
+ *   log (microseconds on the page cache); flushes to the disk stay asynchronous.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fsp, statSync, type Stats } from "node:fs";
@@ -27,7 +30,7 @@ import { SortedKeys } from "../drivers/sorted-keys.js";
 import { EdgeKvError } from "../errors.js";
 import { compareUtf8, toWellFormed } from "../utf8.js";
 import { LogFile } from "./fs-file.js";
-import { FolderLock, ownerState } from "./fs-lock.js";
+import { FolderLock, ownerState, sleep } from "./fs-lock.js";
 import {
   Kind,
   RECORD_HEADER_BYTES,
@@ -77,9 +80,11 @@ const MARKER_FORMAT = "edge-kv/fs";
 const MARKER_VERSION = 1;
 const SEGMENT_PATTERN = /^data-(\d{16})\.log$/;
 const READ_CHUNK = 4 * 1024 * 1024;
-/** Longest stretch one driver keeps the write lock while it has writes queued. */
+/** Longest stretch one driver keeps the write lock while it has writes queued and others wait. */
 const LOCK_HOLD_MS = 25;
-const OWN_ENTRY = /^(edge-kv-store\.json|lock|data-\d{16}\.log(\.damaged-\d+)?|tmp-.*|\.lock-.*|\.marker-.*)$/;
+/** How long it then leaves the lock free for them. */
+const HANDOFF_MS = 15;
+const OWN_ENTRY = /^(edge-kv-store\.json|lock|waiters|data-\d{16}\.log(\.damaged-\d+)?|tmp-.*|\.lock-.*|\.marker-.*)$/;
 
 /** The next-segment number of the seal destroy() writes. */
 const DESTROYED = 0;
@@ -285,7 +290,13 @@ export class FileSystemDriver implements KVDriver {
   }
 
   async #locked<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.#lock.held && Date.now() - this.#lockedSince > LOCK_HOLD_MS) await this.#lock.release(); // let other processes in
+    if (this.#lock.held && Date.now() - this.#lockedSince > LOCK_HOLD_MS) {
+      if (this.#lock.othersWaiting()) {
+        // A long run of writes: step aside long enough for a waiting process (polling every ≤ 10 ms) to get in.
+        await this.#lock.release();
+        await sleep(HANDOFF_MS);
+      } else this.#lockedSince = Date.now();
+    }
     if (!this.#lock.held) {
       try {
         await this.#lock.acquire();

@@ -19,7 +19,7 @@
  * `timeoutMs`, then the caller gets an error naming the owner.
  */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, readFileSync, renameSync } from "node:fs";
+import { promises as fsp, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { EdgeKvError } from "../errors.js";
@@ -82,6 +82,9 @@ export class FolderLock {
   readonly options: LockOptions;
   readonly #token = `${process.pid}-${randomBytes(8).toString("hex")}`;
   readonly #staging: string;
+  /** Folder where waiting processes leave a file, so a busy holder knows to step aside now and then. */
+  readonly #waiters: string;
+  #waiting = false;
   /** Whether our staging folder (with our owner file in it) exists, ready to be renamed to `lock`. */
   #staged = false;
   #held = false;
@@ -94,6 +97,7 @@ export class FolderLock {
     this.directory = directory;
     this.path = join(directory, "lock");
     this.#staging = join(directory, `.lock-${this.#token}`);
+    this.#waiters = join(directory, "waiters");
     this.options = options;
   }
 
@@ -113,29 +117,76 @@ export class FolderLock {
     }
     const started = Date.now();
     let delay = 1;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        renameSync(this.#staging, this.path); // synchronous: microseconds, where an async call costs tens
-        this.#held = true;
-        this.#staged = false;
-        this.#seen = null;
-        return;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") {
-          // Our staging folder is gone (the store folder was destroyed or cleaned): make it again.
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          renameSync(this.#staging, this.path); // synchronous: microseconds, where an async call costs tens
+          this.#held = true;
           this.#staged = false;
-          return this.acquire();
+          this.#seen = null;
+          return;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === "ENOENT") {
+            // Our staging folder is gone (the store folder was destroyed or cleaned): make it again.
+            this.#staged = false;
+            return await this.acquire();
+          }
+          if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM" && code !== "EISDIR") throw error;
         }
-        if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM" && code !== "EISDIR") throw error;
+        if (!this.#waiting) this.#announceWaiting();
+        const current = await this.#readOwner();
+        if (current !== null && (await this.#breakIfStale(current))) continue;
+        const waited = Date.now() - started;
+        if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current);
+        await sleep(delay);
+        delay = Math.min(delay * 2, MAX_POLL_MS);
       }
-      const current = await this.#readOwner();
-      if (current !== null && (await this.#breakIfStale(current))) continue;
-      const waited = Date.now() - started;
-      if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current);
-      await sleep(delay);
-      delay = Math.min(delay * 2, 25);
+    } finally {
+      if (this.#waiting) {
+        this.#waiting = false;
+        rmSync(join(this.#waiters, this.#token), { force: true });
+        try {
+          rmdirSync(this.#waiters); // only when no one else waits; keeps the store folder tidy
+        } catch {
+          // others still waiting
+        }
+      }
     }
+  }
+
+  #announceWaiting(): void {
+    try {
+      mkdirSync(this.#waiters, { recursive: true });
+      writeFileSync(join(this.#waiters, this.#token), "");
+      this.#waiting = true;
+    } catch {
+      // Only fairness depends on it: waiting works without.
+    }
+  }
+
+  /**
+   * Whether another process is waiting for the lock (a holder with a long run of writes then steps
+   * aside). Waiting files older than twice the lock timeout were left by processes that died waiting.
+   */
+  othersWaiting(): boolean {
+    let names: string[];
+    try {
+      names = readdirSync(this.#waiters);
+    } catch {
+      return false;
+    }
+    for (const name of names) {
+      if (name === this.#token) continue;
+      const path = join(this.#waiters, name);
+      try {
+        if (Date.now() - statSync(path).mtimeMs > 2 * this.options.timeoutMs) rmSync(path, { force: true });
+        else return true;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return false;
   }
 
   async release(): Promise<void> {
@@ -226,6 +277,9 @@ export class FolderLock {
   }
 }
 
-function sleep(ms: number): Promise<void> {
+/** Longest pause between two attempts of a waiting process. */
+const MAX_POLL_MS = 10;
+
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

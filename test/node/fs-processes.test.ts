@@ -49,6 +49,21 @@ describe("several processes on one folder", () => {
   });
 });
 
+describe("a process writing without pause", () => {
+  it("does not starve another writer: it steps aside while someone waits for the lock", async () => {
+    const directory = tempFolder();
+    await (await FileSystemDriver.open({ directory })).close();
+    const busy = runChild("busy-writer.ts", [directory]);
+    await busy.waitForLine((line) => line === "busy");
+    const driver = new FileSystemDriver({ directory, durability: "relaxed" });
+    for (let i = 0; i < 50; i++) expect(await driver.write(`mine-${i}`, { value: new Uint8Array([i]), metadata: null, generation: 1, expiresAt: null, lastModified: 0, contentType: null }, null)).toBe(true);
+    await driver.write("done", { value: new Uint8Array(0), metadata: null, generation: 1, expiresAt: null, lastModified: 0, contentType: null }, null);
+    await driver.close();
+    expect((await busy.exited).code).toBe(0);
+    expect(busy.lines.at(-1)).toBe("stopped: done");
+  });
+});
+
 describe("a writer killed at any moment", () => {
   for (const durability of ["durable", "relaxed"] as const) {
     it(`(${durability}) leaves every key with its old or new complete record, and the next process recovers the lock at once`, async () => {
