@@ -125,24 +125,52 @@ describe("REST server under load (loopback, bounded)", () => {
     expect(await dumpDriver(admin.core.driver)).toBe(before);
   }, 60_000);
 
-  it("refuses an oversize chunked body with 413 once the client finishes, storing nothing (the body is drained, not kept)", async () => {
+  it("refuses an oversize chunked body with 413 as soon as it passes the limit, while the client is still sending, and stores nothing", async () => {
     const before = await dumpDriver(admin.core.driver);
+    // Headers, then chunks up to twice the limit, and the body never ends: only an early answer can arrive.
     const chunk = Buffer.alloc(16 * 1024, 0x61);
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      const req = httpRequest({ host: "127.0.0.1", port: server.port, method: "PUT", path: `${itemsPath}/chunked`, agent: false, timeout: 15_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      });
-      req.on("error", reject);
-      req.on("timeout", () => req.destroy(new Error("no answer within 15 s")));
-      for (let i = 0; i < (MAX_VALUE / chunk.length) * 4; i++) req.write(chunk); // four times the limit, no Content-Length
-      req.end();
-    });
-    expect(reply.status).toBe(413);
-    expect(JSON.parse(reply.body).msg).toBe("Payload Too Large");
+    let body = "";
+    for (let i = 0; i < (MAX_VALUE / chunk.length) * 2; i++) body += `${chunk.length.toString(16)}\r\n${chunk.toString("latin1")}\r\n`;
+    const exchange = await rawExchange(`PUT ${itemsPath}/chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, 10_000);
+    exchange.socket.destroy();
+    expect(exchange.received.startsWith("HTTP/1.1 413 Payload Too Large\r\n")).toBe(true);
+    expect(exchange.closedByServer).toBe(true);
     expect(await dumpDriver(admin.core.driver)).toBe(before);
     count("server: oversize chunked bodies");
+  }, 30_000);
+
+  it("cuts off clients that send nothing, trickle their headers, or stall in their body, once its timeouts pass (bounded waits)", async () => {
+    const registry = new KVRegistry();
+    registry.defineStore("slow");
+    const strict = await createServer({ registry, headersTimeoutMs: 500, requestTimeoutMs: 1000 });
+    try {
+      const open = (send: (socket: Socket) => void) =>
+        new Promise<{ closed: boolean; received: string }>((resolve) => {
+          const socket = connect(strict.port, "127.0.0.1");
+          let received = "";
+          const timer = setTimeout(() => (socket.destroy(), resolve({ closed: false, received })), 10_000);
+          socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+          socket.on("close", () => (clearTimeout(timer), resolve({ closed: true, received })));
+          socket.on("error", () => undefined);
+          socket.on("connect", () => send(socket));
+        });
+      const silent = open(() => undefined);
+      const trickle = open((socket) => {
+        // One header byte every 100 ms, never finishing (bounded: 100 bytes at most).
+        const line = "GET /resources/stores/kv HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "x".repeat(60);
+        let at = 0;
+        const tick = setInterval(() => (at < line.length && !socket.destroyed ? socket.write(line[at++]!) : clearInterval(tick)), 100);
+        socket.on("close", () => clearInterval(tick));
+      });
+      const stalledBody = open((socket) => socket.write(`PUT /resources/stores/kv/x/keys/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nonly a part`));
+      const results = await Promise.all([silent, trickle, stalledBody]);
+      expect(results.map((result) => result.closed)).toEqual([true, true, true]);
+      // Meanwhile and afterwards, well-behaved clients are served.
+      expect((await fetch(`${strict.url}/resources/stores/kv`)).status).toBe(200);
+      count("server: slow or silent clients cut off", results.length);
+    } finally {
+      await strict.close();
+    }
   }, 30_000);
 
   it("closes an idle keep-alive connection by itself (bounded wait)", async () => {
