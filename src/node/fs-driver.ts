@@ -302,7 +302,12 @@ export class FileSystemDriver implements KVDriver {
         await this.#lock.acquire();
       } catch (error) {
         if (error instanceof EdgeKvError) throw error;
-        throw this.#folderError(error, "take the write lock");
+        if (code(error) !== "ENOENT" || (await fsp.stat(this.directory).catch(() => null)) !== null) throw this.#folderError(error, "take the write lock");
+        // The folder was deleted under us (by hand, or another process's destroy): start over on an empty store.
+        await this.#closeFile();
+        this.#reset();
+        await this.#open();
+        return this.#locked(operation);
       }
       this.#lockedSince = Date.now();
     }

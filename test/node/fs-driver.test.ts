@@ -4,7 +4,7 @@
  * compaction and TTL churn, and the folder lock.
  */
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -396,6 +396,19 @@ describe("several drivers on one folder (as separate processes see it)", () => {
     expect(text((await one.read("k"))!.value)).toBe("again");
     await one.close();
     await two.close();
+  });
+
+  it("start over on an empty store when the folder is deleted by hand while open", async () => {
+    const directory = tempFolder();
+    const driver = new FileSystemDriver({ directory, durability: "relaxed" });
+    await driver.write("k", record("v"), null);
+    await driver.close();
+    expect(text((await driver.read("k"))!.value)).toBe("v");
+    rmSync(directory, { recursive: true, force: true });
+    expect(await driver.write("fresh", record("new"), null)).toBe(true);
+    expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["fresh"]);
+    await driver.close();
+    expect(readdirSync(directory).sort()).toEqual([SEGMENT_1, "edge-kv-store.json"]);
   });
 
   it("follow a compaction done by another driver", async () => {
