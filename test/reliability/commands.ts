@@ -173,11 +173,11 @@ function expectSame<T>(expected: Outcome<T>, observed: Observed<unknown>, conver
 }
 
 /** The raw generation under `key` (expired records included), or undefined. */
-async function rawGeneration(real: Subject, key: string): Promise<number | undefined> {
+export async function rawGeneration(real: Subject, key: string): Promise<number | undefined> {
   return (await real.driver.read(key))?.generation;
 }
 
-async function resolveGen(real: Subject, key: string, choice: GenChoice): Promise<number> {
+export async function resolveGen(real: Subject, key: string, choice: GenChoice): Promise<number> {
   const current = await rawGeneration(real, key);
   if (choice === "current") return current ?? 1;
   if (choice === "stale") {
@@ -193,7 +193,7 @@ async function resolveGen(real: Subject, key: string, choice: GenChoice): Promis
  * and written again after a reopen (a new core, as in a new process), so a stale generation can never
  * match a newer record.
  */
-async function noteWrite(real: Subject, key: string, hadRecord: boolean): Promise<void> {
+export async function noteWrite(real: Subject, key: string, hadRecord: boolean): Promise<void> {
   const generation = await rawGeneration(real, key);
   expect(generation, `generation of ${show(key)} after a write`).toBeDefined();
   expect(Number.isSafeInteger(generation) && generation! > 0).toBe(true);
@@ -265,7 +265,7 @@ class PutCommand implements Cmd {
       if (o.mode !== undefined) options.mode = o.mode;
       if (o.gen !== undefined) options.gen = await resolveGen(real, key, o.gen);
     }
-    count(expected.ok ? "model: put → written" : `model: put → ${expected.message}`);
+    count(expected.ok ? "model: put → written" : `model: put → ${expected.error} ${expected.message.trim()}`);
     const hadRecord = (await rawGeneration(real, key)) !== undefined;
     const observed = await observe(() => real.store.put(this.key, realValue(this.value) as string, options));
     expectSame(expected, observed);

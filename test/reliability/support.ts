@@ -3,7 +3,7 @@
  * class + message + whether it was thrown synchronously), dumping a driver's raw contents for
  * byte-for-byte comparisons, and building a store on any driver behind a fake clock.
  */
-import { FakeClock, KVStore, resetRegistry, type KVDriver, type Profile, type StoreAdmin, type StoredRecord } from "edge-kv";
+import { FakeClock, KVStore, resetRegistry, type KVDriver, type KVRegistry, type Profile, type StoreAdmin, type StoredRecord } from "edge-kv";
 
 export type Observed<T = unknown> = { ok: true; value: T } | { ok: false; error: string; message: string; sync: boolean };
 
@@ -78,6 +78,7 @@ export type DriverFactory = () => Promise<DriverSetup> | DriverSetup;
 
 export interface Subject {
   name: string;
+  registry: KVRegistry;
   store: KVStore;
   admin: StoreAdmin;
   clock: FakeClock;
@@ -108,6 +109,7 @@ export async function makeSubject(
     registry.defineStore(name, { driver, maxValueBytes: options.maxValueBytes, maxMetadataBytes: options.maxMetadataBytes, profile: options.profile, replace: true });
   const subject: Subject = {
     name,
+    registry,
     admin: define(setup.driver),
     store: new KVStore(name), // after define: the store must exist
     clock,
