@@ -19,7 +19,7 @@
  * `timeoutMs`, then the caller gets an error naming the owner.
  */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, promises as fsp, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { EdgeKvError } from "../errors.js";
@@ -108,6 +108,8 @@ export class FolderLock {
   async acquire(): Promise<void> {
     if (this.#held) throw new Error("edge-kv internal: lock acquired twice");
     // The staging folder is made once and moved back and forth: taking and releasing the lock is one rename each.
+    // A parked folder that lost its owner file (our lock was broken as stale while we held it) is made afresh.
+    if (this.#staged && !existsSync(join(this.#staging, this.#token))) this.#staged = false;
     if (!this.#staged) {
       await fsp.rm(this.#staging, { recursive: true, force: true });
       await fsp.mkdir(this.#staging);
