@@ -93,14 +93,18 @@ export class StoreCore {
 
   /** The live record under `key`, or null. An expired record found here is removed. */
   get(key: string): MaybePromise<StoredRecord | null> {
-    return this.#hooked("lookup", key, () =>
-      chain(this.driver.read(key), (record) => {
-        if (record === null) return null;
-        if (this.isLive(record)) return record;
-        this.#removeIfExpired(key, record);
-        return null;
-      }),
-    );
+    if (this.hook === null) {
+      const record = this.driver.read(key);
+      return isPromise(record) ? record.then((ready) => this.#liveOrNull(key, ready)) : this.#liveOrNull(key, record);
+    }
+    return this.#hooked("lookup", key, () => chain(this.driver.read(key), (record) => this.#liveOrNull(key, record)));
+  }
+
+  #liveOrNull(key: string, record: StoredRecord | null): StoredRecord | null {
+    if (record === null) return null;
+    if (this.isLive(record)) return record;
+    this.#removeIfExpired(key, record);
+    return null;
   }
 
   /** `get` as an application read (KVStore.get) sees it: through `readView` when one is installed. */
@@ -116,17 +120,28 @@ export class StoreCore {
     if (input.metadata !== null && input.metadata.byteLength > maxMetadataBytes) {
       throw new LimitExceededError(`KVStore.put: metadata can not be more than ${maxMetadataBytes} bytes`, maxMetadataBytes);
     }
-    const attempt = (tries: number): MaybePromise<StoredRecord> =>
-      chain(this.driver.read(key), (current) => {
-        const record = this.#nextRecord(current, input);
-        const expected = current === null ? null : current.generation;
-        return chain(this.driver.write(key, record, expected), (written) => {
-          if (written) return record;
-          if (tries >= MAX_CAS_ATTEMPTS) throw new KVError("internal-error", `Internal error. (key '${key}' kept changing during ${MAX_CAS_ATTEMPTS} attempts)`);
-          return attempt(tries + 1);
-        });
-      });
-    return this.#hooked("insert", key, () => attempt(1));
+    if (this.hook === null) return this.#attemptWrite(key, input, 1);
+    return this.#hooked("insert", key, () => this.#attemptWrite(key, input, 1));
+  }
+
+  /** One compare-and-set round of `write`; synchronous drivers stay synchronous (no closures). */
+  #attemptWrite(key: string, input: WriteInput, tries: number): MaybePromise<StoredRecord> {
+    const current = this.driver.read(key);
+    if (isPromise(current)) return current.then((ready) => this.#writeNext(key, input, ready, tries));
+    return this.#writeNext(key, input, current, tries);
+  }
+
+  #writeNext(key: string, input: WriteInput, current: StoredRecord | null, tries: number): MaybePromise<StoredRecord> {
+    const record = this.#nextRecord(current, input);
+    const written = this.driver.write(key, record, current === null ? null : current.generation);
+    if (isPromise(written)) return written.then((ok) => this.#afterWrite(key, input, record, ok, tries));
+    return this.#afterWrite(key, input, record, written, tries);
+  }
+
+  #afterWrite(key: string, input: WriteInput, record: StoredRecord, written: boolean, tries: number): MaybePromise<StoredRecord> {
+    if (written) return record;
+    if (tries >= MAX_CAS_ATTEMPTS) throw new KVError("internal-error", `Internal error. (key '${key}' kept changing during ${MAX_CAS_ATTEMPTS} attempts)`);
+    return this.#attemptWrite(key, input, tries + 1);
   }
 
   /**

@@ -15,7 +15,7 @@ import { getRegistry } from "./registry.js";
 import { keyError, storeNameError, viceroyRejectsKey } from "./rules.js";
 import { fixShape } from "./shape.js";
 import { concatBytes } from "./bytes.js";
-import { encodeUtf8, isValidUtf8, toWellFormed } from "./utf8.js";
+import { encodeUtf8, encodeUtf8Transient, isValidUtf8, toWellFormed } from "./utf8.js";
 
 export type KVStoreValue =
   | string
@@ -293,7 +293,7 @@ function bufferSourceBytes(input: unknown): Uint8Array | null {
  * read to the end (a locked one rejects), anything else ToString'd (a Symbol throws synchronously).
  */
 function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
-  if (typeof value === "string") return encodeUtf8(value);
+  if (typeof value === "string") return encodeUtf8Transient(value);
   const bytes = bufferSourceBytes(value);
   if (bytes !== null) return bytes;
   const tag = objectTag(value);

@@ -15,6 +15,30 @@ export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
+const POOL_BYTES = 64 * 1024;
+let pool = new Uint8Array(POOL_BYTES);
+let poolUsed = 0;
+
+/**
+ * Like encodeUtf8, for short-lived bytes: short strings are encoded into a shared, append-only 64 KiB
+ * pool and a view of it is returned (bytes in the pool are never rewritten, so the view never changes).
+ * Only for bytes that are copied or serialized before anyone could keep them: `KVStore.put` values,
+ * which every driver copies (the memory driver into its slabs) or writes out. Never for metadata or
+ * anything a caller may hold on to, since a view keeps its whole pool alive.
+ */
+export function encodeUtf8Transient(text: string): Uint8Array<ArrayBuffer> {
+  const maxBytes = text.length * 3;
+  if (maxBytes > 4096) return encoder.encode(text) as Uint8Array<ArrayBuffer>;
+  if (poolUsed + maxBytes > POOL_BYTES) {
+    pool = new Uint8Array(POOL_BYTES);
+    poolUsed = 0;
+  }
+  const { written } = encoder.encodeInto(text, poolUsed === 0 ? pool : pool.subarray(poolUsed));
+  const view = new Uint8Array(pool.buffer, poolUsed, written);
+  poolUsed += written;
+  return view;
+}
+
 /** Number of bytes `text` takes in UTF-8 (lone surrogates count as U+FFFD, 3 bytes). */
 export function utf8ByteLength(text: string): number {
   let bytes = 0;
