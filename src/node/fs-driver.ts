@@ -479,7 +479,7 @@ export class FileSystemDriver implements KVDriver {
       const file = LogFile.open(staging, "wx");
       try {
         file.write(encodeSegmentHeader(sequence), 0);
-        if (this.durability === "durable") await file.sync();
+        await file.sync(); // always: a new segment replaces everything before it
       } finally {
         file.close();
       }
@@ -641,7 +641,7 @@ export class FileSystemDriver implements KVDriver {
         if (i % 1000 === 999) await this.#lock.refresh();
       }
       await flush();
-      if (this.durability === "durable") await out.sync();
+      await out.sync(); // always, even "relaxed": the old segment is removed next, so a power loss must not find this one empty
       out.close();
       out = null;
     } catch (error) {
@@ -656,7 +656,7 @@ export class FileSystemDriver implements KVDriver {
     const oldPath = join(this.directory, segmentName(this.#sequence));
     try {
       old.write(encodeSeal(next), this.#end);
-      if (this.durability === "durable") await old.datasync();
+      await old.datasync();
       await fsp.rename(staging, join(this.directory, segmentName(next)));
     } catch (error) {
       try {
@@ -719,8 +719,8 @@ export class FileSystemDriver implements KVDriver {
     return bytes;
   }
 
+  /** Flushes the folder's entries (renames, new files), in every durability: it only runs when segments change. */
   async #syncFolder(): Promise<void> {
-    if (this.durability !== "durable") return;
     const folder = await fsp.open(this.directory, "r").catch(() => null);
     if (folder === null) return;
     await folder.sync().catch(() => undefined); // not supported everywhere (Windows); best effort
