@@ -1,7 +1,9 @@
 /**
  * edge-kv/node: the Node-only pieces — the filesystem driver and the fastly.toml loader.
  */
-export { FileSystemDriver, StoreCorruptedError, fileSystemStores, storeFolderName } from "./fs-driver.js";
-export type { Durability, FileSystemDriverOptions, FileSystemStoresOptions } from "./fs-driver.js";
+export { FileSystemDriver, StoreCorruptedError } from "./fs-driver.js";
+export type { Durability, FileSystemDriverOptions } from "./fs-driver.js";
+export { fileSystemStores, storeFolderName } from "./fs-stores.js";
+export type { FileSystemStoresOptions } from "./fs-stores.js";
 export { loadFastlyToml, readFastlyKvStores, viceroyKeyError, KV_STORE_SECTIONS } from "./fastly-toml.js";
 export type { FastlyKvEntry, LoadFastlyTomlOptions } from "./fastly-toml.js";
