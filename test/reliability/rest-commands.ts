@@ -58,6 +58,7 @@ class RestPutCommand implements Cmd {
     count("model: REST put");
     const key = wellFormed(this.key);
     const o = this.options;
+    const liveBefore = model.live(key) !== null;
     const expected = model.put(key, {
       value: new Uint8Array(this.value),
       metadata: o.metadata === undefined ? undefined : encoder.encode(o.metadata),
@@ -65,7 +66,6 @@ class RestPutCommand implements Cmd {
       mode: (o.mode ?? "overwrite") as ModelMode,
       gen: o.gen,
     });
-    const hadRecord = (await rawGeneration(real, key)) !== undefined;
     const headers: Record<string, string> = { "content-type": "application/octet-stream" };
     if (o.metadata !== undefined) headers.metadata = o.metadata;
     if (o.ttl !== undefined) headers.time_to_live_sec = String(o.ttl);
@@ -74,7 +74,7 @@ class RestPutCommand implements Cmd {
     const body = await response.text();
     expect(response.status, body).toBe(writeStatus(expected));
     if (response.status === 412) expect(body).toBe("");
-    if (expected.ok) await noteWrite(real, key, hadRecord);
+    if (expected.ok) await noteWrite(real, key, liveBefore);
     await expectSameState(model, real);
   }
   toString = () => `REST PUT ${show(this.key)} ${show(this.value)} ${show(this.options)}`;
