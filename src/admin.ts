@@ -65,13 +65,14 @@ export class StoreAdmin {
 
   /** Everything stored under `key` (generation, expiry, metadata...), or null if absent or expired. */
   async inspect(key: string): Promise<RecordView | null> {
-    const record = await this.core.get(checkedKey(key));
-    return record === null ? null : view(key, record);
+    const name = checkedKey(key);
+    const record = await this.core.get(name);
+    return record === null ? null : view(name, record);
   }
 
   /** Writes like the REST API does. Rejects KVError("precondition-failed") on a failed add or generation mismatch. */
   async put(key: string, value: Bytes, options: AdminPutOptions = {}): Promise<RecordView> {
-    checkedKey(key);
+    key = checkedKey(key);
     if (options.mode !== undefined && !INSERT_MODES.includes(options.mode)) {
       throw new EdgeKvError(`put('${key}'): mode must be one of ${INSERT_MODES.join(", ")}, got ${JSON.stringify(options.mode)}`);
     }
@@ -171,11 +172,13 @@ export class StoreAdmin {
   }
 }
 
+/** The key as stores hold it (lone surrogates as U+FFFD, as KVStore encodes them); throws the runtime's TypeError if invalid. */
 function checkedKey(key: string): string {
   if (typeof key !== "string") throw new TypeError(`edge-kv: keys are strings, got ${typeof key}`);
-  const problem = keyError(key);
+  const name = toWellFormed(key);
+  const problem = keyError(name);
   if (problem) throw new TypeError(problem);
-  return key;
+  return name;
 }
 
 function isBytes(value: unknown): value is Bytes {

@@ -176,3 +176,15 @@ describe("renameStore", () => {
     expect(registry.storeNames()).toEqual(["a", "b"]);
   });
 });
+
+describe("admin keys are encoded like KVStore keys", () => {
+  it("stores a lone-surrogate key as U+FFFD, so KVStore and the admin API see one key", async () => {
+    const registry = resetRegistry();
+    const admin = registry.defineStore("s");
+    const view = await admin.put("a\uD800", "v");
+    expect(view.key).toBe("a\uFFFD");
+    expect(await (await new KVStore("s").get("a\uD800"))!.text()).toBe("v");
+    expect((await admin.inspect("a\uD800"))!.key).toBe("a\uFFFD");
+    expect(await admin.delete("a\uDC00")).toBe(true);
+  });
+});

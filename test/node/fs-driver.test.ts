@@ -6,6 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EdgeKvError, FakeClock, KVRegistry, type StoredRecord } from "edge-kv";
@@ -221,10 +223,25 @@ describe("unusable folders", () => {
     chmodSync(directory, 0o700);
     const expected = `edge-kv: store folder '${directory}': cannot read edge-kv-store.json: permission denied on '${join(directory, "edge-kv-store.json")}'. Give this user read and write access to the folder, or choose another directory.`;
     if (process.getuid?.() === 0) {
-      // Root reads everything: open it as an unprivileged user instead.
-      const child = runChild("open-store.ts", [directory], { uid: 65534, gid: 65534 });
-      await child.exited;
-      expect(JSON.parse(child.lines[0]!)).toEqual({ name: "EdgeKvError", message: expected });
+      // Root reads everything: open it as an unprivileged user instead. The child is bundled into a
+      // world-readable folder first, since that user may not be able to read the checkout itself
+      // (a clone inside a private temporary folder, as CI makes).
+      const childFolder = tempFolder("edge-kv-child-");
+      chmodSync(childFolder, 0o755);
+      const script = join(childFolder, "open-store.mjs");
+      await build({
+        entryPoints: [fileURLToPath(new URL("./children/open-store.ts", import.meta.url))],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outfile: script,
+        alias: { "edge-kv/node": fileURLToPath(new URL("../../src/node/index.ts", import.meta.url)) },
+        logLevel: "silent",
+      });
+      chmodSync(script, 0o644);
+      const child = spawnSync(process.execPath, [script, directory], { uid: 65534, gid: 65534, cwd: childFolder, encoding: "utf8", timeout: 20_000 });
+      expect(child.stderr).toBe("");
+      expect(JSON.parse(child.stdout.split("\n")[0]!)).toEqual({ name: "EdgeKvError", message: expected });
     } else {
       chmodSync(directory, 0o000);
       try {
