@@ -23,6 +23,7 @@ const budgetMs = Number(args.get("budget") ?? 300) * 1000;
 const clock = args.get("clock") ?? "cpu";
 const memoryKeys = Number(args.get("memory-keys") ?? (quick ? 100_000 : 1_000_000));
 const started = Date.now();
+const startMachine = machine();
 
 process.stderr.write(`edge-kv bench: ${runs} run(s) at ${sizes.join(", ")} keys, ${timeMs} ms per measurement, budget ${budgetMs / 1000} s\n`);
 const worker = await bundle("bench/worker.ts", ".bench-tmp/worker.mjs");
@@ -53,7 +54,7 @@ for (const subject of ["map", "edge-kv"]) {
 saveSuite({
   suite: "ours",
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
-  machine: machine(),
+  machine: startMachine,
   runs,
   timeMs,
   clock,

@@ -26,7 +26,10 @@ export function counterpart(peer: string): string {
 
 function machineLine(saved: SavedSuite): string {
   const m = saved.machine;
-  return `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.platform}, Node ${m.node}; \`${saved.command}\` on ${m.date}; median of ${saved.runs} run(s), ${saved.timeMs} ms per steady-state measurement.`;
+  const completed = Math.max(0, ...saved.results.map(([, values]) => values.length));
+  const clock = saved.clock === "wall" ? "wall-clock time" : "CPU time for in-process subjects, wall-clock time for filesystem and Miniflare";
+  const load = m.loadAverage ? `, load average ${m.loadAverage.map((l) => l.toFixed(1)).join(" / ")} at the start` : "";
+  return `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.platform}, Node ${m.node}${load}; \`${saved.command}\` on ${m.date}; median of ${completed} run(s) (${saved.runs} asked), ${saved.timeMs} ms per steady-state measurement, ${clock}.`;
 }
 
 interface Check {
@@ -48,7 +51,7 @@ function checks(ours: SavedSuite | null, peers: SavedSuite | null): Check[] {
     list.push(checkRatio(peers, MEMORY, peer, k100, "put", 1, `memory, 100k: put ≥ 1.0× ${peer}`));
     list.push(checkRatio(peers, MEMORY, peer, k100, "get", 1, `memory, 100k: get + arrayBuffer ≥ 1.0× ${peer}`));
   }
-  const mapSuite = ours ?? peers;
+  const mapSuite = [ours, peers].find((suite) => suite && cell(suite, MAP, k100, "put").length > 0) ?? null;
   list.push(checkRatio(mapSuite, MEMORY, MAP, k100, "put", 1 / 3, "memory, 100k: put within 3× of an awaited Map (ratio ≥ 0.33)"));
   list.push(checkRatio(mapSuite, MEMORY, MAP, k100, "get", 1 / 3, "memory, 100k: get + arrayBuffer within 3× of an awaited Map (ratio ≥ 0.33)"));
   for (const peer of ["unstorage memory", "keyv", "Miniflare KV"]) {

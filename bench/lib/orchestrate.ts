@@ -3,7 +3,7 @@
  * measurement starts from a clean heap), each under a hard time limit, and merges their results.
  */
 import { spawn } from "node:child_process";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import type { Results } from "./suite.js";
 
 export interface WorkerRun {
@@ -60,6 +60,8 @@ export interface Machine {
   node: string;
   platform: string;
   date: string;
+  /** 1, 5 and 15 minute load averages when the command started (others' work on a shared machine). */
+  loadAverage?: number[];
 }
 
 export function machine(): Machine {
@@ -71,5 +73,6 @@ export function machine(): Machine {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    loadAverage: loadavg(),
   };
 }

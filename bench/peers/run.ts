@@ -23,6 +23,7 @@ const timeMs = Number(args.get("time") ?? 200);
 const budgetMs = Number(args.get("budget") ?? 480) * 1000;
 const clock = args.get("clock") ?? "cpu";
 const started = Date.now();
+const startMachine = machine();
 
 for (const peer of ["unstorage", "keyv", "miniflare", "idb-keyval", "fake-indexeddb"]) {
   if (!existsSync(join(ROOT, "bench/peers/node_modules", peer))) {
@@ -57,7 +58,7 @@ for (let run = 0; run < runs; run++) {
 saveSuite({
   suite: "peers",
   command: `npm run bench:peers${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
-  machine: machine(),
+  machine: startMachine,
   runs,
   timeMs,
   clock,

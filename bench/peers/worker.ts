@@ -19,6 +19,9 @@ import { workerMain } from "../lib/worker-main.js";
 function unstorageHandle(storage: ReturnType<typeof createStorage>, onClose: () => Promise<void>): Handle {
   const toBase = (prefix: string) => prefix.replace(/\//g, ":").replace(/:$/, "");
   return {
+    fill: async (keys, from, value) => {
+      for (let i = from; i < keys.length; i += 100) await storage.setItems(keys.slice(i, i + 100).map((key) => ({ key, value })));
+    },
     put: (key, value) => storage.setItem(key, value),
     get: (key) => storage.getItem(key),
     listPrefix: async (prefix, limit) => (await storage.getKeys(toBase(prefix))).sort().slice(0, limit).length,
@@ -45,7 +48,7 @@ const unstorageFs: Subject = {
   name: "unstorage fs",
   kind: "peer",
   clock: "wall",
-  putBudgetMs: 60_000,
+  putBudgetMs: 10_000,
   workloads: ["put", "get", "listPrefix", "listAll", "mixed", "append", "put1MiB", "get1MiB"],
   async open() {
     const base = fsFolder("unstorage");

@@ -5,8 +5,9 @@
  *
  * Layout, chosen for memory (a million small records is a normal test fixture):
  *   - each record's numbers live in typed arrays indexed by its slot, not in one object per record:
- *     generation, expiry, last-modified time and size side by side (one cache line per record, which
- *     keeps scans of a million-key store nearly as cheap as of a small one), and where its value is;
+ *     generation, expiry, last-modified time, size and where the value is, side by side (48 bytes:
+ *     one or two cache lines per record, which keeps reads and scans of a million-key store nearly
+ *     as cheap as of a small one);
  *   - the ordered index keeps each key's slot next to the key, so a scan never hashes a key;
  *   - values up to SMALL_VALUE_BYTES are copied into shared 256 KiB slabs instead of each having its
  *     own ArrayBuffer (V8 spends ~300 bytes of bookkeeping on every ArrayBuffer); larger values are
@@ -30,6 +31,14 @@ const OWN_BUFFER = -1;
 /** `slab` column value for a zero-length value. */
 const EMPTY = -2;
 const INITIAL_CAPACITY = 1024;
+/** Numbers kept per record in `#numbers`; see there. */
+const STRIDE = 6;
+const GENERATION = 0;
+const EXPIRES_AT = 1;
+const LAST_MODIFIED = 2;
+const SIZE = 3;
+const SLAB = 4;
+const OFFSET = 5;
 
 export class MemoryDriver implements KVDriver {
   readonly description = "memory";
@@ -38,10 +47,8 @@ export class MemoryDriver implements KVDriver {
   #freeSlots: number[] = [];
   #nextSlot = 0;
   #capacity = INITIAL_CAPACITY;
-  /** Per slot, at slot * 4: generation, expiry (NaN for none), last-modified time, value size. */
-  #numbers = new Float64Array(INITIAL_CAPACITY * 4);
-  #slab = new Int32Array(INITIAL_CAPACITY);
-  #offset = new Uint32Array(INITIAL_CAPACITY);
+  /** Per slot, at slot * STRIDE: generation, expiry (NaN for none), last-modified time, value size, slab, offset in the slab. */
+  #numbers = new Float64Array(INITIAL_CAPACITY * STRIDE);
   #largeValues = new Map<number, Uint8Array>();
   #metadata = new Map<number, Uint8Array>();
   #contentType = new Map<number, string>();
@@ -51,14 +58,14 @@ export class MemoryDriver implements KVDriver {
     const slot = this.#slots.get(key);
     if (slot === undefined) return null;
     const numbers = this.#numbers;
-    const at = slot * 4;
-    const expiresAt = numbers[at + 1]!;
+    const at = slot * STRIDE;
+    const expiresAt = numbers[at + EXPIRES_AT]!;
     return {
       value: this.#value(slot),
       metadata: this.#metadata.size === 0 ? null : (this.#metadata.get(slot) ?? null),
-      generation: numbers[at]!,
+      generation: numbers[at + GENERATION]!,
       expiresAt: expiresAt === expiresAt ? expiresAt : null,
-      lastModified: numbers[at + 2]!,
+      lastModified: numbers[at + LAST_MODIFIED]!,
       contentType: this.#contentType.size === 0 ? null : (this.#contentType.get(slot) ?? null),
     };
   }
@@ -66,7 +73,7 @@ export class MemoryDriver implements KVDriver {
   write(key: string, record: StoredRecord, expected: Expectation): boolean {
     let slot = this.#slots.get(key);
     if (expected !== undefined) {
-      if (expected === null ? slot !== undefined : slot === undefined || this.#numbers[slot * 4] !== expected) return false;
+      if (expected === null ? slot !== undefined : slot === undefined || this.#numbers[slot * STRIDE] !== expected) return false;
     }
     if (slot === undefined) {
       slot = this.#allocateSlot();
@@ -83,7 +90,7 @@ export class MemoryDriver implements KVDriver {
   delete(key: string, expected: Expectation): boolean {
     const slot = this.#slots.get(key);
     if (slot === undefined) return false;
-    if (expected !== undefined && (expected === null || this.#numbers[slot * 4] !== expected)) return false;
+    if (expected !== undefined && (expected === null || this.#numbers[slot * STRIDE] !== expected)) return false;
     this.#slots.delete(key);
     this.#keys.remove(key);
     this.#releaseValue(slot);
@@ -102,9 +109,9 @@ export class MemoryDriver implements KVDriver {
     const { keys, slots } = this.#keys.collect(afterWithinPrefix ? range.after! : prefix, afterWithinPrefix, prefix, range.limit);
     const numbers = this.#numbers;
     for (let i = 0; i < keys.length; i++) {
-      const at = slots[i]! * 4;
-      const expiresAt = numbers[at + 1]!;
-      items.push({ key: keys[i]!, expiresAt: expiresAt === expiresAt ? expiresAt : null, size: numbers[at + 3]!, lastModified: numbers[at + 2]! });
+      const at = slots[i]! * STRIDE;
+      const expiresAt = numbers[at + EXPIRES_AT]!;
+      items.push({ key: keys[i]!, expiresAt: expiresAt === expiresAt ? expiresAt : null, size: numbers[at + SIZE]!, lastModified: numbers[at + LAST_MODIFIED]! });
     }
     return items;
   }
@@ -126,28 +133,30 @@ export class MemoryDriver implements KVDriver {
   }
 
   #value(slot: number): Uint8Array {
-    const slab = this.#slab[slot]!;
+    const at = slot * STRIDE;
+    const numbers = this.#numbers;
+    const slab = numbers[at + SLAB]!;
     if (slab === OWN_BUFFER) return this.#largeValues.get(slot)!;
     if (slab === EMPTY) return new Uint8Array(0);
-    return this.#arena.view(slab, this.#offset[slot]!, this.#numbers[slot * 4 + 3]!);
+    return this.#arena.view(slab, numbers[at + OFFSET]!, numbers[at + SIZE]!);
   }
 
   #store(slot: number, record: StoredRecord): void {
     const value = record.value;
     const numbers = this.#numbers;
-    const at = slot * 4;
-    numbers[at] = record.generation;
-    numbers[at + 1] = record.expiresAt === null ? Number.NaN : record.expiresAt;
-    numbers[at + 2] = record.lastModified;
-    numbers[at + 3] = value.byteLength;
+    const at = slot * STRIDE;
+    numbers[at + GENERATION] = record.generation;
+    numbers[at + EXPIRES_AT] = record.expiresAt === null ? Number.NaN : record.expiresAt;
+    numbers[at + LAST_MODIFIED] = record.lastModified;
+    numbers[at + SIZE] = value.byteLength;
     if (value.byteLength > SMALL_VALUE_BYTES) {
-      this.#slab[slot] = OWN_BUFFER;
+      numbers[at + SLAB] = OWN_BUFFER;
       this.#largeValues.set(slot, value);
     } else if (value.byteLength === 0) {
-      this.#slab[slot] = EMPTY;
+      numbers[at + SLAB] = EMPTY;
     } else {
-      this.#slab[slot] = this.#arena.append(value);
-      this.#offset[slot] = this.#arena.lastOffset;
+      numbers[at + SLAB] = this.#arena.append(value);
+      numbers[at + OFFSET] = this.#arena.lastOffset;
     }
     if (record.metadata !== null) this.#metadata.set(slot, record.metadata);
     else this.#metadata.delete(slot);
@@ -156,9 +165,10 @@ export class MemoryDriver implements KVDriver {
   }
 
   #releaseValue(slot: number): void {
-    const slab = this.#slab[slot]!;
+    const at = slot * STRIDE;
+    const slab = this.#numbers[at + SLAB]!;
     if (slab === OWN_BUFFER) this.#largeValues.delete(slot);
-    else if (slab !== EMPTY) this.#arena.release(slab, this.#numbers[slot * 4 + 3]!);
+    else if (slab !== EMPTY) this.#arena.release(slab, this.#numbers[at + SIZE]!);
   }
 
   #allocateSlot(): number {
@@ -175,9 +185,7 @@ export class MemoryDriver implements KVDriver {
       next.set(old);
       return next;
     };
-    this.#numbers = grow(this.#numbers, Float64Array, 4);
-    this.#slab = grow(this.#slab, Int32Array);
-    this.#offset = grow(this.#offset, Uint32Array);
+    this.#numbers = grow(this.#numbers, Float64Array, STRIDE);
     this.#capacity = capacity;
   }
 
@@ -185,11 +193,13 @@ export class MemoryDriver implements KVDriver {
   #compact(): void {
     const old = this.#arena;
     const arena = new SlabArena();
+    const numbers = this.#numbers;
     for (const slot of this.#slots.values()) {
-      const slab = this.#slab[slot]!;
+      const at = slot * STRIDE;
+      const slab = numbers[at + SLAB]!;
       if (slab < 0) continue;
-      this.#slab[slot] = arena.append(old.view(slab, this.#offset[slot]!, this.#numbers[slot * 4 + 3]!));
-      this.#offset[slot] = arena.lastOffset;
+      numbers[at + SLAB] = arena.append(old.view(slab, numbers[at + OFFSET]!, numbers[at + SIZE]!));
+      numbers[at + OFFSET] = arena.lastOffset;
     }
     this.#arena = arena;
   }
