@@ -1,11 +1,13 @@
 /**
  * edge-kv's REST server (issue 6) on loopback: the Fastly KV REST API (PUT/GET
  * /resources/stores/kv/{id}/keys/{key}, GET …/keys?prefix&limit) over a memory store, driven by
- * Node's fetch with keep-alive. Client and server run in this process, so the CPU clock counts both
- * ends. Empty until `edge-kv/server` exports createServer.
+ * node:http with a keep-alive agent (Node 20's fetch costs ~3x more CPU per request than the server
+ * itself, which would measure the client). Client and server run in this process, so the CPU clock
+ * counts both ends. Empty until `edge-kv/server` exports createServer.
  */
 import * as edgeKv from "edge-kv";
 import * as server from "edge-kv/server";
+import { Agent, request } from "node:http";
 import type { Handle, Subject } from "./subjects.js";
 
 interface RestServer {
@@ -31,20 +33,32 @@ export async function serverSubjects(): Promise<Subject[]> {
         const name = `rest${++storeCounter}`;
         registry.defineStore(name, { driver: new edgeKv.MemoryDriver() });
         const rest = await createServer({ registry, port: 0, host: "127.0.0.1" });
-        const headers = { "Fastly-Key": "bench" };
-        const stores = (await (await fetch(`${rest.url}/resources/stores/kv?name=${name}`, { headers })).json()) as { data: { id: string }[] };
+        const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+        const { hostname, port } = new URL(rest.url);
+        const call = (method: string, path: string, body?: string | Uint8Array) =>
+          new Promise<Buffer>((resolve, reject) => {
+            const req = request({ agent, hostname, port, method, path, headers: { "Fastly-Key": "bench" } }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on("data", (chunk: Buffer) => chunks.push(chunk));
+              res.on("end", () => {
+                const payload = Buffer.concat(chunks);
+                if ((res.statusCode ?? 500) >= 300) reject(new Error(`REST server: ${method} ${path} -> ${res.statusCode} ${payload.toString()}`));
+                else resolve(payload);
+              });
+              res.on("error", reject);
+            });
+            req.on("error", reject);
+            req.end(body);
+          });
+        const stores = JSON.parse((await call("GET", `/resources/stores/kv?name=${name}`)).toString()) as { data: { id: string }[] };
         const id = stores.data[0]?.id;
         if (!id) throw new Error(`REST server: store ${name} not listed`);
-        const base = `${rest.url}/resources/stores/kv/${id}/keys`;
-        const ok = async (response: Response) => {
-          if (!response.ok) throw new Error(`REST server: ${response.status} ${await response.text()}`);
-          return response;
-        };
+        const base = `/resources/stores/kv/${id}/keys`;
         const put = async (key: string, value: string | Uint8Array) => {
-          await (await ok(await fetch(`${base}/${encodeURIComponent(key)}`, { method: "PUT", headers, body: value as BodyInit }))).arrayBuffer();
+          await call("PUT", `${base}/${encodeURIComponent(key)}`, value);
         };
-        const get = async (key: string) => (await ok(await fetch(`${base}/${encodeURIComponent(key)}`, { headers }))).arrayBuffer();
-        const page = async (query: string) => (await (await ok(await fetch(`${base}?${query}`, { headers }))).json()) as { data: string[]; meta: { next_cursor?: string } };
+        const get = async (key: string) => call("GET", `${base}/${encodeURIComponent(key)}`);
+        const page = async (query: string) => JSON.parse((await call("GET", `${base}?${query}`)).toString()) as { data: string[]; meta: { next_cursor?: string } };
         return {
           put,
           get,
@@ -60,14 +74,17 @@ export async function serverSubjects(): Promise<Subject[]> {
             return count;
           },
           append: async (key, chunk) => {
-            await (await ok(await fetch(`${base}/${encodeURIComponent(key)}?append=true`, { method: "PUT", headers, body: chunk }))).arrayBuffer();
+            await call("PUT", `${base}/${encodeURIComponent(key)}?append=true`, chunk);
           },
           putBytes: put,
           getBytes: get,
           fill: async (keys, from, value) => {
             for (let i = from; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => put(key, value)));
           },
-          close: () => rest.close(),
+          close: async () => {
+            agent.destroy();
+            await rest.close();
+          },
         };
       },
     },
