@@ -20,7 +20,14 @@ const started = process.cpuUsage();
 let count = 0;
 if (operation === "get") for (; count < 600_000; count++) await (await store.get(keys[random()]!))!.arrayBuffer();
 else if (operation === "put") for (; count < 600_000; count++) await store.put(keys[random()]!, VALUE);
-else if (operation === "list") for (; count < 100_000; count++) await store.list({ prefix: `p${String(random() % 100).padStart(2, "0")}/`, limit: 100 });
+else if (operation === "insert") {
+  // Sequential puts of fresh keys into empty stores (the "sequential put" workload).
+  for (let round = 0; round < 6; round++) {
+    registry.defineStore(`insert${round}`, { driver: new MemoryDriver() });
+    const fresh = new KVStore(`insert${round}`);
+    for (let i = 0; i < n; i++, count++) await fresh.put(keys[i]!, VALUE);
+  }
+} else if (operation === "list") for (; count < 100_000; count++) await store.list({ prefix: `p${String(random() % 100).padStart(2, "0")}/`, limit: 100 });
 else if (operation === "listAll") {
   for (let round = 0; round < 20; round++) {
     let cursor: string | undefined;
@@ -30,6 +37,6 @@ else if (operation === "listAll") {
       count++;
     } while (cursor);
   }
-} else throw new Error(`profile: unknown operation ${operation} (get, put, list, listAll)`);
+} else throw new Error(`profile: unknown operation ${operation} (get, put, insert, list, listAll)`);
 const used = process.cpuUsage(started);
 console.log(`${operation}: ${count} calls in ${((used.user + used.system) / 1000).toFixed(0)} ms CPU`);

@@ -2,7 +2,7 @@
  * Where the time goes: bundles bench/profile-worker.ts like the benchmark does, runs it under
  * `node --cpu-prof` and prints the functions with the most self time.
  *
- *   node --import tsx bench/profile.ts get        # also: put, list, listAll; optional key count
+ *   node --import tsx bench/profile.ts get        # also: put, insert, list, listAll; optional key count
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";

@@ -159,9 +159,9 @@ export class MemoryDriver implements KVDriver {
       numbers[at + OFFSET] = this.#arena.lastOffset;
     }
     if (record.metadata !== null) this.#metadata.set(slot, record.metadata);
-    else this.#metadata.delete(slot);
+    else if (this.#metadata.size > 0) this.#metadata.delete(slot);
     if (record.contentType !== null) this.#contentType.set(slot, record.contentType);
-    else this.#contentType.delete(slot);
+    else if (this.#contentType.size > 0) this.#contentType.delete(slot);
   }
 
   #releaseValue(slot: number): void {
