@@ -8,28 +8,37 @@
  */
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
+import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVRegistry, type StoreAdmin } from "edge-kv";
+import { fileSystemStores } from "edge-kv/node";
 import { createServer, type RestServer } from "edge-kv/server";
 import { checkProperty, count, printTally, runs } from "./settings.js";
 import { dumpDriver } from "./support.js";
+import { snapshotFolder, temporaryRoot } from "./fs-support.js";
 
 const MAX_VALUE = 4096;
 const MAX_BATCH = 64 * 1024;
 const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 404: "Record not found", 405: "Method Not Allowed", 413: "Payload Too Large" };
 
 let server: RestServer | undefined;
-let registry: KVRegistry;
+let registry: KVRegistry | undefined;
 let admins: StoreAdmin[];
 let storeId: string;
 let dialectIds: Record<"fastly" | "apify" | "telnyx", string>;
 let before: string;
 
+/** Where the stores live: memory, or one folder per store (then every byte on disk is compared too). */
+let kind: "memory" | "fs" = "memory";
+let folder: string | undefined;
+let worlds = 0;
+const { root, remove } = temporaryRoot("server-bad-input");
+
 async function state(): Promise<string> {
   const stores = await send("GET", "/resources/stores/kv");
   const dumps = await Promise.all(admins.map((admin) => dumpDriver(admin.core.driver)));
-  return JSON.stringify([registry.storeNames(), JSON.parse(stores.body), dumps]);
+  return JSON.stringify([registry!.storeNames(), JSON.parse(stores.body), dumps, folder === undefined ? null : snapshotFolder(folder)]);
 }
 
 async function seed(): Promise<void> {
@@ -42,7 +51,9 @@ async function seed(): Promise<void> {
 /** A fresh registry, seeded, behind a fresh server: used at the start and after any request changed the stores. */
 async function resetWorld(): Promise<void> {
   await server?.close();
-  registry = new KVRegistry();
+  await registry?.reset();
+  folder = kind === "fs" ? join(root, `world-${++worlds}`) : undefined;
+  registry = new KVRegistry(folder === undefined ? {} : { createDriver: fileSystemStores(folder, { durability: "relaxed" }) });
   admins = [registry.defineStore("target"), registry.defineStore("other")];
   await seed();
   server = await createServer({ registry, limits: { maxValueBytes: MAX_VALUE, maxBatchBytes: MAX_BATCH } });
@@ -58,9 +69,10 @@ async function resetWorld(): Promise<void> {
   before = await state();
 }
 
-beforeAll(resetWorld);
 afterAll(async () => {
   await server?.close();
+  await registry?.reset();
+  remove();
   printTally("server bad input");
 });
 
@@ -225,7 +237,12 @@ const requestArb = fc.oneof(
   { weight: 2, arbitrary: jsonArb },
 );
 
-describe("REST server: bad input never writes (Fastly dialect)", () => {
+describe.each(["memory", "fs"] as const)("REST server: bad input never writes (Fastly dialect, %s stores)", (storeKind) => {
+  beforeAll(async () => {
+    kind = storeKind;
+    await resetWorld();
+  });
+
   it("answers generated malformed URLs, query parameters, headers, NDJSON lines and JSON bodies with their status and error envelope, leaving every store unchanged", async () => {
     const made = await checkProperty(
       fc.asyncProperty(requestArb, async (request) => {
@@ -257,9 +274,9 @@ describe("REST server: bad input never writes (Fastly dialect)", () => {
         }
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       }),
-      runs(300),
+      runs(storeKind === "memory" ? 300 : 100),
     );
-    count("server: bad requests", made);
+    count(`server: bad requests (${storeKind})`, made);
   }, 120_000);
 
   it("still serves the seeded data correctly afterwards", async () => {
@@ -302,6 +319,11 @@ const fuzzArb = fc.record({
 });
 
 describe("REST server: fuzzed requests across the three dialects", () => {
+  beforeAll(async () => {
+    kind = "memory";
+    await resetWorld();
+  });
+
   it("answers every generated request without a 5xx, and leaves every store unchanged whenever it refuses one with 4xx", async () => {
     let refused = 0;
     let accepted = 0;
