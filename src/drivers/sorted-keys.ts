@@ -28,6 +28,8 @@ export class SortedKeys {
   #slots: number[][] = [];
   #lasts: string[] = [];
   #size = 0;
+  /** Reused by every `collect` (a list call then allocates only what it returns). */
+  #collected: Collected = { keys: [], slots: [] };
 
   get size(): number {
     return this.#size;
@@ -93,12 +95,14 @@ export class SortedKeys {
 
   /**
    * Up to `limit` keys in order that start with `prefix`, beginning at the first key >= `from`
-   * (or > `from` when `exclusive`), with their numbers. `from` must be >= `prefix`.
+   * (or > `from` when `exclusive`), with their numbers. `from` must be >= `prefix`. The arrays
+   * returned are reused by the next call: read them before calling again.
    */
   collect(from: string, exclusive: boolean, prefix: string, limit: number): Collected {
-    const keys: string[] = [];
-    const slots: number[] = [];
-    const out = { keys, slots };
+    const out = this.#collected;
+    const { keys, slots } = out;
+    keys.length = 0;
+    slots.length = 0;
     const chunks = this.#chunks;
     const native = !HIGH_UNIT.test(from);
     let c = exclusive ? firstAbove(this.#lasts, from, native) : firstAtLeast(this.#lasts, from, native);
