@@ -505,7 +505,10 @@ export class FileSystemDriver implements KVDriver {
    */
   async #readNew(holdingLock: boolean): Promise<ReadResult> {
     const file = this.#file!;
-    const size = file.size();
+    const { size, links } = file.stat();
+    // Deleted under us (by hand, or the folder removed): reload from what the folder holds now, rather
+    // than keep reading and appending to a file no other process can see.
+    if (links === 0) return "reload";
     if (size === this.#end) return "ok";
     if (size < this.#end) return "reload"; // shrunk under us (edited by hand): reload from scratch
     let position = this.#end;
@@ -587,6 +590,14 @@ export class FileSystemDriver implements KVDriver {
       this.#file!.write(bytes, offset);
       if (this.durability === "durable") await this.#file!.datasync();
     } catch (error) {
+      // The write is reported as failed, so it must never be served: cut the log back to where it
+      // was (we hold the lock). If even that fails, drop the file so the next operation reloads.
+      try {
+        this.#file!.truncate(offset);
+        if (this.durability === "durable") await this.#file!.datasync();
+      } catch {
+        await this.#closeFile();
+      }
       throw this.#folderError(error, `append to ${segmentName(this.#sequence)}`);
     }
     this.#end = offset + bytes.byteLength;

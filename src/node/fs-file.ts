@@ -29,6 +29,12 @@ export class LogFile {
     return fstatSync(this.#descriptor).size;
   }
 
+  /** Size and link count: a link count of 0 means the file was deleted while open. */
+  stat(): { size: number; links: number } {
+    const stats = fstatSync(this.#descriptor);
+    return { size: stats.size, links: stats.nlink };
+  }
+
   /** Reads up to `length` bytes at `position`; the result is shorter only at the end of the file. */
   read(position: number, length: number): Uint8Array {
     const buffer = new Uint8Array(length);

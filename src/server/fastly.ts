@@ -189,9 +189,18 @@ async function listKeys(request: RestRequest, context: DialectContext, info: Sto
 }
 
 /** Metadata bytes a header can carry verbatim: no control characters other than tab. */
+/**
+ * Whether metadata can travel verbatim in a header: no control characters, and no leading or trailing
+ * space or tab, which HTTP strips from header values (such metadata is sent base64-encoded instead).
+ */
 function headerSafe(bytes: Uint8Array): boolean {
+  if (bytes.byteLength > 0 && (isBlank(bytes[0]!) || isBlank(bytes[bytes.byteLength - 1]!))) return false;
   for (const byte of bytes) if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) return false;
   return true;
+}
+
+function isBlank(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09;
 }
 
 async function getItem(request: RestRequest, context: DialectContext, info: StoreInfo, key: string): Promise<void> {

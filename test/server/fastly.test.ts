@@ -171,6 +171,20 @@ describe("Fastly items", () => {
     expect(got.headers.get("metadata")).toBe(Buffer.from("line1\nline2").toString("base64"));
   });
 
+  test("metadata with a leading or trailing space or tab (which HTTP would strip) is sent base64", async () => {
+    const id = await createStore("s");
+    for (const metadata of [" ", " v2", "v2\t", "\tv2 "]) {
+      await new KVStore("s").put("k", "v", { metadata });
+      const got = await h.call(`${P}/${id}/keys/k`);
+      expect(got.headers.get("metadata-encoding")).toBe("base64");
+      expect(Buffer.from(got.headers.get("metadata")!, "base64").toString("utf8")).toBe(metadata);
+    }
+    await new KVStore("s").put("k", "v", { metadata: "in side" });
+    const plain = await h.call(`${P}/${id}/keys/k`);
+    expect(plain.headers.get("metadata-encoding")).toBeNull();
+    expect(plain.headers.get("metadata")).toBe("in side");
+  });
+
   test("add=true on an existing key is 412 with an empty body and writes nothing", async () => {
     const id = await createStore("s");
     await put(id, "k", "first");
