@@ -67,7 +67,7 @@ export class StoreAdmin {
   async inspect(key: string): Promise<RecordView | null> {
     const name = checkedKey(key);
     const record = await this.core.get(name);
-    return record === null ? null : view(name, record);
+    return record === null ? null : recordView(name, record);
   }
 
   /** Writes like the REST API does. Rejects KVError("precondition-failed") on a failed add or generation mismatch. */
@@ -91,7 +91,7 @@ export class StoreAdmin {
       ifGenerationMatch: options.ifGenerationMatch,
       contentType: options.contentType,
     });
-    return view(key, record);
+    return recordView(key, record);
   }
 
   /**
@@ -126,7 +126,7 @@ export class StoreAdmin {
     const out: RecordView[] = [];
     await this.core.scanAll(async (item) => {
       const record = await this.core.get(item.key);
-      if (record !== null) out.push(view(item.key, record));
+      if (record !== null) out.push(recordView(item.key, record));
     }, prefix);
     return out;
   }
@@ -192,7 +192,8 @@ export function toBytes(value: Bytes, what: string): Uint8Array {
   throw new EdgeKvError(`${what} must be a string, ArrayBuffer or ArrayBufferView, got ${value === null ? "null" : typeof value}`);
 }
 
-function view(key: string, record: StoredRecord): RecordView {
+/** What the admin API (and edge-kv/testing) shows of a stored record. */
+export function recordView(key: string, record: StoredRecord): RecordView {
   return {
     key,
     value: record.value,

@@ -9,6 +9,7 @@ import type { StoreInfo } from "./catalog.js";
 import { checkStoreKey, storeFailure, type DialectContext } from "./context.js";
 import {
   RestError,
+  methodNotAllowed as notAllowed,
   bearerToken,
   decodeSegment,
   header,
@@ -77,10 +78,6 @@ export async function handleApify(request: RestRequest, context: DialectContext)
     throw notAllowed(method);
   }
   throw new RestError(404, `no such endpoint: ${method} ${request.rawPath}`);
-}
-
-function notAllowed(method: string): RestError {
-  return new RestError(405, `${method} is not supported on this endpoint`);
 }
 
 /** A store by id, by `username~name`, or (for convenience) by plain name. */

@@ -190,3 +190,8 @@ export function parseFlag(request: RestRequest, name: string): boolean {
 export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
+
+/** 405 for a method an endpoint does not support. */
+export function methodNotAllowed(method: string): RestError {
+  return new RestError(405, `${method} is not supported on this endpoint`);
+}

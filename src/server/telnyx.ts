@@ -10,6 +10,7 @@ import type { StoreInfo } from "./catalog.js";
 import { checkStoreKey, storeFailure, type DialectContext } from "./context.js";
 import {
   RestError,
+  methodNotAllowed as notAllowed,
   bearerToken,
   decodeSegment,
   header,
@@ -83,10 +84,6 @@ export async function handleTelnyx(request: RestRequest, context: DialectContext
     throw notAllowed(method);
   }
   throw new RestError(404, `no such endpoint: ${method} ${request.rawPath}`);
-}
-
-function notAllowed(method: string): RestError {
-  return new RestError(405, `${method} is not supported on this endpoint`);
 }
 
 function findNamespace(context: DialectContext, id: string): StoreInfo {

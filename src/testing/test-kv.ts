@@ -4,13 +4,12 @@
  * test starts from the same data. Read-back, fault injection, latency and the eventual-consistency
  * simulation work per store. Web-standard.
  */
-import type { RecordView, SeedData, StoreAdmin } from "../admin.js";
+import { recordView, type RecordView, type SeedData, type StoreAdmin } from "../admin.js";
 import { FakeClock, systemClock, type Clock } from "../clock.js";
 import type { Profile } from "../core.js";
 import type { KVDriver, StoredRecord } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { KVRegistry, setRegistry, getRegistry } from "../registry.js";
-import { decodeUtf8Strict, isValidUtf8 } from "../utf8.js";
 import {
   StoreController,
   describe,
@@ -277,16 +276,3 @@ export function createTestKv(options?: TestKvOptions): TestKv {
   return new TestKv(options);
 }
 
-function recordView(key: string, record: StoredRecord): RecordView {
-  return {
-    key,
-    value: record.value,
-    text: new TextDecoder().decode(record.value),
-    metadata: record.metadata,
-    metadataText: record.metadata !== null && isValidUtf8(record.metadata) ? decodeUtf8Strict(record.metadata) : null,
-    generation: record.generation,
-    expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt),
-    lastModified: new Date(record.lastModified),
-    contentType: record.contentType,
-  };
-}
