@@ -86,7 +86,7 @@ export class StoreAdmin {
     const record = await this.core.write(key, {
       value: toBytes(value, "value"),
       metadata: metadata !== null && metadata.byteLength === 0 ? null : metadata,
-      ttlSeconds: options.ttl,
+      ttlSeconds: options.ttl === undefined ? undefined : Math.round(options.ttl), // whole seconds, as KVStore.put
       mode: options.mode,
       ifGenerationMatch: options.ifGenerationMatch,
       contentType: options.contentType,
@@ -196,9 +196,10 @@ export function toBytes(value: Bytes, what: string): Uint8Array {
 export function recordView(key: string, record: StoredRecord): RecordView {
   return {
     key,
-    value: record.value,
+    // Copies: what a caller does to a view must not change the store.
+    value: record.value.slice(),
     text: new TextDecoder().decode(record.value),
-    metadata: record.metadata,
+    metadata: record.metadata === null ? null : record.metadata.slice(),
     metadataText: record.metadata !== null && isValidUtf8(record.metadata) ? decodeUtf8Strict(record.metadata) : null,
     generation: record.generation,
     expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt),

@@ -44,7 +44,15 @@ class EntryImpl {
     this.#storedMetadata = metadata ?? null;
   }
 
+  /** The runtime's receiver check: these members work only on real entries. */
+  static #check(receiver: unknown, member: string): void {
+    if (receiver === null || typeof receiver !== "object" || !(#value in receiver)) {
+      throw new TypeError(Messages.wrongReceiver(member, "KVStoreEntry"));
+    }
+  }
+
   get body(): ReadableStream<Uint8Array> {
+    EntryImpl.#check(this, "body");
     if (this.#body === null) {
       const value = this.#value;
       this.#body = new ReadableStream<Uint8Array>({
@@ -63,23 +71,28 @@ class EntryImpl {
   }
 
   get bodyUsed(): boolean {
+    EntryImpl.#check(this, "bodyUsed");
     return this.#used;
   }
 
   arrayBuffer(): Promise<ArrayBuffer> {
+    EntryImpl.#check(this, "arrayBuffer");
     // Copying through a new Uint8Array yields a fresh ArrayBuffer of exactly the value (cheaper than buffer.slice).
     return this.#consume((bytes) => new Uint8Array(bytes).buffer as ArrayBuffer);
   }
 
   json(): Promise<any> {
+    EntryImpl.#check(this, "json");
     return this.#consume((bytes) => JSON.parse(decodeUtf8Strict(bytes)));
   }
 
   text(): Promise<string> {
+    EntryImpl.#check(this, "text");
     return this.#consume(decodeUtf8Strict);
   }
 
   metadata(): Uint8Array<ArrayBuffer> | null {
+    EntryImpl.#check(this, "metadata");
     if (this.#metadata === undefined) {
       // Copied once, then the same object every call: mutating it must not change the store.
       const stored = this.#storedMetadata;
@@ -89,6 +102,7 @@ class EntryImpl {
   }
 
   metadataText(): string | null {
+    EntryImpl.#check(this, "metadataText");
     const metadata = this.metadata();
     return metadata === null ? null : decodeUtf8Strict(metadata);
   }

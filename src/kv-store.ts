@@ -79,9 +79,23 @@ class StoreSlot extends Slot {
   }
 }
 
-const ArrayBufferTag = "[object ArrayBuffer]";
-const SharedArrayBufferTag = "[object SharedArrayBuffer]";
-const objectTag = (value: unknown) => Object.prototype.toString.call(value);
+// Brand checks through the built-in getters (they test internal slots, across realms too), so an
+// object merely claiming a Symbol.toStringTag is converted with ToString like any other object.
+const byteLengthOf = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
+const sharedByteLengthOf =
+  typeof SharedArrayBuffer === "function" ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")!.get! : null;
+const lockedOf = typeof ReadableStream === "function" ? Object.getOwnPropertyDescriptor(ReadableStream.prototype, "locked")!.get! : null;
+const urlSearchParamsSize = typeof URLSearchParams === "function" ? Object.getOwnPropertyDescriptor(URLSearchParams.prototype, "size")?.get : undefined;
+
+function hasBrand(value: unknown, getter: (() => unknown) | null | undefined): boolean {
+  if (getter == null || value === null || typeof value !== "object") return false;
+  try {
+    getter.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function toKeyString(key: unknown): string {
   return toWellFormed(typeof key === "string" ? key : `${key as string}`);
@@ -101,7 +115,7 @@ function kvTypeError(operation: "lookup" | "insert" | "delete" | "list", error: 
 function KVStoreFunction(this: unknown, name?: unknown): void {
   if (!new.target) throw new TypeError(Messages.constructorWithoutNew);
   if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("KVStore constructor", 1, 0));
-  const storeName = `${name as string}`;
+  const storeName = toWellFormed(`${name as string}`); // names are UTF-8 encoded like keys
   const problem = storeNameError(storeName);
   if (problem) throw new TypeError(problem);
   const registry = getRegistry();
@@ -142,10 +156,10 @@ const methods = {
     if (typeof name !== "string") return name;
     try {
       const result = core.lookup(name);
-      if (isPromise(result)) return result.then(toEntry, (error) => Promise.reject(kvTypeError("lookup", error)));
+      if (isPromise(result)) return result.then(toEntry, lookupFailed);
       return Promise.resolve(toEntry(result));
     } catch (error) {
-      return Promise.reject(kvTypeError("lookup", error));
+      return lookupFailed(error);
     }
   },
 
@@ -258,6 +272,12 @@ function checkedKey(core: StoreCore, key: unknown, hostFunction: string): string
   return name;
 }
 
+/** A lookup that reports "not found" resolves null on Compute; other store errors reject. */
+function lookupFailed(error: unknown): Promise<null> {
+  if (error instanceof KVError && error.code === "not-found") return Promise.resolve(null);
+  return Promise.reject(kvTypeError("lookup", error));
+}
+
 function resolvedUndefined(): undefined {
   return undefined;
 }
@@ -268,7 +288,7 @@ function toEntry(record: StoredRecord | null): KVStoreEntry | null {
 
 /** ToNumber, then the runtime's RangeErrors, then rounding (§5.3). `null` means 0. */
 function toTtlSeconds(input: unknown): number {
-  const seconds = Number(input);
+  const seconds = +(input as number); // ToNumber: throws for Symbol and BigInt, as on Compute
   if (Number.isNaN(seconds)) throw new RangeError(Messages.ttlNaN);
   if (seconds < 0) throw new RangeError(Messages.ttlNegative);
   if (seconds >= KVLimits.MAX_TTL_SECONDS) throw new RangeError(Messages.ttlTooLarge);
@@ -283,8 +303,7 @@ function toMetadataBytes(input: unknown): Uint8Array | null {
 
 function bufferSourceBytes(input: unknown): Uint8Array | null {
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength).slice();
-  const tag = objectTag(input);
-  if (tag === ArrayBufferTag || tag === SharedArrayBufferTag) return new Uint8Array(input as ArrayBuffer).slice();
+  if (hasBrand(input, byteLengthOf) || hasBrand(input, sharedByteLengthOf)) return new Uint8Array(input as ArrayBuffer).slice();
   return null;
 }
 
@@ -296,9 +315,10 @@ function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
   if (typeof value === "string") return encodeUtf8Transient(value);
   const bytes = bufferSourceBytes(value);
   if (bytes !== null) return bytes;
-  const tag = objectTag(value);
-  if (tag === "[object URLSearchParams]") return encodeUtf8(String(value));
-  if (tag === "[object ReadableStream]") return readStream(value as ReadableStream<unknown>);
+  if (hasBrand(value, lockedOf)) return readStream(value as ReadableStream<unknown>);
+  // URLSearchParams serializes through its own toString, which ToString below calls as well; the brand
+  // check only keeps a real one on the fast path.
+  if (hasBrand(value, urlSearchParamsSize)) return encodeUtf8(String(value));
   return encodeUtf8(`${value as string}`);
 }
 

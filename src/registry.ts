@@ -8,6 +8,7 @@ import type { KVDriver } from "./drivers/driver.js";
 import { MemoryDriver } from "./drivers/memory.js";
 import { EdgeKvError } from "./errors.js";
 import { storeNameError } from "./rules.js";
+import { KVLimits } from "./limits.js";
 import { StoreAdmin } from "./admin.js";
 
 export interface RegistryOptions {
@@ -66,6 +67,11 @@ export class KVRegistry {
     };
     for (const [option, value] of [["maxMetadataBytes", settings.maxMetadataBytes], ["maxValueBytes", settings.maxValueBytes]] as const) {
       if (!Number.isSafeInteger(value) || value < 0) throw new EdgeKvError(`store '${name}': ${option} must be a non-negative integer, got ${String(value)}`);
+    }
+    if (settings.maxMetadataBytes > KVLimits.MAX_READABLE_METADATA_BYTES) {
+      throw new EdgeKvError(
+        `store '${name}': maxMetadataBytes can be at most ${KVLimits.MAX_READABLE_METADATA_BYTES} (Compute cannot read larger metadata back), got ${settings.maxMetadataBytes}`,
+      );
     }
     if (settings.profile !== "production" && settings.profile !== "viceroy") {
       throw new EdgeKvError(`store '${name}': profile must be "production" or "viceroy", got ${JSON.stringify(settings.profile)}`);
