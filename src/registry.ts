@@ -58,6 +58,18 @@ export class KVRegistry {
     if (this.#stores.has(name) && !options.replace) {
       throw new EdgeKvError(`store '${name}' is already defined. Pass { replace: true } to defineStore, or removeStore('${name}') first`);
     }
+    const settings = this.storeSettings(name, options);
+    const driver = options.driver ?? this.#options.createDriver?.(name) ?? new MemoryDriver();
+    const admin = new StoreAdmin(new StoreCore(name, driver, settings));
+    this.#stores.set(name, admin);
+    return admin;
+  }
+
+  /**
+   * The settings (profile, limits, clock) a store defined with `options` would get, checked; throws
+   * EdgeKvError for bad options. Lets loaders check data against a store's limits before defining it.
+   */
+  storeSettings(name: string, options: Omit<StoreOptions, "driver" | "replace"> = {}): StoreSettings {
     const settings: StoreSettings = {
       ...DEFAULT_SETTINGS,
       clock: this.#clock,
@@ -76,10 +88,7 @@ export class KVRegistry {
     if (settings.profile !== "production" && settings.profile !== "viceroy") {
       throw new EdgeKvError(`store '${name}': profile must be "production" or "viceroy", got ${JSON.stringify(settings.profile)}`);
     }
-    const driver = options.driver ?? this.#options.createDriver?.(name) ?? new MemoryDriver();
-    const admin = new StoreAdmin(new StoreCore(name, driver, settings));
-    this.#stores.set(name, admin);
-    return admin;
+    return settings;
   }
 
   /** The admin handle of `name`; throws a clear error naming the defined stores when it is unknown. */
@@ -156,7 +165,7 @@ export function getRegistry(): KVRegistry {
 
 /** Makes `registry` the active one and returns the previous one. */
 export function setRegistry(registry: KVRegistry): KVRegistry {
-  if (!(registry instanceof KVRegistry)) throw new EdgeKvError("setRegistry expects a KVRegistry (create one with createRegistry())");
+  if (!(registry instanceof KVRegistry)) throw new EdgeKvError("setRegistry expects a KVRegistry (create one with new KVRegistry())");
   const previous = active;
   active = registry;
   return previous;

@@ -246,23 +246,24 @@ export async function loadFastlyToml(path: string, options: LoadFastlyTomlOption
       }
     }
   }
+  // Limits are per store: check every entry against the settings its store will get before
+  // defining any store or writing any entry.
+  for (const [name, entries] of stores) {
+    const { maxMetadataBytes, maxValueBytes } = registry.storeSettings(name);
+    for (const entry of entries) {
+      const metadataBytes = entry.metadata === undefined ? 0 : utf8ByteLength(entry.metadata);
+      if (metadataBytes > maxMetadataBytes) {
+        throw configError(name, `The \`metadata\` of the object \`${entry.key}\` is ${metadataBytes} bytes; this store takes at most ${maxMetadataBytes} (raise maxMetadataBytes to load it).`, { toml, key: entry.key });
+      }
+      if (entry.value.byteLength > maxValueBytes) {
+        throw configError(name, `The value of the object \`${entry.key}\` is ${entry.value.byteLength} bytes; a value can be at most ${maxValueBytes}.`, { toml, key: entry.key });
+      }
+    }
+  }
   const admins = [...stores.keys()].map((name) => {
     const driver = options.createDriver?.(name);
     return registry.defineStore(name, { ...(driver === undefined ? {} : { driver }), replace: options.replace === true });
   });
-  // Limits are per store: check every entry against its store before writing any.
-  for (const admin of admins) {
-    const { maxMetadataBytes, maxValueBytes } = admin.core.settings;
-    for (const entry of stores.get(admin.name)!) {
-      const metadataBytes = entry.metadata === undefined ? 0 : utf8ByteLength(entry.metadata);
-      if (metadataBytes > maxMetadataBytes) {
-        throw configError(admin.name, `The \`metadata\` of the object \`${entry.key}\` is ${metadataBytes} bytes; this store takes at most ${maxMetadataBytes} (raise maxMetadataBytes to load it).`, { toml, key: entry.key });
-      }
-      if (entry.value.byteLength > maxValueBytes) {
-        throw configError(admin.name, `The value of the object \`${entry.key}\` is ${entry.value.byteLength} bytes; a value can be at most ${maxValueBytes}.`, { toml, key: entry.key });
-      }
-    }
-  }
   for (const admin of admins) {
     for (const entry of stores.get(admin.name)!) {
       await admin.put(entry.key, entry.value, entry.metadata === undefined ? {} : { metadata: entry.metadata });

@@ -313,13 +313,13 @@ empty = []
     expect(registry.store("empty").core.driver).not.toBe(existing);
   });
 
-  it("checks metadata against the store's limit before writing any entry", async () => {
+  it("checks metadata against the store's limit before defining any store or writing any entry", async () => {
     const registry = new KVRegistry({ maxMetadataBytes: 4 });
-    const toml = project({ "fastly.toml": `[[local_server.kv_stores.s]]\nkey = "a"\ndata = "1"\n[[local_server.kv_stores.s]]\nkey = "b"\ndata = "2"\nmetadata = "12345"\n` });
+    const toml = project({ "fastly.toml": `[local_server.kv_stores]\nfirst = []\n[[local_server.kv_stores.s]]\nkey = "a"\ndata = "1"\n[[local_server.kv_stores.s]]\nkey = "b"\ndata = "2"\nmetadata = "12345"\n` });
     await expect(loadFastlyToml(toml, { registry })).rejects.toThrow(
       new EdgeKvError(`invalid configuration for 's': The \`metadata\` of the object \`b\` is 5 bytes; this store takes at most 4 (raise maxMetadataBytes to load it). [file ${toml}, key 'b']`),
     );
-    expect(await registry.store("s").snapshot()).toEqual({});
+    expect(registry.storeNames()).toEqual([]);
   });
 
   it("defines no store when the file has an error", async () => {
