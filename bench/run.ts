@@ -9,10 +9,9 @@
  */
 import { bundle } from "./lib/build.js";
 import { parseArgs } from "./lib/harness.js";
-import { machine, mergeResults, runWorker } from "./lib/orchestrate.js";
+import { machine, runSuite, runWorker } from "./lib/orchestrate.js";
 import { saveSuite, type MemoryResult } from "./lib/report.js";
 import { renderDocs } from "./lib/docs.js";
-import type { Results } from "./lib/suite.js";
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has("quick");
@@ -29,20 +28,7 @@ process.stderr.write(`edge-kv bench: ${runs} run(s) at ${sizes.join(", ")} keys,
 const worker = await bundle("bench/worker.ts", ".bench-tmp/worker.mjs");
 const memoryWorker = await bundle("bench/memory-worker.ts", ".bench-tmp/memory-worker.mjs");
 
-const results: Results = new Map();
-const skipped: string[] = [];
-for (let run = 0; run < runs; run++) {
-  for (const size of sizes) {
-    if (Date.now() - started > budgetMs) {
-      skipped.push(`run ${run + 1} at ${size} keys (time budget spent)`);
-      continue;
-    }
-    process.stderr.write(`run ${run + 1}/${runs}, ${size} keys\n`);
-    const out = await runWorker({ script: worker, args: ["--size", String(size), "--run", String(run), "--time", String(timeMs), "--clock", clock], timeoutMs: 240_000 });
-    if (out) mergeResults(results, out.results as [string, number[]][]);
-    else skipped.push(`run ${run + 1} at ${size} keys (worker failed or timed out)`);
-  }
-}
+const { results, skipped } = await runSuite({ worker, runs, sizes, timeMs, clock, started, budgetMs, timeoutMs: 240_000 });
 
 const memory: MemoryResult[] = [];
 for (const subject of ["map", "edge-kv"]) {

@@ -46,6 +46,43 @@ export function runWorker(run: WorkerRun): Promise<Record<string, unknown> | nul
   });
 }
 
+/**
+ * Runs `worker` once per run and store size (runs outermost), within `budgetMs` counted from `started`;
+ * merges what the workers report. `skipped` says which runs were not measured, and why.
+ */
+export async function runSuite(options: {
+  worker: string;
+  runs: number;
+  sizes: number[];
+  timeMs: number;
+  clock: string;
+  started: number;
+  budgetMs: number;
+  timeoutMs: number;
+  cwd?: string;
+}): Promise<{ results: Results; skipped: string[] }> {
+  const results: Results = new Map();
+  const skipped: string[] = [];
+  for (let run = 0; run < options.runs; run++) {
+    for (const size of options.sizes) {
+      if (Date.now() - options.started > options.budgetMs) {
+        skipped.push(`run ${run + 1} at ${size} keys (time budget spent)`);
+        continue;
+      }
+      process.stderr.write(`run ${run + 1}/${options.runs}, ${size} keys\n`);
+      const out = await runWorker({
+        script: options.worker,
+        args: ["--size", String(size), "--run", String(run), "--time", String(options.timeMs), "--clock", options.clock],
+        timeoutMs: options.timeoutMs,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      });
+      if (out) mergeResults(results, out.results as [string, number[]][]);
+      else skipped.push(`run ${run + 1} at ${size} keys (worker failed or timed out)`);
+    }
+  }
+  return { results, skipped };
+}
+
 export function mergeResults(into: Results, entries: [string, number[]][]): void {
   for (const [key, values] of entries) {
     if (!into.has(key)) into.set(key, []);

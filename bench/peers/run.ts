@@ -11,10 +11,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { bundle, ROOT } from "../lib/build.js";
 import { parseArgs } from "../lib/harness.js";
-import { machine, mergeResults, runWorker } from "../lib/orchestrate.js";
+import { machine, runSuite } from "../lib/orchestrate.js";
 import { saveSuite } from "../lib/report.js";
 import { renderDocs } from "../lib/docs.js";
-import type { Results } from "../lib/suite.js";
 
 const args = parseArgs(process.argv.slice(2));
 const runs = Number(args.get("runs") ?? 3);
@@ -35,25 +34,17 @@ for (const peer of ["unstorage", "keyv", "miniflare", "idb-keyval", "fake-indexe
 process.stderr.write(`edge-kv bench:peers: ${runs} run(s) at ${sizes.join(", ")} keys, ${timeMs} ms per measurement, budget ${budgetMs / 1000} s\n`);
 const worker = await bundle("bench/peers/worker.ts", "bench/peers/.bench-tmp/worker.mjs");
 
-const results: Results = new Map();
-const skipped: string[] = [];
-for (let run = 0; run < runs; run++) {
-  for (const size of sizes) {
-    if (Date.now() - started > budgetMs) {
-      skipped.push(`run ${run + 1} at ${size} keys (time budget spent)`);
-      continue;
-    }
-    process.stderr.write(`run ${run + 1}/${runs}, ${size} keys\n`);
-    const out = await runWorker({
-      script: worker,
-      args: ["--size", String(size), "--run", String(run), "--time", String(timeMs), "--clock", clock],
-      timeoutMs: 300_000,
-      cwd: join(ROOT, "bench/peers"),
-    });
-    if (out) mergeResults(results, out.results as [string, number[]][]);
-    else skipped.push(`run ${run + 1} at ${size} keys (worker failed or timed out)`);
-  }
-}
+const { results, skipped } = await runSuite({
+  worker,
+  runs,
+  sizes,
+  timeMs,
+  clock,
+  started,
+  budgetMs,
+  timeoutMs: 300_000,
+  cwd: join(ROOT, "bench/peers"),
+});
 
 saveSuite({
   suite: "peers",

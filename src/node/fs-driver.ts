@@ -27,6 +27,7 @@ import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "../drivers/driver.js";
 import { SortedKeys } from "../drivers/sorted-keys.js";
+import { concatBytes } from "../bytes.js";
 import { EdgeKvError } from "../errors.js";
 import { compareUtf8, toWellFormed } from "../utf8.js";
 import { LogFile } from "./fs-file.js";
@@ -633,7 +634,7 @@ export class FileSystemDriver implements KVDriver {
       let pendingBytes = SEGMENT_HEADER_BYTES;
       let written = 0;
       const flush = async () => {
-        const joined = concat(pending, pendingBytes);
+        const joined = concatBytes(pending);
         out!.write(joined, written);
         written += pendingBytes;
         pending.length = 0;
@@ -807,7 +808,7 @@ export class FileSystemDriver implements KVDriver {
         const staging = join(driver.directory, `tmp-${process.pid}-${randomBytes(6).toString("hex")}.log`);
         const out = LogFile.open(staging, "wx");
         try {
-          out.write(concat(kept, kept.reduce((total, part) => total + part.byteLength, 0)), 0);
+          out.write(concatBytes(kept), 0);
           await out.sync();
         } finally {
           out.close();
@@ -866,17 +867,6 @@ function matches(current: IndexEntry | undefined, expected: Expectation): boolea
 function allZero(file: LogFile, from: number, to: number): boolean {
   if (to - from > READ_CHUNK) return false;
   return file.read(from, to - from).every((byte) => byte === 0);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 /** The first ancestor of `path` (or `path` itself) that exists and is not a folder. */
