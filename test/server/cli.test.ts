@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { EdgeKvError } from "edge-kv";
-import { parseServeArgs } from "../../src/server/cli.js";
+import { parseServeArgs } from "../../src/cli/serve.js";
 
-const CLI = join(import.meta.dirname, "../../src/server/cli.ts");
+const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 const running = new Set<ChildProcess>();
 const folders: string[] = [];
 
@@ -131,7 +131,7 @@ describe("edge-kv serve", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--fastly-toml <file>");
     const command = await run(["start"]);
-    expect([command.code, command.stderr]).toEqual([2, "edge-kv: unknown command 'start'. The command is 'edge-kv serve'; run 'edge-kv serve --help'\n"]);
+    expect([command.code, command.stderr]).toEqual([2, "edge-kv: unknown command 'start'. Commands: 'edge-kv serve'; run 'edge-kv --help'\n"]);
     const option = await run(["serve", "--prot", "1"]);
     expect(option.code).toBe(2);
     expect(option.stderr).toBe(

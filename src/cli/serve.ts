@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 /**
- * The `edge-kv` command. `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
+ * `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
  * dialects) on memory stores or on a data folder, optionally seeded from fastly.toml.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -9,8 +8,9 @@ import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
 import { fileSystemStores, loadFastlyToml } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
-import { StoreCatalog } from "./catalog.js";
-import { createServer, type RestServer } from "./index.js";
+import { StoreCatalog } from "../server/catalog.js";
+import { createServer, type RestServer } from "../server/index.js";
+import type { Command } from "./command.js";
 
 export const DEFAULT_PORT = 7878;
 export const STATE_FILE_NAME = ".edge-kv-server.json";
@@ -130,16 +130,8 @@ export async function serve(options: ServeOptions): Promise<RestServer> {
   });
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
-  }
-  if (command !== "serve") {
-    process.stderr.write(`edge-kv: unknown command '${command}'. The command is 'edge-kv serve'; run 'edge-kv serve --help'\n`);
-    return 2;
-  }
+/** Runs `edge-kv serve <args>` until SIGINT/SIGTERM; resolves with the exit code. */
+export async function runServe(rest: string[]): Promise<number> {
   let options;
   try {
     options = parseServeArgs(rest);
@@ -179,13 +171,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /(?:^|[\\/])(?:cli\.(?:ts|js|mjs)|edge-kv)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+export const command: Command = { name: "serve", run: runServe };

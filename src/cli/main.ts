@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * The `edge-kv` command: a table of subcommands, each in its own module under src/cli/ and loaded
+ * only when it runs (so `edge-kv export` never loads the HTTP server, and the other way round).
+ * A subcommand parses its own arguments, prints its own --help, and resolves with the exit code:
+ * 0 done, 1 failed while running, 2 bad usage.
+ */
+import type { Command } from "./command.js";
+
+/** Every subcommand, by name. Add a line here and a module exporting `command: Command`. */
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import("./serve.js")).command,
+};
+
+function usage(): string {
+  return [
+    "Usage: edge-kv <command> [options]",
+    "",
+    "Commands:",
+    ...Object.keys(COMMANDS).map((name) => `  ${name}`),
+    "",
+    "Run 'edge-kv <command> --help' for a command's options.",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (load === undefined) {
+    const known = Object.keys(COMMANDS).map((command) => `'edge-kv ${command}'`).join(", ");
+    process.stderr.write(`edge-kv: unknown command '${name}'. Commands: ${known}; run 'edge-kv --help'\n`);
+    return 2;
+  }
+  const command = await load();
+  return command.run(rest);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /(?:^|[\\/])(?:main\.(?:ts|js|mjs)|cli\.(?:js|mjs)|edge-kv)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
