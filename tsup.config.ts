@@ -17,6 +17,8 @@ const entries: Record<string, string> = {
   "plugin-runtime": "src/shim/plugin-runtime.ts", // web-standard runtime the Vite plugin serves
   "bundle-runtime": "src/shim/bundle-runtime.ts", // web-standard runtime the esbuild plugin embeds
   server: "src/server/index.ts", // edge-kv/server (Node only)
+  wasm: "src/wasm/index.ts", // edge-kv/wasm (Node only): host a Compute app's compiled wasm
+  "wasm-worker": "src/wasm/worker.ts", // worker thread script of edge-kv/wasm
   cli: "src/cli/main.ts", // the edge-kv command (Node only): one module per subcommand under src/cli/
 };
 
