@@ -35,8 +35,11 @@ export class BackendClient {
   send(request: OutgoingRequest, sink: BackendBodySink): Promise<SendAnswer> {
     return new Promise((resolve) => {
       const url = new URL(request.url);
-      const headers: Record<string, string[]> = {};
-      for (const [name, value] of request.headers) (headers[name] ??= []).push(value);
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of request.headers) {
+        const previous = headers[name];
+        headers[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+      }
       const https = url.protocol === "https:";
       let req: ClientRequest;
       try {

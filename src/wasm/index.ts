@@ -6,3 +6,4 @@ export { loadWasmApp, type WasmApp, type WasmAppOptions, type ClientOverrides } 
 export type { WasmLogEntry } from "./session.js";
 export { compileModule, type CompiledModule } from "./module-cache.js";
 export { Status, KvError } from "./abi.js";
+export { buildComputeApp, type BuildOptions, type BuildResult } from "./build.js";

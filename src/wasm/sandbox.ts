@@ -159,11 +159,17 @@ export class Sandbox {
     return pending.value as T;
   }
 
-  /** A body the environment will feed with body-chunk / body-end messages. */
-  incomingBody(bodyId: number, announcedLength: number | null): Body {
-    const body = new Body([], false);
-    body.announcedLength = announcedLength;
-    this.#incoming.set(bodyId, body);
+  /**
+   * A body the environment feeds with body-chunk / body-end messages (its bytes may arrive before
+   * the guest takes the response, so the body exists from the first message on).
+   */
+  incomingBody(bodyId: number, announcedLength: number | null = null): Body {
+    let body = this.#incoming.get(bodyId);
+    if (!body) {
+      body = new Body([], false);
+      this.#incoming.set(bodyId, body);
+    }
+    if (announcedLength !== null) body.announcedLength = announcedLength;
     return body;
   }
 
@@ -204,11 +210,9 @@ export class Sandbox {
       pending.settled = true;
       pending.value = message.value;
     } else if (message.t === "body-chunk") {
-      this.#incoming.get(message.bodyId)?.pushBack(message.bytes);
+      this.incomingBody(message.bodyId).pushBack(message.bytes);
     } else {
-      const body = this.#incoming.get(message.bodyId);
-      if (!body) return;
-      this.#incoming.delete(message.bodyId);
+      const body = this.incomingBody(message.bodyId);
       body.complete = true;
       body.error = message.error;
     }

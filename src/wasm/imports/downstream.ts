@@ -285,6 +285,15 @@ export function asyncIoFunctions(sb: Sandbox): HostModule {
         return null;
     }
   };
+  /** What the guest waits for, for the message when it can never arrive. */
+  const describe = (handles: number[]): string => {
+    for (const h of handles) {
+      const entry = sb.get(h);
+      if (entry?.kind === "kv-pending" || entry?.kind === "pending-request") return entry.pending.what;
+      if (entry?.kind === "body") return "a body to receive bytes";
+    }
+    return "a timer";
+  };
   return {
     select(handlesPtr: number, handlesLen: number, timeoutMs: number, readyIdxOut: number) {
       if (handlesLen === 0 && timeoutMs === 0) return Status.INVAL;
@@ -298,7 +307,7 @@ export function asyncIoFunctions(sb: Sandbox): HostModule {
           return index !== -1;
         },
         timeoutMs === 0 ? null : timeoutMs,
-        handles.length ? "an async item (KV operation, backend response or body)" : "a timer",
+        describe(handles),
       );
       sb.memory.setU32(readyIdxOut, found ? index : 0xffffffff);
       return Status.OK;
