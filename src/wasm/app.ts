@@ -1,10 +1,10 @@
 /**
  * `loadWasmApp`: a Compute app's compiled wasm, hosted in Node on edge-kv's stores, behind the same
- * `fetch()` / `settled()` / `close()` interface as the JavaScript app host (`edge-kv/host`). Each
- * request gets a fresh instance of the (once compiled) module, as on Compute.
+ * `fetch()` / `settled()` / `close()` interface as the JavaScript app host (`edge-kv/host`'s
+ * `loadApp`). Each request gets a fresh instance of the (once compiled) module, as on Compute.
  */
-import { getRegistry, type KVRegistry } from "../registry.js";
 import { EdgeKvError } from "../errors.js";
+import { getRegistry, type KVRegistry } from "../registry.js";
 import { BackendClient } from "./backend-environment.js";
 import { computeStores, type ComputeStoreOptions } from "./compute-stores.js";
 import { runInline } from "./inline.js";
@@ -14,11 +14,22 @@ import type { RunResult } from "./run.js";
 import { RequestSession, unsupportedMessage, type HostEnvironment, type WasmLogEntry } from "./session.js";
 import { WorkerPool } from "./worker-pool.js";
 
-export interface ClientOverrides {
+/** Viceroy's address: relative request URLs resolve against it, as with `edge-kv/host`. */
+const DEFAULT_ORIGIN = "http://127.0.0.1:7676";
+
+/** Per-request client values (as `edge-kv/host`'s ClientOverrides; TLS data is absent here, as on Viceroy). */
+export interface WasmClientOverrides {
   /** The client's IP address (default "127.0.0.1"). */
-  address: string;
-  /** The address the request arrived on (default "127.0.0.1"). */
-  serverAddress: string;
+  address?: string;
+  /** The id the guest sees (default: `{:032x}` of the app's request counter). */
+  requestId?: string;
+  /** The client's geolocation record; null for none (default: Viceroy's record for loopback addresses). */
+  geo?: Record<string, unknown> | null;
+}
+
+export interface WasmRequestInit extends RequestInit {
+  client?: WasmClientOverrides;
+  server?: { address?: string };
 }
 
 export interface WasmAppOptions extends ComputeStoreOptions {
@@ -28,58 +39,84 @@ export interface WasmAppOptions extends ComputeStoreOptions {
   registry?: KVRegistry;
   /**
    * Where the guest runs. "worker" (default): worker threads, so stores with asynchronous drivers,
-   * backends and timers work while Node keeps serving. "main": the calling thread, fastest, for
-   * synchronous (memory) stores only.
+   * backends and timers work while Node keeps serving. "main": the calling thread — fastest, for
+   * synchronous (memory) stores and no backends.
    */
   thread?: "worker" | "main";
   /** Worker threads at most (default: min(4, available parallelism)). */
   workers?: number;
-  /** Backends by name: an origin URL, or { url, overrideHost }. */
+  /** Backends by name: an origin URL, or { url, overrideHost } (as fastly.toml [local_server.backends]). */
   backends?: Record<string, string | { url: string; overrideHost?: string }>;
   /** Viceroy's [local_server.geolocation]. Default: loopback addresses get Viceroy's default record. */
   geolocation?: Partial<GeolocationConfig>;
-  client?: Partial<ClientOverrides>;
+  /** Base for relative request URLs. Default http://127.0.0.1:7676. */
+  origin?: string | URL;
+  client?: WasmClientOverrides;
+  server?: { address?: string };
+  /** The first request's id counter (ids are `{:032x}` of 0, 1, 2... as on Viceroy). Default 0. */
+  requestIdStart?: number;
   /** Print guest output (stdout, stderr, log endpoints) to the console as well. Default true. */
   echo?: boolean;
-  /** First request id (FASTLY_TRACE_ID and event.client.requestId). Default 0, as Viceroy. */
-  requestIdStart?: number;
+  /** Where a request whose instance trapped is reported (it still gets a 500). Default: console.error. */
+  onError?: (error: Error, info: { requestId: string; method: string; url: string }) => void;
 }
 
 export interface WasmApp {
-  fetch(input: RequestInfo | URL, init?: RequestInit & { client?: Partial<ClientOverrides> }): Promise<Response>;
+  fetch(input: RequestInfo | URL, init?: WasmRequestInit): Promise<Response>;
   /** Every request so far has finished (its instance exited: waitUntil work done, bodies sent). */
   settled(): Promise<void>;
+  /** Waits for `settled()`, stops the worker threads, then refuses further requests. */
   close(): Promise<void>;
   /** Guest output, in order: stdout/stderr lines and log endpoint messages. */
   readonly logs: WasmLogEntry[];
-  /** Host functions the guest called that edge-kv does not support. */
+  /** Host functions the guest called that edge-kv does not support (each also printed once). */
   readonly unsupported: string[];
   /** The compiled module (hash, compile time). */
   readonly module: CompiledModule;
-  /** Timings of the last request (instantiate and run, ms). */
+  /** Timings and exit of the last request that finished. */
   readonly lastRun: RunResult | null;
+}
+
+function staticBackends(backends: WasmAppOptions["backends"]): Record<string, StaticBackend> {
+  const out: Record<string, StaticBackend> = {};
+  for (const [name, backend] of Object.entries(backends ?? {})) {
+    const spec = typeof backend === "string" ? { url: backend } : backend;
+    try {
+      new URL(spec.url);
+    } catch {
+      throw new EdgeKvError(`backend '${name}': url must be an absolute URL such as "http://127.0.0.1:8080", got ${JSON.stringify(spec.url)}`);
+    }
+    out[name] = { url: spec.url, hostOverride: spec.overrideHost ?? null, dynamic: false };
+  }
+  return out;
 }
 
 export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
   if (options === null || typeof options !== "object" || options.wasm === undefined) {
     throw new EdgeKvError('loadWasmApp needs { wasm: "path/to/main.wasm" } (build one with: npx js-compute-runtime src/index.js bin/main.wasm)');
   }
+  if (options.thread !== undefined && options.thread !== "worker" && options.thread !== "main") {
+    throw new EdgeKvError(`loadWasmApp: thread must be "worker" or "main", got ${JSON.stringify(options.thread)}`);
+  }
+  const backends = staticBackends(options.backends);
+  const origin = String(options.origin ?? DEFAULT_ORIGIN);
   const compiled = await compileModule(options.wasm).catch((error: unknown) => {
-    throw new EdgeKvError(`cannot load the wasm module ${String(options.wasm instanceof Uint8Array ? "(bytes)" : options.wasm)}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new EdgeKvError(`cannot load the wasm module ${options.wasm instanceof Uint8Array ? "(bytes)" : String(options.wasm)}: ${error instanceof Error ? error.message : String(error)}`);
   });
   const exports = WebAssembly.Module.exports(compiled.module).map((entry) => entry.name);
   if (!exports.includes("_start") || !exports.includes("memory")) {
-    throw new EdgeKvError(`the wasm module does not look like a Compute app: it must export _start and memory (it exports ${exports.join(", ") || "nothing"})`);
+    throw new EdgeKvError(`the wasm module is not a Compute app: it must export _start and memory (it exports ${exports.join(", ") || "nothing"})`);
   }
 
   const echo = options.echo ?? true;
   const logs: WasmLogEntry[] = [];
   const unsupported: string[] = [];
-  const backends = new BackendClient();
+  const client = new BackendClient();
+  const registry = () => options.registry ?? getRegistry();
   const env: HostEnvironment = {
-    registry: () => options.registry ?? getRegistry(),
-    stores: computeStores(() => options.registry ?? getRegistry(), options),
-    backends,
+    registry,
+    stores: computeStores(registry, options),
+    backends: client,
     log(entry) {
       logs.push(entry);
       if (!echo) return;
@@ -93,18 +130,43 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
       console.warn(unsupportedMessage(name));
     },
   };
-  const staticBackends: Record<string, StaticBackend> = {};
-  for (const [name, backend] of Object.entries(options.backends ?? {})) {
-    const spec = typeof backend === "string" ? { url: backend } : backend;
-    staticBackends[name] = { url: spec.url, hostOverride: spec.overrideHost ?? null, dynamic: false };
-  }
   const geolocation: GeolocationConfig = { useDefaultLoopback: options.geolocation?.useDefaultLoopback ?? true, addresses: options.geolocation?.addresses ?? {} };
+  const onError = options.onError ?? ((error, info) => console.error(`edge-kv/wasm: request ${info.requestId} (${info.method} ${info.url}) failed: ${error.message}`));
   const pool = options.thread === "main" ? null : new WorkerPool(compiled, options.workers);
 
+  let sequence = 0;
   let nextRequestId = options.requestIdStart ?? 0;
   const running = new Set<Promise<unknown>>();
   let lastRun: RunResult | null = null;
   let closed = false;
+
+  const start = async (input: RequestInfo | URL, init: WasmRequestInit | undefined): Promise<RequestStart> => {
+    const { client: clientInit, server: serverInit, ...requestInit } = init ?? {};
+    const resolved = typeof input === "string" && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(input) ? new URL(input, origin) : input;
+    const request = new Request(resolved, requestInit);
+    const values = { ...options.client, ...clientInit };
+    const clientRequestId = values.requestId ?? (nextRequestId++).toString(16).padStart(32, "0");
+    const clientAddress = values.address ?? "127.0.0.1";
+    // Requests that reach Compute over HTTP always carry a Host header.
+    const headers: [string, string][] = [...request.headers];
+    if (!request.headers.has("host")) headers.unshift(["host", new URL(request.url).host]);
+    const requestGeo =
+      values.geo === undefined ? geolocation : { useDefaultLoopback: values.geo === null ? false : geolocation.useDefaultLoopback, addresses: { ...geolocation.addresses, ...(values.geo ? { [clientAddress]: values.geo } : {}) } };
+    return {
+      requestId: sequence++,
+      clientRequestId,
+      method: request.method,
+      url: request.url,
+      headers,
+      body: new Uint8Array(await request.arrayBuffer()),
+      clientAddress,
+      serverAddress: serverInit?.address ?? options.server?.address ?? "127.0.0.1",
+      env: { ...env.stores.env(), FASTLY_TRACE_ID: clientRequestId },
+      backends,
+      geolocation: requestGeo,
+      echo,
+    };
+  };
 
   const app: WasmApp = {
     logs,
@@ -114,30 +176,14 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
       return lastRun;
     },
     async fetch(input, init) {
-      if (closed) throw new EdgeKvError("this wasm app is closed");
-      const { client, ...requestInit } = init ?? {};
-      const request = new Request(input, requestInit);
-      const requestId = nextRequestId++;
-      const headers: [string, string][] = [...request.headers];
-      if (!request.headers.has("host")) headers.unshift(["host", new URL(request.url).host]);
-      const start: RequestStart = {
-        requestId,
-        method: request.method,
-        url: request.url,
-        headers,
-        body: new Uint8Array(await request.arrayBuffer()),
-        clientAddress: client?.address ?? options.client?.address ?? "127.0.0.1",
-        serverAddress: client?.serverAddress ?? options.client?.serverAddress ?? "127.0.0.1",
-        env: { ...env.stores.env(), FASTLY_TRACE_ID: requestId.toString(16).padStart(32, "0") },
-        backends: staticBackends,
-        geolocation,
-        echo,
-      };
-      const session = new RequestSession(env, requestId);
+      if (closed) throw new EdgeKvError("this wasm app was closed (app.close()); load it again with loadWasmApp(...) to send it requests");
+      const request = await start(input, init);
+      const session = new RequestSession(env, request.clientRequestId);
       const run = (async () => {
-        const result = pool ? await pool.run(start, session) : runInline(compiled.module, start, session);
+        const result = pool ? await pool.run(request, session) : runInline(compiled.module, request, session);
         lastRun = result;
         session.finish();
+        if (result.trap !== null) onError(new EdgeKvError(`the guest trapped: ${result.trap}`), { requestId: request.clientRequestId, method: request.method, url: request.url });
         return result;
       })();
       running.add(run);
@@ -152,7 +198,7 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
       closed = true;
       await app.settled();
       await pool?.close();
-      backends.close();
+      client.close();
     },
   };
   return app;

@@ -77,7 +77,10 @@ export type ToSandbox =
 
 /** The downstream request and client data a sandbox starts with. */
 export interface RequestStart {
+  /** Sequence number within the app (routes messages). */
   requestId: number;
+  /** The id the guest sees (event.client.requestId): Viceroy's `{:032x}` of a counter, or one given by the caller. */
+  clientRequestId: string;
   method: string;
   url: string;
   headers: [string, string][];

@@ -13,7 +13,8 @@ import type { DownstreamResponseHead, ToHost, ToSandbox } from "./protocol.js";
 
 /** One line of guest output: stdout/stderr text or a log endpoint's message. */
 export interface WasmLogEntry {
-  requestId: number;
+  /** The request's id as the guest sees it (event.client.requestId). */
+  requestId: string;
   /** "stdout", "stderr", or the log endpoint's name (`new Logger(name)`). */
   source: string;
   message: string;
@@ -36,12 +37,12 @@ export class RequestSession {
   #resolve!: (response: Response) => void;
   #env: HostEnvironment;
   #reply: (message: ToSandbox) => void = () => undefined;
-  #requestId: number;
+  #requestId: string;
   #stream: ReadableStreamDefaultController<Uint8Array> | null = null;
   #responded = false;
   #partial: Record<1 | 2, string> = { 1: "", 2: "" };
 
-  constructor(env: HostEnvironment, requestId: number) {
+  constructor(env: HostEnvironment, requestId: string) {
     this.#env = env;
     this.#requestId = requestId;
     this.response = new Promise((resolve) => (this.#resolve = resolve));

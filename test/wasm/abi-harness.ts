@@ -37,10 +37,11 @@ export function abiHarness(registry: KVRegistry, options: ComputeStoreOptions & 
   const logs: WasmLogEntry[] = [];
   const session = new RequestSession(
     { registry: () => registry, stores: computeStores(() => registry, options), backends: new BackendClient(), log: (entry) => logs.push(entry), unsupported: () => undefined },
-    0,
+    "00000000000000000000000000000007",
   );
   const start: RequestStart = {
     requestId: 7,
+    clientRequestId: "00000000000000000000000000000007",
     method: "GET",
     url: "http://example.com/path?q=1",
     headers: [["host", "example.com"], ["x-a", "1"], ["x-a", "2"], ["x-fastly-bot-name", "Googlebot"]],

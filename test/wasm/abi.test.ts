@@ -368,7 +368,7 @@ describe("downstream, geo, log, config and secret stores", () => {
     const nwritten = h.alloc(4);
     expect(h.call("fastly_log", "write", h.u32(out), message, messageLen, nwritten)).toBe(Status.OK);
     expect(h.u32(nwritten)).toBe(9);
-    expect(h.logs).toEqual([{ requestId: 0, source: "audit", message: "hello log" }]);
+    expect(h.logs).toEqual([{ requestId: "00000000000000000000000000000007", source: "audit", message: "hello log" }]);
   });
 
   it("config stores: unknown BADF, missing key NONE, value with the buffer convention; secrets: unknown NONE", () => {

@@ -125,7 +125,7 @@ export function downstreamFunctions(sb: Sandbox, originalHeaders: HeaderMap): Ho
     sb.memory.setU32(out, value === "true" ? 1 : 0);
     return Status.OK;
   };
-  const requestId = utf8Bytes(sb.start.requestId.toString(16).padStart(32, "0"));
+  const requestId = utf8Bytes(sb.start.clientRequestId);
 
   const functions: HostModule = {
     downstream_client_ip_addr: (h: number, out: number, nwrittenOut: number) => address(sb.start.clientAddress, h, out, nwrittenOut),
