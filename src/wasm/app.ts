@@ -7,6 +7,7 @@ import { EdgeKvError } from "../errors.js";
 import { getRegistry, type KVRegistry } from "../registry.js";
 import { BackendClient } from "./backend-environment.js";
 import { computeStores, type ComputeStoreOptions } from "./compute-stores.js";
+import { readGuestConfig } from "./fastly-toml.js";
 import { runInline } from "./inline.js";
 import { compileModule, type CompiledModule } from "./module-cache.js";
 import type { GeolocationConfig, RequestStart, StaticBackend } from "./protocol.js";
@@ -45,6 +46,12 @@ export interface WasmAppOptions extends ComputeStoreOptions {
   thread?: "worker" | "main";
   /** Worker threads at most (default: min(4, available parallelism)). */
   workers?: number;
+  /**
+   * A fastly.toml to take `[local_server.backends]` and `[local_server.geolocation]` from (stores come
+   * from the registry: load them with loadFastlyToml from edge-kv/node). `backends` and
+   * `geolocation` given here take precedence.
+   */
+  fastlyToml?: string;
   /** Backends by name: an origin URL, or { url, overrideHost } (as fastly.toml [local_server.backends]). */
   backends?: Record<string, string | { url: string; overrideHost?: string }>;
   /** Viceroy's [local_server.geolocation]. Default: loopback addresses get Viceroy's default record. */
@@ -98,7 +105,8 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
   if (options.thread !== undefined && options.thread !== "worker" && options.thread !== "main") {
     throw new EdgeKvError(`loadWasmApp: thread must be "worker" or "main", got ${JSON.stringify(options.thread)}`);
   }
-  const backends = staticBackends(options.backends);
+  const fromToml = options.fastlyToml === undefined ? null : await readGuestConfig(options.fastlyToml);
+  const backends = staticBackends({ ...fromToml?.backends, ...options.backends });
   const origin = String(options.origin ?? DEFAULT_ORIGIN);
   const compiled = await compileModule(options.wasm).catch((error: unknown) => {
     throw new EdgeKvError(`cannot load the wasm module ${options.wasm instanceof Uint8Array ? "(bytes)" : String(options.wasm)}: ${error instanceof Error ? error.message : String(error)}`);
@@ -130,7 +138,10 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
       console.warn(unsupportedMessage(name));
     },
   };
-  const geolocation: GeolocationConfig = { useDefaultLoopback: options.geolocation?.useDefaultLoopback ?? true, addresses: options.geolocation?.addresses ?? {} };
+  const geolocation: GeolocationConfig = {
+    useDefaultLoopback: options.geolocation?.useDefaultLoopback ?? fromToml?.geolocation.useDefaultLoopback ?? true,
+    addresses: { ...fromToml?.geolocation.addresses, ...options.geolocation?.addresses },
+  };
   const onError = options.onError ?? ((error, info) => console.error(`edge-kv/wasm: request ${info.requestId} (${info.method} ${info.url}) failed: ${error.message}`));
   const pool = options.thread === "main" ? null : new WorkerPool(compiled, options.workers);
 

@@ -2,7 +2,10 @@
  * A real Compute app (test/wasm/fixtures/app, built with @fastly/js-compute) running in Fastly's own
  * runtime on edge-kv's stores, with the guest on the main thread and in a worker thread.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { FakeClock, KVStore, resetRegistry, type KVRegistry } from "edge-kv";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -174,7 +177,13 @@ describe("backends", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    app = await loadWasmApp({ wasm: await fixtureWasm(), thread: "worker", workers: 1, echo: false, backends: { origin: { url: origin, overrideHost: "origin.example" } } });
+    const folder = mkdtempSync(join(tmpdir(), "edge-kv-wasm-"));
+    writeFileSync(
+      join(folder, "fastly.toml"),
+      `[local_server.backends.origin]\nurl = "${origin}"\noverride_host = "origin.example"\n\n` +
+        `[local_server.geolocation]\nformat = "inline-toml"\n[local_server.geolocation.addresses]\n"203.0.113.7" = { city = "Testville", country_code = "XX" }\n`,
+    );
+    app = await loadWasmApp({ wasm: await fixtureWasm(), thread: "worker", workers: 1, echo: false, fastlyToml: join(folder, "fastly.toml") });
   });
   afterAll(async () => {
     await app.close();
@@ -192,6 +201,11 @@ describe("backends", () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers).toMatchObject({ host: "origin.example", "x-from": "app" });
     expect(seen[0]!.headers["user-agent"]).toBeUndefined();
+  });
+
+  it("fastly.toml geolocation addresses answer geo lookups", async () => {
+    const client = await json(app, "/client", { client: { address: "203.0.113.7" } } as RequestInit);
+    expect(client.geo).toEqual({ city: "Testville", country_code: "XX" });
   });
 
   it("a dynamic backend (no backend named) reaches the URL's host; a proxied body streams through", async () => {
