@@ -9,6 +9,7 @@ import type { StoreCore } from "../core.js";
 import { chain, type MaybePromise } from "../drivers/driver.js";
 import { KVError } from "../errors.js";
 import { KVLimits } from "../limits.js";
+import { setOperationContextProvider, type OperationContextProvider } from "../observer.js";
 import type { KVErrorCode } from "../messages.js";
 import type { KVRegistry } from "../registry.js";
 import { KvError, Status } from "./abi.js";
@@ -24,6 +25,20 @@ const KV_ERROR_CODES: Record<KVErrorCode, number> = {
   "too-many-requests": KvError.TOO_MANY_REQUESTS,
 };
 
+let current: { requestId: string } | null = null;
+let installed = false;
+
+/**
+ * Store operations a guest makes carry `{ requestId }` in registry.onOperation events, as the JS app
+ * host's do. The core reads the context when an operation starts, which is within `kvOperation`.
+ */
+function installOperationContext(): void {
+  if (installed) return;
+  installed = true;
+  let previous: OperationContextProvider | null = null;
+  previous = setOperationContextProvider(() => current ?? previous?.() ?? undefined);
+}
+
 export function kvOpen(registry: KVRegistry, store: string): KvOpenAnswer {
   const core = registry.lookup(store);
   return { exists: core !== undefined, profile: core?.settings.profile ?? "production" };
@@ -34,14 +49,18 @@ export function kvOpen(registry: KVRegistry, store: string): KvOpenAnswer {
  * is not a KVError (a driver's I/O error) is reported through `onFailure` and answered
  * internal-error, as a store fault would be on Compute.
  */
-export function kvOperation(registry: KVRegistry, store: string, operation: KvOperation, onFailure: (error: unknown) => void): MaybePromise<KvAnswer> {
+export function kvOperation(registry: KVRegistry, store: string, operation: KvOperation, requestId: string, onFailure: (error: unknown) => void): MaybePromise<KvAnswer> {
   const core = registry.lookup(store);
   if (!core) return { status: Status.BADF }; // the store was removed after the guest opened it
+  installOperationContext();
+  current = { requestId };
   try {
     const answer = run(core, operation);
     return answer instanceof Promise ? answer.catch((error: unknown) => failed(error, onFailure)) : answer;
   } catch (error) {
     return failed(error, onFailure);
+  } finally {
+    current = null;
   }
 }
 

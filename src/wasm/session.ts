@@ -58,7 +58,7 @@ export class RequestSession {
       case "kv-open":
         return this.#settle(message.id, kvOpen(this.#env.registry(), message.store));
       case "kv": {
-        const answer = kvOperation(this.#env.registry(), message.store, message.operation, (error) =>
+        const answer = kvOperation(this.#env.registry(), message.store, message.operation, this.#requestId, (error) =>
           this.#log("stderr", `edge-kv/wasm: KV ${message.operation.op} on store '${message.store}' failed: ${error instanceof Error ? error.message : String(error)}`),
         );
         if (isPromise(answer)) answer.then((ready) => this.#settle(message.id, ready));

@@ -76,6 +76,14 @@ describe.each(["main", "worker"] as const)("guest on the %s thread", (thread) =>
     expect(await json(app, "/kv/list?cursor=%25%25")).toEqual({ error: "TypeError: KVStore list: Bad request." });
   });
 
+  it("store operations carry the request's id in registry.onOperation events", async () => {
+    const events: unknown[] = [];
+    const off = registry.onOperation((event) => events.push(event));
+    await json(app, "/kv/put?key=o", { method: "POST", body: "x", client: { requestId: "req-1" } } as RequestInit);
+    off();
+    expect(events).toMatchObject([{ store: "kv", operation: "insert", key: "o", outcome: "ok", size: 1, context: { requestId: "req-1" } }]);
+  });
+
   it("an unknown KV store fails as on Compute", async () => {
     expect(await json(app, "/kv/open?store=nope")).toEqual({ error: "TypeError: KVStore constructor: No KVStore named 'nope' exists" });
   });
