@@ -11,11 +11,19 @@ import { GuestTrap } from "../sandbox.js";
 export type HostFunction = (...args: any[]) => number;
 export type HostModule = Record<string, HostFunction>;
 
+/** EDGE_KV_WASM_TRACE=1 prints every host call with its arguments and status (to stderr). */
+const trace = typeof process !== "undefined" && Boolean(process.env.EDGE_KV_WASM_TRACE);
+
 export function wrapModule(moduleName: string, functions: HostModule, onBug: (message: string) => void): HostModule {
   const wrapped: HostModule = {};
   for (const [name, fn] of Object.entries(functions)) {
     wrapped[name] = (...args: unknown[]) => {
       try {
+        if (trace) {
+          const status = fn(...args);
+          process.stderr.write(`[edge-kv/wasm] ${moduleName}.${name}(${args.join(", ")}) → ${status}\n`);
+          return status;
+        }
         return fn(...args);
       } catch (error) {
         if (error instanceof GuestTrap) throw error;
