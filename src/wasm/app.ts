@@ -26,6 +26,46 @@ export interface WasmClientOverrides {
   requestId?: string;
   /** The client's geolocation record; null for none (default: Viceroy's record for loopback addresses). */
   geo?: Record<string, unknown> | null;
+  /** TLS and fingerprint data (default: none, as for a plain-HTTP request on Viceroy). */
+  tlsCipherOpensslName?: string | null;
+  tlsProtocol?: string | null;
+  /** 32 hex digits (the host hands the guest the 16 bytes). */
+  tlsJA3MD5?: string | null;
+  tlsJA4?: string | null;
+  h2Fingerprint?: string | null;
+  ohFingerprint?: string | null;
+  tlsClientSNI?: string | null;
+  tlsClientCertificate?: ArrayBuffer | ArrayBufferView | null;
+  tlsClientHello?: ArrayBuffer | ArrayBufferView | null;
+}
+
+/** Client TLS values → the host functions that answer them. */
+const TLS_FUNCTIONS: Record<string, string> = {
+  tlsCipherOpensslName: "downstream_tls_cipher_openssl_name",
+  tlsProtocol: "downstream_tls_protocol",
+  tlsJA3MD5: "downstream_tls_ja3_md5",
+  tlsJA4: "downstream_tls_ja4",
+  h2Fingerprint: "downstream_client_h2_fingerprint",
+  ohFingerprint: "downstream_client_oh_fingerprint",
+  tlsClientSNI: "downstream_tls_client_servername",
+  tlsClientCertificate: "downstream_tls_raw_client_certificate",
+  tlsClientHello: "downstream_tls_client_hello",
+};
+
+function tlsValues(client: WasmClientOverrides): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [option, fn] of Object.entries(TLS_FUNCTIONS)) {
+    const value = (client as Record<string, unknown>)[option];
+    if (value === undefined || value === null) continue;
+    if (option === "tlsJA3MD5") {
+      if (typeof value !== "string" || !/^[0-9a-fA-F]{32}$/.test(value)) throw new EdgeKvError(`client.tlsJA3MD5 must be 32 hex digits, got ${JSON.stringify(value)}`);
+      out[fn] = Uint8Array.from(value.match(/../g)!.map((pair) => parseInt(pair, 16)));
+    } else if (typeof value === "string") out[fn] = new TextEncoder().encode(value);
+    else if (ArrayBuffer.isView(value)) out[fn] = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+    else if (value instanceof ArrayBuffer) out[fn] = new Uint8Array(value.slice(0));
+    else throw new EdgeKvError(`client.${option} must be a string, bytes or null`);
+  }
+  return out;
 }
 
 export interface WasmRequestInit extends RequestInit {
@@ -172,6 +212,7 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
       body: new Uint8Array(await request.arrayBuffer()),
       clientAddress,
       serverAddress: serverInit?.address ?? options.server?.address ?? "127.0.0.1",
+      tls: tlsValues(values),
       env: { ...env.stores.env(), FASTLY_TRACE_ID: clientRequestId },
       backends,
       geolocation: requestGeo,

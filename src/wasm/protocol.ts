@@ -87,6 +87,11 @@ export interface RequestStart {
   body: Uint8Array;
   clientAddress: string;
   serverAddress: string;
+  /**
+   * TLS and fingerprint data by host function name (downstream_tls_protocol, ...), when the caller
+   * gave some; absent ones answer NONE, as for a plain-HTTP request on Viceroy.
+   */
+  tls: Record<string, Uint8Array>;
   env: Record<string, string>;
   backends: Record<string, StaticBackend>;
   geolocation: GeolocationConfig;

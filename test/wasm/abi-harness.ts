@@ -48,6 +48,7 @@ export function abiHarness(registry: KVRegistry, options: ComputeStoreOptions & 
     body: new TextEncoder().encode("downstream body"),
     clientAddress: "127.0.0.1",
     serverAddress: "::1",
+    tls: {},
     env: {},
     backends: {},
     geolocation: { useDefaultLoopback: true, addresses: {} },

@@ -97,6 +97,8 @@ describe.each(["main", "worker"] as const)("guest on the %s thread", (thread) =>
     expect(await json(app, "/env?name=FASTLY_HOSTNAME")).toEqual({ value: "localhost" });
     const client = await json(app, "/client", { client: { address: "::1" } } as RequestInit);
     expect(client).toMatchObject({ address: "::1", geo: { city: "San Francisco", country_code: "US" }, tlsProtocol: null, server: "127.0.0.1" });
+    const tls = await json(app, "/client", { client: { address: "203.0.113.9", tlsProtocol: "TLSv1.3", geo: null }, server: { address: "10.0.0.1" } } as RequestInit);
+    expect(tls).toMatchObject({ address: "203.0.113.9", geo: null, tlsProtocol: "TLSv1.3", server: "10.0.0.1" });
     expect(client.requestId).toMatch(/^[0-9a-f]{32}$/);
     const echo = await json(app, "/echo?x=1", { method: "PUT", headers: { "x-test": "yes" }, body: "payload" });
     expect(echo).toMatchObject({ method: "PUT", url: `${base}/echo?x=1`, body: "payload", headers: { "x-test": "yes", host: "app.test" } });

@@ -118,6 +118,10 @@ export function downstreamFunctions(sb: Sandbox, originalHeaders: HeaderMap): Ho
     if (value === undefined) return Status.NONE;
     return sb.memory.writeOut(utf8Bytes(value), buf, bufLen, nwrittenOut);
   };
+  const bytesOut = (h: number, value: Uint8Array, buf: number, bufLen: number, nwrittenOut: number) => {
+    const check = isDownstream(h);
+    return check === Status.OK ? sb.memory.writeOut(value, buf, bufLen, nwrittenOut) : check;
+  };
   const flag = (h: number, out: number, value: string | undefined, required: boolean) => {
     const check = isDownstream(h);
     if (check !== Status.OK) return check;
@@ -186,12 +190,24 @@ export function downstreamFunctions(sb: Sandbox, originalHeaders: HeaderMap): Ho
       return Status.OK;
     },
   };
-  // TLS, fingerprints and proxy data: absent for a plain-HTTP local request (Viceroy: ValueAbsent).
+  // TLS and fingerprint data: what the caller gave (client overrides), else absent, as for a
+  // plain-HTTP local request on Viceroy (ValueAbsent → NONE).
   for (const name of [
     "downstream_client_h2_fingerprint", "downstream_client_oh_fingerprint", "downstream_tls_cipher_openssl_name",
-    "downstream_tls_protocol", "downstream_tls_client_servername", "downstream_tls_client_hello",
-    "downstream_tls_raw_client_certificate", "downstream_tls_client_cert_verify_result", "downstream_tls_ja3_md5",
-    "downstream_tls_ja4", "downstream_resvpnproxy_is_anonymous", "downstream_resvpnproxy_is_anonymous_vpn",
+    "downstream_tls_protocol", "downstream_tls_client_servername", "downstream_tls_client_hello", "downstream_tls_raw_client_certificate", "downstream_tls_ja4",
+  ]) {
+    functions[name] = (h: number, buf: number, bufLen: number, nwrittenOut: number) => {
+      const value = sb.start.tls[name];
+      return value === undefined ? absent(h) : bytesOut(h, value, buf, bufLen, nwrittenOut);
+    };
+  }
+  functions.downstream_tls_ja3_md5 = (h: number, out: number, nwrittenOut: number) => {
+    const value = sb.start.tls["downstream_tls_ja3_md5"];
+    return value === undefined ? absent(h) : bytesOut(h, value, out, 16, nwrittenOut);
+  };
+  // Proxy data: absent (Viceroy: ValueAbsent).
+  for (const name of [
+    "downstream_tls_client_cert_verify_result", "downstream_resvpnproxy_is_anonymous", "downstream_resvpnproxy_is_anonymous_vpn",
     "downstream_resvpnproxy_is_hosting_provider", "downstream_resvpnproxy_is_proxy_over_vpn",
     "downstream_resvpnproxy_is_public_proxy", "downstream_resvpnproxy_is_relay_proxy",
     "downstream_resvpnproxy_is_residential_proxy", "downstream_resvpnproxy_is_smart_dns_proxy",
