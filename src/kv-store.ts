@@ -14,6 +14,8 @@ import { KVErrorDetails, Messages } from "./messages.js";
 import { getRegistry } from "./registry.js";
 import { keyError, storeNameError, viceroyRejectsKey } from "./rules.js";
 import { fixShape } from "./shape.js";
+import { isInitializing } from "./compute/context.js";
+import { ComputeMessages } from "./compute/messages.js";
 import { concatBytes } from "./bytes.js";
 import { encodeUtf8, encodeUtf8Transient, isValidUtf8, toWellFormed } from "./utf8.js";
 
@@ -113,6 +115,7 @@ function kvTypeError(operation: "lookup" | "insert" | "delete" | "list", error: 
 }
 
 function KVStoreFunction(this: unknown, name?: unknown): void {
+  if (isInitializing()) throw new TypeError(ComputeMessages.requestOnly("KVStore"));
   if (!new.target) throw new TypeError(Messages.constructorWithoutNew);
   if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("KVStore constructor", 1, 0));
   const storeName = toWellFormed(`${name as string}`); // names are UTF-8 encoded like keys
