@@ -21,6 +21,7 @@ export { ComputeEnv, ConfigStoreAdmin, ConfigStoreLimits, SecretStoreAdmin, VICE
 export { computeContext, isInitializing, setComputeContextProvider } from "./compute/context.js";
 export type { ComputeContext, ComputeContextProvider, ComputePhase } from "./compute/context.js";
 export { ComputeMessages } from "./compute/messages.js";
+export { trackBodyStreams } from "./compute/bodies.js";
 export { configStoreKeyError, configStoreNameError, secretKeyError, secretStoreNameError } from "./compute/rules.js";
 export { StoreAdmin, decodeCursor, encodeCursor } from "./admin.js";
 export type { AdminPutOptions, Bytes, KeyInfo, RecordView, SeedData, StoreStats } from "./admin.js";

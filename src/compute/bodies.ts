@@ -88,7 +88,10 @@ export function trackBodyStreams(): () => void {
   state.tracking += 1;
   for (const ctor of [(globalThis as { Request?: unknown }).Request, (globalThis as { Response?: unknown }).Response]) {
     if (typeof ctor !== "function") continue;
-    const proto = ctor.prototype as object;
+    // The getter may sit on a parent prototype (happy-dom's per-window subclasses).
+    let proto: object | null = ctor.prototype as object;
+    while (proto !== null && !Object.hasOwn(proto, "body")) proto = Object.getPrototypeOf(proto) as object | null;
+    if (proto === null) continue;
     const descriptor = Object.getOwnPropertyDescriptor(proto, "body");
     const original = descriptor?.get;
     if (!descriptor || !original || (original as { [WRAPPED]?: boolean })[WRAPPED]) continue;

@@ -35,6 +35,8 @@ export interface ConfiguredKv {
   env?: Record<string, string>;
   /** Install the Compute globals (KVStore, ConfigStore, SecretStore...). Default true. */
   globals?: boolean;
+  /** Large byte values kept out of generated source: a file the runtime reads back (see shim/blobs.ts). */
+  blob?: { path: string; url: string; bytes: number };
   /** Where the stores came from (fastly.toml path or "edgeKv({ stores })"), for messages. */
   source?: string;
 }

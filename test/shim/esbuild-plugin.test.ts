@@ -52,7 +52,7 @@ describe("edgeKvEsbuild() plugin", () => {
       (error: { errors: Array<{ text: string }> }) => error.errors.map((item) => item.text),
     );
     expect(failure).toEqual([
-      'edge-kv: cannot resolve "fastly:config-store" (imported from unmapped.mjs): edge-kv provides only "fastly:kv-store". Map "fastly:config-store" to a module of your own: edgeKvEsbuild({ modules: { "fastly:config-store": "./path/to/your-module.js" } }) in your esbuild build',
+      'edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: edgeKvEsbuild({ modules: { "fastly:geolocation": "./path/to/your-module.js" } }) in your esbuild build',
     ]);
   });
 

@@ -59,13 +59,13 @@ describe("node --import edge-kv/register", () => {
     const result = await run("unmapped.mjs");
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      `edge-kv: cannot resolve "fastly:config-store" (imported from unmapped.mjs): edge-kv provides only "fastly:kv-store". Map "fastly:config-store" to a module of your own: set EDGE_KV_MODULES='{"fastly:config-store":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
+      `edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: set EDGE_KV_MODULES='{"fastly:geolocation":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
     );
   });
 
   it("refuses EDGE_KV_MODULES that is not JSON, saying what it expects", async () => {
     const result = await run("app.mjs", { EDGE_KV_MODULES: "fastly:env=./env.mjs" });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(`edge-kv: EDGE_KV_MODULES must be JSON like '{"fastly:env":"./env.js"}', got fastly:env=./env.mjs`);
+    expect(result.stderr).toContain(`edge-kv: EDGE_KV_MODULES must be JSON like '{"fastly:geolocation":"./geolocation.js"}', got fastly:env=./env.mjs`);
   });
 });
