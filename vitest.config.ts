@@ -40,7 +40,7 @@ export default defineConfig({
         test: {
           name: "happy-dom",
           environment: "happy-dom",
-          include: ["test/core/**/*.test.ts"],
+          include: ["test/core/**/*.test.ts", "test/compute/**/*.test.ts"],
         },
       },
       {
