@@ -19,18 +19,22 @@ const HOOKS = `
 let data = { modules: {}, unmapped: "" };
 export function initialize(initial) { data = initial; }
 export async function resolve(specifier, context, next) {
-  if (specifier.startsWith("fastly:")) return { url: specifier, shortCircuit: true };
-  return next(specifier, context);
+  if (!specifier.startsWith("fastly:")) return next(specifier, context);
+  if (!data.modules[specifier]) {
+    const error = new Error(data.unmapped.replaceAll("$ID", specifier));
+    error.name = "EdgeKvError";
+    throw error;
+  }
+  return { url: specifier, shortCircuit: true };
 }
 export async function load(url, context, next) {
   if (!url.startsWith("fastly:")) return next(url, context);
   const id = JSON.stringify(url);
   const names = data.modules[url];
-  const fail = (message) => "const error = new Error(" + JSON.stringify(message) + "); error.name = 'EdgeKvError'; throw error;";
-  if (!names) return { format: "module", shortCircuit: true, source: fail(data.unmapped.replaceAll("$ID", url)) };
+  const missing = JSON.stringify("edge-kv: " + url + " was imported by Node before the edgeKv() plugin's setup file ran");
   const lines = [
     "const m = globalThis[Symbol.for('edge-kv.fastly-modules')]?.[" + id + "];",
-    "if (!m) { " + fail("edge-kv: " + url + " was imported natively before the edgeKv() plugin's setup file ran") + " }",
+    "if (!m) { const error = new Error(" + missing + "); error.name = 'EdgeKvError'; throw error; }",
   ];
   for (const name of names) lines.push(name === "default" ? "export default m.default;" : "export const " + name + " = m[" + JSON.stringify(name) + "];");
   return { format: "module", shortCircuit: true, source: lines.join("\\n") };
