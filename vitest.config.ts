@@ -15,6 +15,10 @@ const alias = {
   "edge-kv/wasm/host": src("wasm/host.ts"),
   "edge-kv/wasm": src("wasm/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),
+  "fastly:config-store": src("shim/fastly-config-store.ts"),
+  "fastly:dictionary": src("shim/fastly-dictionary.ts"),
+  "fastly:secret-store": src("shim/fastly-secret-store.ts"),
+  "fastly:env": src("shim/fastly-env.ts"),
   "edge-kv": src("index.ts"),
 };
 
@@ -38,7 +42,7 @@ export default defineConfig({
         test: {
           name: "happy-dom",
           environment: "happy-dom",
-          include: ["test/core/**/*.test.ts"],
+          include: ["test/core/**/*.test.ts", "test/compute/**/*.test.ts"],
         },
       },
       {
