@@ -104,6 +104,19 @@ describe.each(["main", "worker"] as const)("guest on the %s thread", (thread) =>
     expect(echo).toMatchObject({ method: "PUT", url: `${base}/echo?x=1`, body: "payload", headers: { "x-test": "yes", host: "app.test" } });
   });
 
+  it("the registry's config stores, secret stores and env values", async () => {
+    registry.defineConfigStore("features", { beta: "on" });
+    registry.defineSecretStore("keys", { api: "k-123" });
+    registry.env.set({ API_URL: "https://api.test", FASTLY_POP: undefined });
+    expect(await json(app, "/config?store=features&key=beta")).toEqual({ value: "on" });
+    expect(await json(app, "/secret?store=keys&key=api")).toEqual({ value: "k-123" });
+    expect(await json(app, "/env?name=API_URL")).toEqual({ value: "https://api.test" });
+    expect(await json(app, "/env?name=FASTLY_POP")).toEqual({ value: null });
+    expect(await json(app, "/env?name=FASTLY_REGION")).toEqual({ value: "Somewhere" });
+    registry.configStore("features").set("beta", "off");
+    expect(await json(app, "/config?store=features&key=beta")).toEqual({ value: "off" });
+  });
+
   it("streams a response body, and finishes waitUntil work before settled()", async () => {
     const response = await app.fetch(`${base}/stream?chunks=4`);
     expect(response.headers.get("x-streamed")).toBe("yes");
