@@ -25,7 +25,7 @@ interface Fetcher {
   fetch(path: string): Promise<Response>;
   settled(): Promise<void>;
   close(): Promise<void>;
-  timings?: () => { instantiateMs: number; runMs: number } | null;
+  timings?: () => { instantiateMs: number; runMs: number; ahead: boolean } | null;
 }
 
 interface Series {
@@ -39,6 +39,8 @@ interface Series {
   /** Process CPU time (all threads) per request: robust when the machine is shared. */
   cpuMs: number;
   instantiateMs?: number;
+  /** Share of requests whose instance was made ahead, off the request's path. */
+  aheadShare?: number;
   runMs?: number;
 }
 
@@ -51,6 +53,7 @@ async function measure(subject: string, app: Fetcher, route: string, concurrency
   let instantiate = 0;
   let run = 0;
   let timed = 0;
+  let ahead = 0;
   let next = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -65,6 +68,7 @@ async function measure(subject: string, app: Fetcher, route: string, concurrency
         if (last && concurrency === 1) {
           instantiate += last.instantiateMs;
           run += last.runMs;
+          if (last.ahead) ahead++;
           timed++;
         }
       }
@@ -84,8 +88,8 @@ async function measure(subject: string, app: Fetcher, route: string, concurrency
     p99Ms: quantile(latencies, 0.99),
     cpuMs: (used.user + used.system) / 1000 / requests,
   };
-  if (timed > 0) Object.assign(series, { instantiateMs: instantiate / timed, runMs: run / timed });
-  process.stderr.write(`${subject.padEnd(22)} ${route.padEnd(16)} x${concurrency}: ${series.requestsPerSecond.toFixed(1)} req/s, p50 ${series.p50Ms.toFixed(2)} ms, p99 ${series.p99Ms.toFixed(2)} ms, cpu ${series.cpuMs.toFixed(2)} ms/req${timed ? `, instantiate ${series.instantiateMs!.toFixed(2)} ms, run ${series.runMs!.toFixed(2)} ms` : ""}\n`);
+  if (timed > 0) Object.assign(series, { instantiateMs: instantiate / timed, aheadShare: ahead / timed, runMs: run / timed });
+  process.stderr.write(`${subject.padEnd(22)} ${route.padEnd(16)} x${concurrency}: ${series.requestsPerSecond.toFixed(1)} req/s, p50 ${series.p50Ms.toFixed(2)} ms, p99 ${series.p99Ms.toFixed(2)} ms, cpu ${series.cpuMs.toFixed(2)} ms/req${timed ? `, instantiate ${series.instantiateMs!.toFixed(2)} ms (${Math.round(series.aheadShare! * 100)} % made ahead), run ${series.runMs!.toFixed(2)} ms` : ""}\n`);
   return series;
 }
 

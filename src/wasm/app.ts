@@ -9,6 +9,7 @@ import { BackendClient } from "./backend-environment.js";
 import { computeStores, type ComputeStoreOptions } from "./compute-stores.js";
 import { readGuestConfig } from "./fastly-toml.js";
 import { runInline } from "./inline.js";
+import { prepareInstance } from "./instances.js";
 import { compileModule, type CompiledModule } from "./module-cache.js";
 import type { GeolocationConfig, RequestStart, StaticBackend } from "./protocol.js";
 import type { RunResult } from "./run.js";
@@ -184,6 +185,7 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
   };
   const onError = options.onError ?? ((error, info) => console.error(`edge-kv/wasm: request ${info.requestId} (${info.method} ${info.url}) failed: ${error.message}`));
   const pool = options.thread === "main" ? null : new WorkerPool(compiled, options.workers);
+  if (pool === null) prepareInstance(compiled.module);
 
   let sequence = 0;
   let nextRequestId = options.requestIdStart ?? 0;

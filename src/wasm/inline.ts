@@ -5,6 +5,7 @@
  * must wait for an asynchronous answer (a driver returning a Promise, a backend) traps with a message
  * saying to use a worker thread; timers sleep the thread.
  */
+import { prepareInstance } from "./instances.js";
 import type { RequestStart } from "./protocol.js";
 import { runRequest, type RunResult } from "./run.js";
 import { GuestTrap } from "./sandbox.js";
@@ -33,5 +34,6 @@ export function runInline(module: WebAssembly.Module, start: RequestStart, sessi
     });
   } finally {
     live = false;
+    prepareInstance(module); // the next request's instance, made while the thread is idle
   }
 }

@@ -4,7 +4,8 @@
  * no response at all) is settled here.
  */
 import { HeaderMap } from "./headers.js";
-import { buildImports, hostModules } from "./imports/index.js";
+import { bindImports, hostModules } from "./imports/index.js";
+import { importsOf, takeInstance } from "./instances.js";
 import type { RequestStart, ToSandbox } from "./protocol.js";
 import { GuestTrap, Sandbox, type Transport } from "./sandbox.js";
 import { createWasi } from "./wasi.js";
@@ -14,8 +15,10 @@ export interface RunResult {
   exitCode: number | null;
   /** Why the guest stopped abnormally (a wasm trap, a host trap), or null. */
   trap: string | null;
-  /** Milliseconds to instantiate the module, and to run `_start`. */
+  /** Milliseconds to instantiate the module (spent before the request when `ahead`), and to run `_start`. */
   instantiateMs: number;
+  /** The instance was made ahead of the request, while the thread was idle. */
+  ahead: boolean;
   runMs: number;
 }
 
@@ -35,7 +38,8 @@ export function runRequest(module: WebAssembly.Module, start: RequestStart, conn
   const startedAt = performance.now();
   const wasi = createWasi(start.env, (fd, text) => sandbox.post({ t: "stdio", fd, text }));
   const modules = hostModules(sandbox, HeaderMap.from(start.headers), startedAt, () => memory);
-  const instance = new WebAssembly.Instance(module, buildImports(module, modules, wasi.imports, onUnsupported, onBug));
+  const taken = takeInstance(module, bindImports(importsOf(module), modules, wasi.imports, onUnsupported, onBug));
+  const instance = taken.instance;
   memory = instance.exports.memory as WebAssembly.Memory;
   sandbox.memory.attach(memory);
   wasi.attach(memory);
@@ -47,6 +51,8 @@ export function runRequest(module: WebAssembly.Module, start: RequestStart, conn
     exitCode = wasi.start(instance);
   } catch (error) {
     trap = error instanceof GuestTrap ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } finally {
+    taken.release();
   }
   const ran = performance.now();
 
@@ -65,5 +71,5 @@ export function runRequest(module: WebAssembly.Module, start: RequestStart, conn
     const reason = trap ?? `the guest exited (status ${exitCode}) without sending a response`;
     sandbox.post({ t: "respond", head: { status: 500, headers: [["content-type", "text/plain; charset=utf-8"]], body: new TextEncoder().encode(reason) } });
   }
-  return { exitCode, trap, instantiateMs: instantiated - startedAt, runMs: ran - instantiated };
+  return { exitCode, trap, instantiateMs: taken.instantiateMs, ahead: taken.ahead, runMs: ran - instantiated };
 }

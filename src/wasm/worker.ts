@@ -6,6 +6,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import type { RequestStart, ToSandbox } from "./protocol.js";
+import { prepareInstance } from "./instances.js";
 import { runRequest } from "./run.js";
 
 export interface WorkerInit {
@@ -28,6 +29,7 @@ export interface Answer {
 const { module, signal, answers } = workerData as WorkerInit;
 const counter = new Int32Array(signal);
 const port = parentPort!;
+prepareInstance(module);
 
 port.on("message", ({ start }: ToWorker) => {
   const requestId = start.requestId;
@@ -52,4 +54,5 @@ port.on("message", ({ start }: ToWorker) => {
   } catch (error) {
     port.postMessage({ t: "failed", requestId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies FromWorker);
   }
+  prepareInstance(module); // the next request's instance, made while the worker is idle
 });

@@ -11,7 +11,7 @@ import { asyncIoFunctions, computeRuntimeFunctions, downstreamFunctions, geoFunc
 import { bodyFunctions, requestFunctions, responseFunctions } from "./http.js";
 import { kvFunctions } from "./kv.js";
 import { configStoreFunctions, dictionaryFunctions, secretStoreFunctions } from "./stores.js";
-import { wrapModule, type HostModule } from "./wrap.js";
+import { wrapModule, type HostFunction, type HostModule } from "./wrap.js";
 
 /** The host functions edge-kv implements, by module (what docs/wasm-host.md lists). */
 export function hostModules(sb: Sandbox, originalHeaders: HeaderMap, startedAt: number, memory: () => WebAssembly.Memory | null): Record<string, HostModule> {
@@ -36,39 +36,47 @@ export function hostModules(sb: Sandbox, originalHeaders: HeaderMap, startedAt: 
   };
 }
 
+/** The function imports a module declares, in order, each module/name once. */
+export function functionImports(module: WebAssembly.Module): { module: string; name: string }[] {
+  const seen = new Set<string>();
+  const out: { module: string; name: string }[] = [];
+  for (const { module: moduleName, name, kind } of WebAssembly.Module.imports(module)) {
+    if (kind !== "function" || seen.has(`${moduleName}\0${name}`)) continue;
+    seen.add(`${moduleName}\0${name}`);
+    out.push({ module: moduleName, name });
+  }
+  return out;
+}
+
 /**
- * Imports for `module`: implemented functions wrapped (statuses, bounds checks), everything else it
- * declares stubbed. `wasi` supplies `wasi_snapshot_preview1`.
+ * One request's implementations of `imports` (as functionImports lists them): implemented functions
+ * wrapped (statuses, bounds checks), everything else the module declares stubbed. `wasi` supplies
+ * `wasi_snapshot_preview1`.
  */
-export function buildImports(
-  module: WebAssembly.Module,
+export function bindImports(
+  imports: readonly { module: string; name: string }[],
   modules: Record<string, HostModule>,
   wasi: Record<string, unknown>,
   onUnsupported: (name: string) => void,
   onBug: (message: string) => void,
-): WebAssembly.Imports {
-  const imports: Record<string, Record<string, unknown>> = { wasi_snapshot_preview1: wasi };
-  for (const { module: moduleName, name, kind } of WebAssembly.Module.imports(module)) {
-    if (kind !== "function") continue;
-    const target = (imports[moduleName] ??= {});
-    if (name in target) continue;
-    const implemented = modules[moduleName]?.[name];
-    if (implemented) {
-      target[name] = wrapModule(moduleName, { [name]: implemented }, onBug)[name];
-    } else if (moduleName === "wasi_snapshot_preview1") {
-      target[name] = () => {
-        onUnsupported(`${moduleName}.${name}`);
+): HostFunction[] {
+  return imports.map(({ module: moduleName, name }) => {
+    const full = `${moduleName}.${name}`;
+    if (moduleName === "wasi_snapshot_preview1") {
+      const fn = wasi[name];
+      if (typeof fn === "function") return fn as HostFunction;
+      return () => {
+        onUnsupported(full);
         return 52; // WASI ENOSYS
       };
-    } else {
-      const full = `${moduleName}.${name}`;
-      target[name] = () => {
-        onUnsupported(full);
-        return Status.UNSUPPORTED;
-      };
     }
-  }
-  return imports as WebAssembly.Imports;
+    const implemented = modules[moduleName]?.[name];
+    if (implemented) return wrapModule(moduleName, { [name]: implemented }, onBug)[name]!;
+    return () => {
+      onUnsupported(full);
+      return Status.UNSUPPORTED;
+    };
+  });
 }
 
 /** Every `module.function` edge-kv implements (for documentation and tests). */
