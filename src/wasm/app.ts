@@ -105,8 +105,23 @@ export interface WasmAppOptions extends ComputeStoreOptions {
   requestIdStart?: number;
   /** Print guest output (stdout, stderr, log endpoints) to the console as well. Default true. */
   echo?: boolean;
-  /** Where a request whose instance trapped is reported (it still gets a 500). Default: console.error. */
-  onError?: (error: Error, info: { requestId: string; method: string; url: string }) => void;
+  /**
+   * Where a failing request is reported (the client still gets the runtime's answer): the failures the
+   * runtime reports on stderr ("listener-threw", "response-rejected"; the guest's exception object
+   * stays in the guest, so `error` carries the runtime's text) and instances that trapped
+   * ("instance-trapped"). Default: nothing more than the runtime's own stderr output (echoed), and a
+   * line for a trapped instance.
+   */
+  onError?: (error: Error, info: WasmErrorInfo) => void;
+}
+
+/** What went wrong in a request, as edge-kv/host's AppErrorInfo says it. */
+export interface WasmErrorInfo {
+  kind: "listener-threw" | "response-rejected" | "instance-trapped";
+  message: string;
+  requestId: string;
+  method: string;
+  url: string;
 }
 
 export interface WasmApp {
@@ -183,7 +198,8 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
     useDefaultLoopback: options.geolocation?.useDefaultLoopback ?? fromToml?.geolocation.useDefaultLoopback ?? true,
     addresses: { ...fromToml?.geolocation.addresses, ...options.geolocation?.addresses },
   };
-  const onError = options.onError ?? ((error, info) => console.error(`edge-kv/wasm: request ${info.requestId} (${info.method} ${info.url}) failed: ${error.message}`));
+  const onError =
+    options.onError ?? ((error, info) => info.kind === "instance-trapped" && console.error(`edge-kv/wasm: request ${info.requestId} (${info.method} ${info.url}) failed: ${error.message}`));
   const pool = options.thread === "main" ? null : new WorkerPool(compiled, options.workers);
   if (pool === null) prepareInstance(compiled.module);
 
@@ -237,7 +253,9 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
         const result = pool ? await pool.run(request, session) : runInline(compiled.module, request, session);
         lastRun = result;
         session.finish();
-        if (result.trap !== null) onError(new EdgeKvError(`the guest trapped: ${result.trap}`), { requestId: request.clientRequestId, method: request.method, url: request.url });
+        const where = { requestId: request.clientRequestId, method: request.method, url: request.url };
+        for (const { kind, message } of session.runtimeErrors()) onError(new Error(message), { kind, message, ...where });
+        if (result.trap !== null) onError(new EdgeKvError(`the guest trapped: ${result.trap}`), { kind: "instance-trapped", message: result.trap, ...where });
         return result;
       })();
       running.add(run);

@@ -19,8 +19,8 @@ export interface WasmLoadAppOptions {
   server?: { address?: string };
   origin?: string | URL;
   requestIdStart?: number;
-  /** Called for a request whose instance trapped (the app itself reports its errors on stderr, as on Compute). */
-  onError?: (error: unknown, info: { requestId: string; method: string; url: string }) => void;
+  /** A failing request: the runtime's stderr report ("listener-threw", "response-rejected") or a trapped instance. */
+  onError?: WasmAppOptions["onError"];
   /** Accepted for compatibility with edge-kv/host: every request gets a fresh instance anyway. */
   fresh?: boolean;
   /** Where the guest runs (default: EDGE_KV_WASM_THREAD, else "worker"). */

@@ -41,6 +41,7 @@ export class RequestSession {
   #stream: ReadableStreamDefaultController<Uint8Array> | null = null;
   #responded = false;
   #partial: Record<1 | 2, string> = { 1: "", 2: "" };
+  #stderr: string[] = [];
 
   constructor(env: HostEnvironment, requestId: string) {
     this.#env = env;
@@ -123,7 +124,26 @@ export class RequestSession {
   }
 
   #log(source: string, message: string): void {
+    if (source === "stderr") this.#stderr.push(message);
     this.#env.log({ requestId: this.#requestId, source, message });
+  }
+
+  /**
+   * The failures the runtime reported on stderr (js-compute-runtime handler.cpp / fetch-event.cpp):
+   * a listener that threw (with the engine's report of the exception) and a rejected respondWith
+   * promise (the runtime prints no detail unless the app enabled debug logging).
+   */
+  runtimeErrors(): { kind: "listener-threw" | "response-rejected"; message: string }[] {
+    const found: { kind: "listener-threw" | "response-rejected"; message: string }[] = [];
+    this.#stderr.forEach((line, i) => {
+      if (line === "Exception while dispatching FetchEvent") {
+        const report = this.#stderr.slice(i + 1).find((next) => next.trim() !== "") ?? "";
+        found.push({ kind: "listener-threw", message: report ? `${line}: ${report}` : line });
+      } else if (line.startsWith("Error while running request handler")) {
+        found.push({ kind: "response-rejected", message: line });
+      }
+    });
+    return found;
   }
 
   #stdio(fd: 1 | 2, text: string): void {

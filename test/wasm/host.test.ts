@@ -155,6 +155,25 @@ describe.each(["main", "worker"] as const)("guest on the %s thread", (thread) =>
   });
 });
 
+describe("onError", () => {
+  it("hears the failures the runtime reports, with its text", async () => {
+    resetRegistry().defineStore("kv");
+    const errors: [string, string][] = [];
+    const app = await loadWasmApp({ wasm: await fixtureWasm(), thread: "main", echo: false, onError: (error, info) => errors.push([info.kind, error.message]) });
+    try {
+      expect((await app.fetch("/throw")).status).toBe(500);
+      expect((await app.fetch("/throw-sync")).status).toBe(500);
+      await app.settled();
+      expect(errors[0]).toEqual(["response-rejected", "Error while running request handler."]);
+      expect(errors[1]![0]).toBe("listener-threw");
+      expect(errors[1]![1]).toMatch(/^Exception while dispatching FetchEvent: .*Error: thrown synchronously$/);
+      expect(errors).toHaveLength(2);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe("stores with asynchronous drivers", () => {
   beforeEach(() => {
     resetRegistry().defineStore("kv", { driver: asyncDriver() });
