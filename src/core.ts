@@ -64,6 +64,48 @@ export type Operation = "lookup" | "insert" | "delete" | "list";
  */
 export type ReadView = (key: string, live: StoredRecord | null) => MaybePromise<StoredRecord | null>;
 
+/** One store operation, as the operation observer sees it (PLAN I2). Emitted after the operation settles. */
+export interface OperationEvent {
+  store: string;
+  operation: Operation;
+  /** lookup / insert / delete */
+  key?: string;
+  /** list */
+  prefix?: string;
+  /** Wall clock (Date.now()) when the operation started, not the store's (possibly fake) clock. */
+  startedAt: number;
+  durationMs: number;
+  outcome: "ok" | "not-found" | "precondition-failed" | "error";
+  error?: { name: string; message: string };
+  /** insert */
+  mode?: InsertMode;
+  /** The generation written or read. */
+  generation?: number;
+  /** Value bytes written or read. */
+  size?: number;
+  /** From the active context provider (the app host sets { requestId }). */
+  context?: Record<string, unknown>;
+}
+export type OperationListener = (event: OperationEvent) => void;
+export type OperationContextProvider = () => Record<string, unknown> | undefined;
+
+let contextProvider: OperationContextProvider | null = null;
+
+/** Installs the function whose result each operation event carries as `context`; returns the previous one. */
+export function setOperationContextProvider(provider: OperationContextProvider | null): OperationContextProvider | null {
+  const previous = contextProvider;
+  contextProvider = provider;
+  return previous;
+}
+
+type Outcome = Pick<OperationEvent, "outcome" | "generation" | "size">;
+
+function failureOf(error: unknown): Pick<OperationEvent, "outcome" | "error"> {
+  const precondition = error instanceof KVError && error.code === "precondition-failed";
+  const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };
+  return { outcome: precondition ? "precondition-failed" : "error", error: { name, message } };
+}
+
 const MAX_CAS_ATTEMPTS = 1000;
 /** Width of the random offset given to the generation of a key that has no record (about one second in µs). */
 const FRESH_GENERATION_SPREAD = 2 ** 20;
@@ -79,6 +121,8 @@ export class StoreCore {
   readView: ReadView | null = null;
   /** Installed with readView: whether an eventual list (`noSync: true`) shows a live key. Never used by strong lists. */
   listFilter: ((key: string) => boolean) | null = null;
+  /** Set by the registry while someone listens to operations (registry.onOperation); null costs nothing. */
+  observer: OperationListener | null = null;
   #lastGeneration = 0;
 
   constructor(name: string, driver: KVDriver, settings: StoreSettings) {
@@ -93,6 +137,11 @@ export class StoreCore {
 
   /** The live record under `key`, or null. An expired record found here is removed. */
   get(key: string): MaybePromise<StoredRecord | null> {
+    if (this.observer !== null) return this.#observed("lookup", { key }, () => this.#get(key), recordOutcome);
+    return this.#get(key);
+  }
+
+  #get(key: string): MaybePromise<StoredRecord | null> {
     if (this.hook === null) {
       const record = this.driver.read(key);
       return isPromise(record) ? record.then((ready) => this.#liveOrNull(key, ready)) : this.#liveOrNull(key, record);
@@ -116,6 +165,11 @@ export class StoreCore {
 
   /** Applies a write with its mode and preconditions; returns the stored record. Throws KVError. */
   write(key: string, input: WriteInput): MaybePromise<StoredRecord> {
+    if (this.observer !== null) return this.#observed("insert", { key, mode: input.mode ?? "overwrite" }, () => this.#write(key, input), recordOutcome);
+    return this.#write(key, input);
+  }
+
+  #write(key: string, input: WriteInput): MaybePromise<StoredRecord> {
     const { maxMetadataBytes } = this.settings;
     if (input.metadata !== null && input.metadata.byteLength > maxMetadataBytes) {
       throw new LimitExceededError(`KVStore.put: metadata can not be more than ${maxMetadataBytes} bytes`, maxMetadataBytes);
@@ -149,6 +203,11 @@ export class StoreCore {
    * `ifGenerationMatch`, throws KVError precondition-failed when the live generation differs.
    */
   delete(key: string, options: { ifGenerationMatch?: number | undefined } = {}): MaybePromise<boolean> {
+    if (this.observer !== null) return this.#observed("delete", { key }, () => this.#delete(key, options), (deleted) => ({ outcome: deleted ? "ok" : "not-found" }));
+    return this.#delete(key, options);
+  }
+
+  #delete(key: string, options: { ifGenerationMatch?: number | undefined }): MaybePromise<boolean> {
     const attempt = (tries: number): MaybePromise<boolean> =>
       chain(this.driver.read(key), (current) => {
         const live = current !== null && this.isLive(current);
@@ -167,6 +226,11 @@ export class StoreCore {
 
   /** Live keys in UTF-8 byte order: those starting with `prefix`, strictly after `after`, at most `limit`. */
   list(range: { prefix?: string | undefined; after?: string | undefined; limit: number; eventual?: boolean }): MaybePromise<ListPage> {
+    if (this.observer !== null) return this.#observed("list", range.prefix === undefined ? {} : { prefix: range.prefix }, () => this.#list(range), () => ({ outcome: "ok" }));
+    return this.#list(range);
+  }
+
+  #list(range: { prefix?: string | undefined; after?: string | undefined; limit: number; eventual?: boolean }): MaybePromise<ListPage> {
     const wanted = range.limit + 1; // one extra live key tells whether another page exists
     const live: ScanItem[] = [];
     const now = this.settings.clock.now();
@@ -253,6 +317,41 @@ export class StoreCore {
     };
   }
 
+  /** Runs one operation and tells the observer how it went (listener errors are ignored). */
+  #observed<T>(operation: Operation, fields: Pick<OperationEvent, "key" | "prefix" | "mode">, run: () => MaybePromise<T>, outcome: (result: T) => Outcome): MaybePromise<T> {
+    const observer = this.observer!;
+    const startedAt = Date.now();
+    const started = performance.now();
+    const context = contextProvider?.();
+    const emit = (result: Pick<OperationEvent, "outcome" | "error" | "generation" | "size">) => {
+      const event: OperationEvent = { store: this.name, operation, ...fields, startedAt, durationMs: performance.now() - started, ...result };
+      if (context !== undefined) event.context = context;
+      try {
+        observer(event);
+      } catch {
+        // an observer must not change what the operation does
+      }
+    };
+    let result: MaybePromise<T>;
+    try {
+      result = run();
+    } catch (error) {
+      emit(failureOf(error));
+      throw error;
+    }
+    if (!isPromise(result)) {
+      emit(outcome(result));
+      return result;
+    }
+    return result.then(
+      (value) => (emit(outcome(value)), value),
+      (error: unknown) => {
+        emit(failureOf(error));
+        throw error;
+      },
+    );
+  }
+
   #hooked<T>(operation: Operation, key: string | undefined, run: () => MaybePromise<T>): MaybePromise<T> {
     if (this.hook === null) return run();
     return chain(this.hook(operation, key), run);
@@ -269,6 +368,10 @@ export class StoreCore {
       ),
     );
   }
+}
+
+function recordOutcome(record: StoredRecord | null): Outcome {
+  return record === null ? { outcome: "not-found" } : { outcome: "ok", generation: record.generation, size: record.value.byteLength };
 }
 
 /** Lazy clean-up is best effort: a failure here must not surface as an unhandled rejection. */

@@ -11,8 +11,8 @@ export { KVRegistry, defineStore, getRegistry, resetRegistry, setRegistry } from
 export type { RegistryOptions, StoreOptions } from "./registry.js";
 export { StoreAdmin, decodeCursor, encodeCursor } from "./admin.js";
 export type { AdminPutOptions, Bytes, KeyInfo, RecordView, SeedData, StoreStats } from "./admin.js";
-export { StoreCore, LimitExceededError, INSERT_MODES } from "./core.js";
-export type { InsertMode, Operation, OperationHook, Profile, ReadView, WriteInput } from "./core.js";
+export { StoreCore, LimitExceededError, INSERT_MODES, setOperationContextProvider } from "./core.js";
+export type { InsertMode, Operation, OperationContextProvider, OperationEvent, OperationHook, OperationListener, Profile, ReadView, WriteInput } from "./core.js";
 
 export { FakeClock, systemClock } from "./clock.js";
 export type { Clock } from "./clock.js";
