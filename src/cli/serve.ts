@@ -9,7 +9,7 @@ import { EdgeKvError } from "../errors.js";
 import { fileSystemStores, loadFastlyToml } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
-import { createServer, type RestServer } from "../server/index.js";
+import { createServer, explorerUrl, type RestServer } from "../server/index.js";
 import type { Command } from "./command.js";
 
 export const DEFAULT_PORT = 7878;
@@ -31,7 +31,8 @@ Options:
                         Without one, any token is accepted
   -h, --help            show this help
 
-The first line printed is "edge-kv REST server listening on <url>".`;
+The first line printed is "edge-kv REST server listening on <url>"; the second gives the explorer
+page, <url>/_edge-kv/ (with #token=... when a token is required).`;
 
 export interface ServeOptions {
   port: number;
@@ -157,6 +158,7 @@ export async function runServe(rest: string[]): Promise<number> {
   }
   const where = options.data === undefined ? "memory stores" : `stores in ${options.data}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
+  process.stdout.write(`  explorer: ${explorerUrl(server.url, options.token)}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
   await new Promise<void>((done) => {
     const stop = () => {
