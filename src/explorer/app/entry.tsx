@@ -23,8 +23,10 @@ export function EntryPanel(props: { store: string; entryKey: string; onEdit: (en
   const load = async () => {
     try {
       const loaded = await api.entry(props.store, props.entryKey);
+      const at = Date.now();
       setEntry(loaded);
-      setFetchedAt(Date.now());
+      setFetchedAt(at);
+      setTick(at);
       setMissing(null);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
