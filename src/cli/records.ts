@@ -5,7 +5,7 @@
  * fastly.toml names (`{ "<key>": "<data>" | { "data" | "file", "metadata"? } }`).
  * Web-standard: the explorer page bundles this module too.
  */
-import type { StoreAdmin } from "../admin.js";
+import { encodeCursor, type StoreAdmin } from "../admin.js";
 import type { StoreSettings } from "../core.js";
 import { EdgeKvError } from "../errors.js";
 import { KVLimits } from "../limits.js";
@@ -159,8 +159,9 @@ export function looksLikeJsonStore(text: string): boolean {
  * The live entries of a store under `prefix`, in key order, as records: TTL as whole seconds left
  * (rounded up). Metadata that is not UTF-8 cannot travel in the format: an EdgeKvError names the key.
  */
-export async function* exportRecords(admin: StoreAdmin, prefix?: string, pageSize = 1000): AsyncGenerator<TransferRecord> {
-  let cursor: string | undefined;
+export async function* exportRecords(admin: StoreAdmin, prefix?: string, options: { after?: string; pageSize?: number } = {}): AsyncGenerator<TransferRecord> {
+  const pageSize = options.pageSize ?? 1000;
+  let cursor = options.after === undefined ? undefined : encodeCursor(options.after);
   do {
     const page = await admin.keys({ ...(prefix ? { prefix } : {}), limit: pageSize, ...(cursor ? { cursor } : {}) });
     cursor = page.cursor;

@@ -2,7 +2,6 @@
  * `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
  * dialects) on memory stores or on a data folder, optionally seeded from fastly.toml.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
@@ -11,6 +10,7 @@ import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
 import { createServer, explorerUrl, type RestServer } from "../server/index.js";
 import type { Command } from "./command.js";
+import { storesInFolder } from "./data-folder.js";
 
 export const DEFAULT_PORT = 7878;
 export const STATE_FILE_NAME = ".edge-kv-server.json";
@@ -82,28 +82,6 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     stores: values.store ?? [],
     token: token === "" ? undefined : token,
   };
-}
-
-/** Store names found in a data folder (each store folder's marker file records its name). */
-function storesInFolder(root: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(root, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return [];
-    throw new EdgeKvError(`serve: cannot read the data folder ${root}: ${(error as Error).message}`);
-  }
-  const names: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    try {
-      const marker = JSON.parse(readFileSync(join(root, entry.name, "edge-kv-store.json"), "utf8")) as { store?: unknown };
-      if (typeof marker.store === "string") names.push(marker.store);
-    } catch {
-      // not a store folder
-    }
-  }
-  return names;
 }
 
 /** Builds the registry the options describe and starts the server on it. */
