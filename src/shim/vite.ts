@@ -7,6 +7,7 @@
  * modules resolve to the modules given in `modules`, or fail with an error that says so.
  */
 import { existsSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
 import { EdgeKvError } from "../errors.js";
@@ -34,6 +35,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
   const setupPath = sibling("vitest-setup");
   let root = process.cwd();
   let configSource: Promise<string> | null = null;
+  let explorer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
   return {
     name: "edge-kv",
@@ -46,6 +48,18 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
     configResolved(config) {
       root = config.root;
       configSource = null;
+    },
+    configureServer(server) {
+      // The explorer (docs/explorer.md) at /_edge-kv/ of the dev server, over this process's stores.
+      server.middlewares.use((req, res, next) => {
+        if (req.url !== "/_edge-kv" && !req.url?.startsWith("/_edge-kv/")) return next();
+        void import("../server/index.js").then(({ createRequestHandler }) => (explorer ??= createRequestHandler())(req, res), next);
+      });
+      const printUrls = server.printUrls.bind(server);
+      server.printUrls = () => {
+        printUrls();
+        for (const url of server.resolvedUrls?.local ?? []) server.config.logger.info(`  ➜  edge-kv explorer: ${url.replace(/\/$/, "")}/_edge-kv/`);
+      };
     },
     async resolveId(id, importer) {
       if (id === KV_STORE_MODULE) return RESOLVED_SHIM_ID;
