@@ -3,13 +3,14 @@
  * fresh one (or reset the active one) per test for isolation.
  */
 import { systemClock, type Clock } from "./clock.js";
-import { DEFAULT_SETTINGS, StoreCore, type OperationEvent, type OperationListener, type Profile, type StoreSettings } from "./core.js";
+import { DEFAULT_SETTINGS, StoreCore, type Profile, type StoreSettings } from "./core.js";
 import type { KVDriver } from "./drivers/driver.js";
 import { MemoryDriver } from "./drivers/memory.js";
 import { EdgeKvError } from "./errors.js";
 import { storeNameError } from "./rules.js";
 import { KVLimits } from "./limits.js";
 import { StoreAdmin } from "./admin.js";
+import { OperationListeners, type OperationListener } from "./observer.js";
 
 export interface RegistryOptions {
   /** Time source for TTLs and generations. Default: the system clock. */
@@ -36,16 +37,7 @@ export class KVRegistry {
   #stores = new Map<string, StoreAdmin>();
   #clock: Clock;
   #options: RegistryOptions;
-  readonly #listeners = new Set<OperationListener>();
-  readonly #dispatch = (event: OperationEvent): void => {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch {
-        // one failing listener must not keep the others from hearing about the operation
-      }
-    }
-  };
+  #listeners = new OperationListeners();
 
   constructor(options: RegistryOptions = {}) {
     this.#options = options;
@@ -71,9 +63,28 @@ export class KVRegistry {
     const settings = this.storeSettings(name, options);
     const driver = options.driver ?? this.#options.createDriver?.(name) ?? new MemoryDriver();
     const admin = new StoreAdmin(new StoreCore(name, driver, settings));
-    if (this.#listeners.size > 0) admin.core.observer = this.#dispatch;
+    if (this.#listeners.size > 0) admin.core.observer = this.#listeners.emit;
     this.#stores.set(name, admin);
     return admin;
+  }
+
+  /**
+   * Calls `listener` after every operation (lookup, insert, delete, list) on any store of this
+   * registry, whatever made it (KVStore, the admin API, the REST server...). Returns a function that
+   * unsubscribes. Costs nothing while no listener is subscribed.
+   */
+  onOperation(listener: OperationListener): () => void {
+    const unsubscribe = this.#listeners.add(listener);
+    this.#observeStores();
+    return () => {
+      unsubscribe();
+      this.#observeStores();
+    };
+  }
+
+  #observeStores(): void {
+    const observer = this.#listeners.size > 0 ? this.#listeners.emit : null;
+    for (const admin of this.#stores.values()) admin.core.observer = observer;
   }
 
   /**
@@ -145,20 +156,6 @@ export class KVRegistry {
     const driver = admin.core.driver;
     await (driver.destroy ? driver.destroy() : driver.clear());
     await driver.close?.();
-  }
-
-  /**
-   * Calls `listener` after every operation (lookup, insert, delete, list) on any store of this registry,
-   * whatever surface made it. Returns the unsubscribe function. Costs nothing while nobody listens.
-   */
-  onOperation(listener: OperationListener): () => void {
-    if (typeof listener !== "function") throw new EdgeKvError("onOperation expects a function (event) => void");
-    this.#listeners.add(listener);
-    for (const admin of this.#stores.values()) admin.core.observer = this.#dispatch;
-    return () => {
-      this.#listeners.delete(listener);
-      if (this.#listeners.size === 0) for (const admin of this.#stores.values()) admin.core.observer = null;
-    };
   }
 
   /** Empties every store, keeping the definitions. */

@@ -4,7 +4,7 @@
  * (`?store=NAME`). A client that reads too slowly misses events rather than growing the server's
  * memory: they are counted and announced with an `event: dropped` message once it catches up.
  */
-import type { OperationEvent } from "../core.js";
+import type { OperationEvent } from "../observer.js";
 import type { KVRegistry } from "../registry.js";
 import type { RestRequest } from "../server/http.js";
 
