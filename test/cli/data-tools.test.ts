@@ -196,6 +196,42 @@ describe("get, put, delete, list against a running server (--url)", () => {
   });
 });
 
+describe("pull into a fastly.toml JSON store file or a data folder, push from a file", () => {
+  it("keeps values (binary ones beside the JSON file), metadata and order; the pulled file imports back", async () => {
+    const registry = new KVRegistry();
+    const live = registry.defineStore("catalog");
+    await live.put("sku/1", "blue shirt", { metadata: '{"stock":3}' });
+    await live.put("sku/2", new Uint8Array([0xff, 0, 1]));
+    await live.put("10", "numeric-looking key");
+    registry.defineStore("empty");
+    const server = await createServer({ registry });
+    try {
+      const stores = (await (await fetch(`${server.url}/resources/stores/kv`)).json()).data as { id: string; name: string }[];
+      const id = stores.find((store) => store.name === "catalog")!.id;
+      const folder = tempFolder();
+      const json = join(folder, "fixtures", "catalog.json");
+      const pulled = await run(["pull", "--store-id", id, "--api-url", server.url, "-o", json]);
+      expect(pulled).toMatchObject({ code: 0, stderr: expect.stringContaining(`pulled 3 keys from ${id} into ${json}`) });
+      expect(readFileSync(json, "utf8")).toBe('{\n  "10": "numeric-looking key",\n  "sku/1": {"data":"blue shirt","metadata":"{\\"stock\\":3}"},\n  "sku/2": {"file":"catalog.files/1.bin"}\n}\n');
+      expect([...readFileSync(join(folder, "fixtures", "catalog.files", "1.bin"))]).toEqual([0xff, 0, 1]);
+      expect(existsSync(`${json}.partial`)).toBe(false);
+
+      const data = join(folder, "data");
+      expect((await run(["import", "catalog", json, "--data", data])).code).toBe(0);
+      expect((await run(["pull", "--store-id", id, "--api-url", server.url, "--data", data])).code).toBe(0); // into store 'catalog', after the remote name
+      expect((await run(["export", "catalog", "--data", data])).stdout).toBe(
+        ['{"key":"10","value":"bnVtZXJpYy1sb29raW5nIGtleQ=="}', '{"key":"sku/1","value":"Ymx1ZSBzaGlydA==","metadata":"{\\"stock\\":3}"}', '{"key":"sku/2","value":"/wAB"}', ""].join("\n"),
+      );
+
+      const emptyId = stores.find((store) => store.name === "empty")!.id;
+      expect((await run(["push", "--store-id", emptyId, "--api-url", server.url, "--file", json])).code).toBe(0);
+      expect(await registry.store("empty").snapshot()).toEqual({ "10": "numeric-looking key", "sku/1": "blue shirt", "sku/2": "\ufffd\u0000\u0001" });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("pull and push, 50,000 keys", () => {
   const KEYS = 50_000;
   const keyOf = (i: number) => `k/${String(i).padStart(6, "0")}`;

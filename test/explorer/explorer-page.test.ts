@@ -144,7 +144,7 @@ describe("explorer page in Chromium", () => {
     await app.put("cart/7", "three apples"); // the app writes meanwhile
     await page.fill("#edit-value", "one pear");
     await page.click("#save");
-    await text(page, "#notice", /^Conflict: conflict: key "cart\/7" was not written because it changed since you read it \(generation \d+ now\)\. Nothing was overwritten\.$/);
+    await text(page, "#notice", /^Conflict: key "cart\/7" was not written because it changed since you read it \(generation \d+ now\)\. Nothing was overwritten\.$/);
     await text(page, "#conflict pre", "three apples");
     expect(await (await app.get("cart/7"))!.text()).toBe("three apples");
 
@@ -154,7 +154,7 @@ describe("explorer page in Chromium", () => {
     await page.fill("#edit-key", "cart/7");
     await page.fill("#edit-value", "a melon");
     await page.click("#save");
-    await text(page, "#notice", /^Conflict: conflict: key "cart\/7" was not written because it already exists/);
+    await text(page, "#notice", /^Conflict: key "cart\/7" was not written because it already exists/);
     expect(await (await app.get("cart/7"))!.text()).toBe("three apples");
   });
 

@@ -163,7 +163,7 @@ export function Editor(props: { target: EditTarget; onCancel: () => void; onSave
     } catch (error) {
       if (error instanceof ApiError && error.status === 412) {
         setConflict(((error.body as { current?: Entry | null } | null)?.current ?? null) as Entry | null);
-        props.onNotice({ kind: "conflict", text: `Conflict: ${error.message}. Nothing was overwritten.` });
+        props.onNotice({ kind: "conflict", text: `Conflict: ${error.message.replace(/^conflict: /, "")}. Nothing was overwritten.` });
       } else props.onNotice({ kind: "error", text: (error as Error).message });
     }
   };

@@ -81,7 +81,8 @@ function App() {
     if (store === null) return;
     try {
       const { count } = await api.count(store, prefix);
-      const where = prefix === "" ? `all ${count} keys of store '${store}'` : `${count} ${count === 1 ? "key" : "keys"} under prefix '${prefix}' in store '${store}'`;
+      const n = count.toLocaleString("en-US");
+      const where = prefix === "" ? `all ${n} keys of store '${store}'` : `${n} ${count === 1 ? "key" : "keys"} under prefix '${prefix}' in store '${store}'`;
       setConfirm({
         text: `Delete ${where}? This cannot be undone.`,
         run: async () => {
@@ -125,7 +126,7 @@ function App() {
                 type="button"
                 data-store={summary.name}
                 aria-current={summary.name === store ? "true" : undefined}
-                onClick={() => (setStore(summary.name), setSelected(null), setEditing(null), setPrefix(""))}
+                onClick={() => (setStore(summary.name), setSelected(null), setEditing(null), setPrefix(""), setNotice(null))}
               >
                 <span class="name">{summary.name}</span>
                 <span class="count">{summary.keys.toLocaleString("en-US")}</span>
