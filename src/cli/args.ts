@@ -9,12 +9,13 @@ import { EdgeKvError } from "../errors.js";
 export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
 
-/** Parses `args`; "help" when -h/--help was given. Throws UsageError naming the command. */
-export function parseCommandArgs<T extends Options>(name: string, args: string[], options: T) {
-  let parsed;
+/** Parses `args` (strict: unknown options are errors). Throws UsageError naming the command. */
+export function parseCommandArgs<T extends Options>(name: string, args: string[], options: T): Parsed<T> {
+  let parsed: Parsed<T>;
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } } as T & { help: { type: "boolean"; short: "h" } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } } as T, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${name}: ${(error as Error).message}`);
   }
