@@ -2,15 +2,15 @@
  * `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
  * dialects) on memory stores or on a data folder, optionally seeded from fastly.toml.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
 import { fileSystemStores, loadFastlyToml } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
-import { createServer, type RestServer } from "../server/index.js";
+import { createServer, explorerUrl, type RestServer } from "../server/index.js";
 import type { Command } from "./command.js";
+import { storesInFolder } from "./data-folder.js";
 
 export const DEFAULT_PORT = 7878;
 export const STATE_FILE_NAME = ".edge-kv-server.json";
@@ -31,7 +31,8 @@ Options:
                         Without one, any token is accepted
   -h, --help            show this help
 
-The first line printed is "edge-kv REST server listening on <url>".`;
+The first line printed is "edge-kv REST server listening on <url>"; the second gives the explorer
+page, <url>/_edge-kv/ (with #token=... when a token is required).`;
 
 export interface ServeOptions {
   port: number;
@@ -81,28 +82,6 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     stores: values.store ?? [],
     token: token === "" ? undefined : token,
   };
-}
-
-/** Store names found in a data folder (each store folder's marker file records its name). */
-function storesInFolder(root: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(root, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return [];
-    throw new EdgeKvError(`serve: cannot read the data folder ${root}: ${(error as Error).message}`);
-  }
-  const names: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    try {
-      const marker = JSON.parse(readFileSync(join(root, entry.name, "edge-kv-store.json"), "utf8")) as { store?: unknown };
-      if (typeof marker.store === "string") names.push(marker.store);
-    } catch {
-      // not a store folder
-    }
-  }
-  return names;
 }
 
 /** Builds the registry the options describe and starts the server on it. */
@@ -157,6 +136,7 @@ export async function runServe(rest: string[]): Promise<number> {
   }
   const where = options.data === undefined ? "memory stores" : `stores in ${options.data}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
+  process.stdout.write(`  explorer: ${explorerUrl(server.url, options.token)}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
   await new Promise<void>((done) => {
     const stop = () => {

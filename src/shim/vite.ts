@@ -8,6 +8,7 @@
  * Other `fastly:*` modules resolve to the modules given in `modules`, or fail with an error that says so.
  */
 import { existsSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
@@ -42,6 +43,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
   let root = process.cwd();
   let cacheDir = join(root, "node_modules", ".vite");
   let configSource: Promise<string> | null = null;
+  let explorer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
   return {
     name: "edge-kv",
@@ -55,6 +57,18 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
       root = config.root;
       cacheDir = config.cacheDir ?? join(root, "node_modules", ".vite");
       configSource = null;
+    },
+    configureServer(server) {
+      // The explorer (docs/explorer.md) at /_edge-kv/ of the dev server, over this process's stores.
+      server.middlewares.use((req, res, next) => {
+        if (req.url !== "/_edge-kv" && !req.url?.startsWith("/_edge-kv/")) return next();
+        void import("../server/index.js").then(({ createRequestHandler }) => (explorer ??= createRequestHandler())(req, res), next);
+      });
+      const printUrls = server.printUrls.bind(server);
+      server.printUrls = () => {
+        printUrls();
+        for (const url of server.resolvedUrls?.local ?? []) server.config.logger.info(`  ➜  edge-kv explorer: ${url.replace(/\/$/, "")}/_edge-kv/`);
+      };
     },
     async resolveId(id, importer) {
       if (id === CONFIG_ID) return RESOLVED_CONFIG_ID;
