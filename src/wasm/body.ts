@@ -79,8 +79,16 @@ export class Body {
     return total;
   }
 
-  /** Every byte, when the body is complete (null while bytes may still come). */
+  /** No more bytes will come: this body and every body appended to it are complete. */
+  isComplete(): boolean {
+    if (!this.complete && this.error === null) return false;
+    for (const part of this.#parts) if (part instanceof Body && !part.isComplete()) return false;
+    return true;
+  }
+
+  /** Every byte, when the body is complete; null (and nothing read) while bytes may still come. */
   drain(): Uint8Array[] | null {
+    if (!this.isComplete()) return null;
     const chunks: Uint8Array[] = [];
     for (;;) {
       const got = this.read(Number.MAX_SAFE_INTEGER);

@@ -100,11 +100,19 @@ export class RequestSession {
       case "respond":
         return this.#respond(message.head);
       case "respond-chunk":
-        this.#stream?.enqueue(message.bytes);
+        try {
+          this.#stream?.enqueue(message.bytes);
+        } catch {
+          this.#stream = null; // the reader went away (a client that disconnected): drop the rest
+        }
         return;
       case "respond-end":
-        if (message.error === null) this.#stream?.close();
-        else this.#stream?.error(new TypeError(`edge-kv/wasm: the response body is incomplete: ${message.error}`));
+        try {
+          if (message.error === null) this.#stream?.close();
+          else this.#stream?.error(new TypeError(`edge-kv/wasm: the response body is incomplete: ${message.error}`));
+        } catch {
+          // already cancelled by its reader
+        }
         this.#stream = null;
         return;
     }

@@ -208,8 +208,16 @@ describe("backends", () => {
   let origin: string;
   const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
   let app: WasmApp;
+  let release = () => {};
   beforeAll(async () => {
     server = createServer((req, res) => {
+      if (req.url === "/slow") {
+        // The first chunk now, the rest only when the test says so.
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("first;");
+        release = () => res.end("second");
+        return;
+      }
       let body = "";
       req.on("data", (chunk: Buffer) => (body += chunk.toString()));
       req.on("end", () => {
@@ -243,6 +251,16 @@ describe("backends", () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers).toMatchObject({ host: "origin.example", "x-from": "app" });
     expect(seen[0]!.headers["user-agent"]).toBeUndefined();
+  });
+
+  it("a backend body passed through streams to the client as it arrives", async () => {
+    const response = await app.fetch(`${base}/proxy?backend=origin&url=${encodeURIComponent("http://x.test/slow")}`);
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("first;");
+    release();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toBe("second");
   });
 
   it("fastly.toml geolocation addresses answer geo lookups", async () => {

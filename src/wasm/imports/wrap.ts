@@ -3,6 +3,7 @@
  * pointer outside guest memory answers INVAL (as wiggle's bounds checks do); a GuestTrap propagates
  * (the guest traps); any other exception is a host bug, reported once and answered ERROR.
  */
+import { writeSync } from "node:fs";
 import { Status } from "../abi.js";
 import { GuestMemoryError } from "../guest-memory.js";
 import { GuestTrap } from "../sandbox.js";
@@ -21,7 +22,8 @@ export function wrapModule(moduleName: string, functions: HostModule, onBug: (me
       try {
         if (trace) {
           const status = fn(...args);
-          process.stderr.write(`[edge-kv/wasm] ${moduleName}.${name}(${args.join(", ")}) → ${status}\n`);
+          // Synchronous: a worker blocked in Atomics.wait never flushes process.stderr.
+          writeSync(2, `[edge-kv/wasm] ${moduleName}.${name}(${args.join(", ")}) → ${status}\n`);
           return status;
         }
         return fn(...args);
