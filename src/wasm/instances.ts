@@ -68,13 +68,17 @@ export function takeInstance(module: WebAssembly.Module, functions: HostFunction
   };
 }
 
-/** Makes the next instance of `module` when the thread is next idle (at most one waits). */
+/**
+ * Makes the next instance of `module` at the thread's next macrotask turn (at most one waits). A
+ * caller that sends requests back to back without ever yielding to the event loop (awaiting only
+ * promises) gets no turn, and its requests instantiate on their own path.
+ */
 export function prepareInstance(module: WebAssembly.Module): void {
   const entry = instancesOf(module);
   if (entry.ready !== null || entry.scheduled) return;
   entry.scheduled = true;
-  setImmediate(() => {
+  setTimeout(() => {
     entry.scheduled = false;
     if (entry.ready === null) entry.ready = instantiate(entry, module);
-  });
+  }, 0).unref();
 }
