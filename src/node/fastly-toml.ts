@@ -15,7 +15,7 @@ import type { KVDriver } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { getRegistry, type KVRegistry } from "../registry.js";
 import { storeNameError } from "../rules.js";
-import { utf8ByteLength } from "../utf8.js";
+import { decodeUtf8Strict, firstInvalidUtf8Offset, utf8ByteLength } from "../utf8.js";
 
 export interface FastlyKvEntry {
   key: string;
@@ -84,6 +84,20 @@ async function readBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(await fsp.readFile(path));
 }
 
+/** A file's text, or the offset of its first byte that is not UTF-8 (never a silent U+FFFD in seeded data). */
+async function readUtf8(path: string): Promise<{ text: string } | { badByte: number; before: string }> {
+  const bytes = await readBytes(path);
+  const bad = firstInvalidUtf8Offset(bytes);
+  if (bad === -1) return { text: decodeUtf8Strict(bytes) };
+  return { badByte: bad, before: decodeUtf8Strict(bytes.subarray(0, bad)) };
+}
+
+/** 1-based line and column (in characters) at the end of `text`. */
+function endPosition(text: string): string {
+  const lines = text.split("\n");
+  return `${lines.length}:${[...lines[lines.length - 1]!].length + 1}`;
+}
+
 function ioReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === "ENOENT") return "no such file";
@@ -100,12 +114,17 @@ export async function readFastlyKvStores(path: string): Promise<Map<string, Fast
   if (typeof path !== "string" || path === "") throw new EdgeKvError(`readFastlyKvStores: path must be the path of a fastly.toml, got ${typeName(path)}`);
   const toml = resolve(path);
   const base = dirname(toml);
-  let text: string;
+  let read: Awaited<ReturnType<typeof readUtf8>>;
   try {
-    text = await fsp.readFile(toml, "utf8");
+    read = await readUtf8(toml);
   } catch (error) {
     throw new EdgeKvError(`error reading '${toml}': ${ioReason(error)}. Check the path (relative paths resolve against ${process.cwd()}).`, { cause: error });
   }
+  if (!("text" in read)) {
+    throw new EdgeKvError(`error reading \`fastly.toml\` at ${toml}:${endPosition(read.before)}: the file is not valid UTF-8 (byte ${read.badByte}). Save it as UTF-8.`);
+  }
+  // A leading byte order mark is allowed (the TOML parser skips it).
+  const text = read.text;
   let document: Table;
   try {
     document = parse(text) as Table;
@@ -194,11 +213,16 @@ function resolveFrom(base: string, path: string): string {
 
 /** A whole-store JSON file, turned into inline-shaped items (Viceroy's order of checks). */
 async function readJsonStore(store: string, json: string, toml: string): Promise<Table[]> {
-  let text: string;
+  let read: Awaited<ReturnType<typeof readUtf8>>;
   try {
-    text = await fsp.readFile(json, "utf8");
+    read = await readUtf8(json);
   } catch (error) {
     throw configError(store, `cannot read the store file '${json}': ${ioReason(error)}. Relative paths resolve against ${dirname(toml)}.`, { toml });
+  }
+  if (!("text" in read)) throw configError(store, `The file is not valid UTF-8 (byte ${read.badByte}). Save it as UTF-8.`, { toml, json });
+  const text = read.text;
+  if (text.startsWith("\uFEFF")) {
+    throw configError(store, "The file starts with a byte order mark (U+FEFF), which JSON does not allow (Viceroy refuses it too). Save it as UTF-8 without BOM.", { toml, json });
   }
   const wrongFile = () => configError(store, "The file is of the wrong format. The file is expected to contain a single JSON Object.", { toml, json });
   let parsed: unknown;
