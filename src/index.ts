@@ -27,4 +27,4 @@ export { MemoryDriver } from "./drivers/memory.js";
 export type { Expectation, KVDriver, MaybePromise, ScanItem, ScanRange, StoredRecord } from "./drivers/driver.js";
 
 export { IndexedDBDriver, indexedDBStores } from "./drivers/indexeddb.js";
-export type { IndexedDBDriverOptions, IndexedDBStoresOptions } from "./drivers/indexeddb.js";
+export type { IDBFactoryLike, IDBKeyRangeLike, IndexedDBDriverOptions, IndexedDBStoresOptions } from "./drivers/indexeddb.js";

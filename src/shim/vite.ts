@@ -28,14 +28,28 @@ function sibling(name: string): string {
   throw new EdgeKvError(`the edge-kv installation is incomplete: ${name}.js is missing next to ${fileURLToPath(import.meta.url)}`);
 }
 
-export function edgeKv(options: EdgeKvOptions = {}): Plugin {
+/**
+ * The plugin edgeKv() returns: a Vite `Plugin`, declared by shape so that edge-kv's declarations do
+ * not load Vite's (and with them Node's), which clash with @fastly/js-compute's globals in a Compute
+ * project's tsconfig. It is assignable to Vite's `Plugin` and `PluginOption`.
+ */
+export interface EdgeKvPlugin {
+  name: "edge-kv";
+  enforce: "pre";
+  config(config: any, env: any): any;
+  configResolved(config: any): any;
+  resolveId(this: any, id: string, importer: string | undefined, options?: any): any;
+  load(this: any, id: string, options?: any): any;
+}
+
+export function edgeKv(options: EdgeKvOptions = {}): EdgeKvPlugin {
   const shimPath = sibling("fastly-kv-store");
   const runtimePath = sibling("plugin-runtime");
   const setupPath = sibling("vitest-setup");
   let root = process.cwd();
   let configSource: Promise<string> | null = null;
 
-  return {
+  const plugin: Plugin = {
     name: "edge-kv",
     enforce: "pre",
     config(config) {
@@ -81,6 +95,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
       return null;
     },
   };
+  return plugin as EdgeKvPlugin;
 }
 
 export default edgeKv;

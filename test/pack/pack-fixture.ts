@@ -62,8 +62,13 @@ export function packTarball(): Promise<string> {
   return packing;
 }
 
+/** Top-level folders that neither the build nor the package uses: left out of the copy and the cache key. */
+const NOT_PACKED = /^(test|bench|examples|docs|\.ci|\.github)\//;
+
 async function packOnce(): Promise<string> {
-  const files = sourceFiles().sort();
+  const files = sourceFiles()
+    .filter((file) => !NOT_PACKED.test(file))
+    .sort();
   const hash = createHash("sha256");
   for (const file of files) hash.update(`${file}\0`).update(readFileSync(join(repoRoot, file))).update("\0");
   const key = hash.digest("hex").slice(0, 16);
@@ -170,6 +175,8 @@ export interface ScratchOptions {
 }
 
 const made: string[] = [];
+/** Projects with packages linked from this repo: npm must never run in them again (its prune follows links). */
+const linkedProjects = new Set<string>();
 const started: Started[] = [];
 
 /** A temporary project with the packed edge-kv installed. Remove them all with removeScratchProjects(). */
@@ -181,9 +188,11 @@ export async function scratchProject(options: ScratchOptions = {}): Promise<Scra
   const packageJson = packageText === undefined ? { name: "scratch", private: true, type: "module" } : JSON.parse(packageText);
   packageJson.dependencies = { ...packageJson.dependencies, ...options.dependencies, "edge-kv": `file:${tarball}` };
   // Linked packages are symlinked after the install; npm must not try to fetch them.
-  const devDependencies = packageJson.devDependencies as Record<string, string> | undefined;
-  const linked = Object.fromEntries((options.link ?? []).map((name) => [name, devDependencies?.[name]]));
-  if (devDependencies) for (const name of options.link ?? []) delete devDependencies[name];
+  const final = JSON.stringify(packageJson, null, 2) + "\n";
+  for (const field of ["dependencies", "devDependencies"]) {
+    const ranges = packageJson[field] as Record<string, string> | undefined;
+    if (ranges) for (const name of options.link ?? []) delete ranges[name];
+  }
   writeFileSync(join(dir, "package.json"), JSON.stringify(packageJson, null, 2) + "\n");
   const project = makeProject(dir);
   project.write(files);
@@ -194,13 +203,9 @@ export async function scratchProject(options: ScratchOptions = {}): Promise<Scra
     mkdirSync(dirname(join(dir, "node_modules", name)), { recursive: true });
     symlinkSync(target, join(dir, "node_modules", name), "dir");
   }
-  // Put the linked packages back into package.json as a user's project lists them.
-  if (devDependencies) {
-    for (const [name, range] of Object.entries(linked)) if (range !== undefined) devDependencies[name] = range;
-    const written = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    written.devDependencies = devDependencies;
-    writeFileSync(join(dir, "package.json"), JSON.stringify(written, null, 2) + "\n");
-  }
+  // The linked packages back in package.json, as the user's project lists them.
+  writeFileSync(join(dir, "package.json"), final);
+  if ((options.link ?? []).length > 0) linkedProjects.add(dir);
   return project;
 }
 
@@ -225,6 +230,9 @@ function makeProject(dir: string): ScratchProject {
       }
     },
     run(command, options = {}) {
+      if (linkedProjects.has(dir) && /\bnpm\s+(i|install|ci|uninstall|update|prune|dedupe|add|rm)\b/.test(command)) {
+        return Promise.reject(new Error(`scratchProject: \`${command}\` would let npm prune the packages linked from this repo; list them in dependencies instead`));
+      }
       return new Promise((resolve, reject) => {
         const child = spawn(command, { cwd: dir, shell: true, env: env(options.env), stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
