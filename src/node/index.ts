@@ -5,5 +5,5 @@ export { FileSystemDriver, StoreCorruptedError } from "./fs-driver.js";
 export type { Durability, FileSystemDriverOptions } from "./fs-driver.js";
 export { fileSystemStores, storeFolderName } from "./fs-stores.js";
 export type { FileSystemStoresOptions } from "./fs-stores.js";
-export { loadFastlyToml, readFastlyKvStores, viceroyKeyError, KV_STORE_SECTIONS } from "./fastly-toml.js";
-export type { FastlyKvEntry, LoadFastlyTomlOptions } from "./fastly-toml.js";
+export { loadFastlyToml, readFastlyKvStores, readFastlyToml, viceroyKeyError, KV_STORE_SECTIONS } from "./fastly-toml.js";
+export type { FastlyKvEntry, FastlyToml, LoadFastlyTomlOptions } from "./fastly-toml.js";

@@ -8,7 +8,8 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { SeedData } from "../admin.js";
 import type { Profile } from "../core.js";
 import { EdgeKvError } from "../errors.js";
-import { readFastlyKvStores } from "../node/index.js";
+import { checkKvStoreLimits, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
+import { KVRegistry } from "../registry.js";
 import type { ConsistencyOptions } from "../testing/controller.js";
 import type { ConfiguredKv, ConfiguredStore } from "../testing/current.js";
 
@@ -46,6 +47,11 @@ export interface EdgeKvOptions {
   /** Start of the fake clock. Default 2025-01-01T00:00:00Z. */
   start?: number | string | Date;
   profile?: Profile;
+  /**
+   * Metadata limit of every store that does not set its own — fastly.toml's included. Default 1000
+   * bytes (the JS API's); at most 69000.
+   */
+  maxMetadataBytes?: number;
   /** Also install KVStore / KVStoreEntry as globals, as the Compute runtime does. Default false. */
   globals?: boolean;
 }
@@ -67,11 +73,12 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
   if (options === null || typeof options !== "object") throw new EdgeKvError(`${caller}: options must be an object, got ${typeof options}`);
   const stores: Record<string, ConfiguredStore> = {};
   const sources: string[] = [];
+  const maxMetadataBytes = options.maxMetadataBytes === undefined ? undefined : metadataLimit(options.maxMetadataBytes, `${caller}: maxMetadataBytes`);
   const tomlPath = options.fastlyToml === false ? null : resolve(root, options.fastlyToml ?? "fastly.toml");
   const readToml = tomlPath !== null && (options.fastlyToml !== undefined || options.stores === undefined);
   if (readToml) {
     if (existsSync(tomlPath)) {
-      Object.assign(stores, await storesFromFastlyToml(tomlPath));
+      Object.assign(stores, await storesFromFastlyToml(tomlPath, options.profile, maxMetadataBytes, caller));
       sources.push(relative(root, tomlPath) || tomlPath);
     } else if (options.fastlyToml !== undefined) {
       throw new EdgeKvError(`${caller}: fastlyToml points to ${tomlPath}, which does not exist. Fix the path, or pass stores: { ... } instead`);
@@ -81,7 +88,11 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
     if (options.stores === null || typeof options.stores !== "object" || Array.isArray(options.stores)) {
       throw new EdgeKvError(`${caller}: stores must be an object mapping store names to { seed, folder, driver }, got ${Array.isArray(options.stores) ? "an array" : typeof options.stores}`);
     }
-    for (const [name, store] of Object.entries(options.stores)) stores[name] = inlineStore(name, store ?? {}, root, caller);
+    for (const [name, store] of Object.entries(options.stores)) {
+      // The top-level limit applies to stores that do not set their own.
+      const withLimit = maxMetadataBytes !== undefined && isPlainObject(store) && store.maxMetadataBytes === undefined ? { ...store, maxMetadataBytes } : store;
+      stores[name] = inlineStore(name, withLimit ?? {}, root, caller);
+    }
     sources.push(`${caller}({ stores })`);
   }
   let start: number | undefined;
@@ -106,6 +117,10 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
     globals: options.globals === true,
     source: sources.join(" + ") || `${caller}()`,
   };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function inlineStore(name: string, store: StoreOption, root: string, caller: string): ConfiguredStore {
@@ -158,13 +173,20 @@ export function readSeedFolder(folder: string, where = "seed folder"): Record<st
   return out;
 }
 
-/** Stores of fastly.toml's [local_server.kv_stores] (read and checked by edge-kv/node), as seeds. */
-async function storesFromFastlyToml(path: string): Promise<Record<string, ConfiguredStore>> {
+/**
+ * Stores of fastly.toml's [local_server.kv_stores] (read and checked by edge-kv/node, entries checked
+ * against the limits the stores will have), as seeds. Warnings about the file go to console.warn.
+ */
+async function storesFromFastlyToml(path: string, profile: Profile | undefined, maxMetadataBytes: number | undefined, caller: string): Promise<Record<string, ConfiguredStore>> {
+  const toml = await readFastlyToml(path);
+  for (const warning of toml.warnings) console.warn(warning);
+  const limits = new KVRegistry({ ...(profile !== undefined && { profile }), ...(maxMetadataBytes !== undefined && { maxMetadataBytes }) });
+  checkKvStoreLimits(toml, (name) => limits.storeSettings(name), (bytes) => `${caller}({ maxMetadataBytes: ${bytes} })`);
   const out: Record<string, ConfiguredStore> = {};
-  for (const [name, entries] of await readFastlyKvStores(path)) {
+  for (const [name, entries] of toml.kvStores) {
     const seed: Record<string, { value: Uint8Array; metadata?: string }> = {};
     for (const entry of entries) seed[entry.key] = entry.metadata === undefined ? { value: entry.value } : { value: entry.value, metadata: entry.metadata };
-    out[name] = { seed };
+    out[name] = { seed, ...(maxMetadataBytes !== undefined && { maxMetadataBytes }) };
   }
   return out;
 }
