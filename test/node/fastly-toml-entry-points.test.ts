@@ -105,7 +105,7 @@ describe("metadata over the store's limit in fastly.toml: the same full error ev
     const { data } = (await (await fetch(`${url}/resources/stores/kv?name=greetings`)).json()) as { data: Array<{ id: string }> };
     const item = await fetch(`${url}/resources/stores/kv/${data[0]!.id}/keys/hello`);
     expect(item.headers.get("metadata")).toBe(BIG);
-  });
+  }, 60_000);
 
   it("the Vitest plugin: fails with the full error; edgeKv({ maxMetadataBytes }) loads and seeds it", async () => {
     const folder = project({ "fastly.toml": BIG_TOML });
@@ -126,7 +126,7 @@ describe("metadata over the store's limit in fastly.toml: the same full error ev
     expect([raised.code, raised.stdout, raised.stderr]).toEqual([0, "hi 1500\n", ""]);
     const bad = await run(["--import", TSX, "--import", REGISTER, "app.mjs"], folder, { EDGE_KV_MAX_METADATA_BYTES: "lots" });
     expect(bad.stderr).toContain("EDGE_KV_MAX_METADATA_BYTES must be a whole number of bytes from 0 to 69000, got 'lots'");
-  });
+  }, 60_000);
 });
 
 const MISSPELLED = `[local_server]
@@ -180,7 +180,7 @@ describe("unknown keys under [local_server]: a warning naming the nearest valid 
     }
     const registered = await run(["--import", TSX, "--import", REGISTER, "app.mjs"], folder);
     expect([registered.code, registered.stderr]).toEqual([0, warningFor(folder).join("\n") + "\n"]);
-  });
+  }, 60_000);
 });
 
 describe("edge-kv serve in a folder with a fastly.toml", () => {
@@ -195,7 +195,7 @@ describe("edge-kv serve in a folder with a fastly.toml", () => {
     expect(lines).toContain(`  stores from ${join(folder, "fastly.toml")}: greetings`);
     expect(lines).toContain("  stores from --store: extra");
     expect(lines).toContain("  fastly.toml sections edge-kv does not use: geolocation");
-  });
+  }, 60_000);
 
   it("--no-fastly-toml skips it; without a fastly.toml it says none was found", async () => {
     const folder = project({ "fastly.toml": TOML });
@@ -207,5 +207,5 @@ describe("edge-kv serve in a folder with a fastly.toml", () => {
     expect(none.output()).toContain(`  no fastly.toml in ${empty} (--fastly-toml <file> loads one)`);
     const both = await run(["--import", TSX, CLI, "serve", "--no-fastly-toml", "--fastly-toml", "x.toml"], folder);
     expect([both.code, both.stderr]).toEqual([2, "edge-kv: serve: --fastly-toml and --no-fastly-toml exclude each other; pick one\n"]);
-  });
+  }, 60_000);
 });

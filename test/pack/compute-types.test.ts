@@ -139,7 +139,7 @@ describe("types in a Compute TypeScript project (Fastly's starter kit setup, no 
     const { code, output } = await tsc("-p tsconfig.json --noEmit");
     expect(output.trim()).toBe("");
     expect(code).toBe(0);
-  });
+  }, 180_000);
 
   it("a vitest test file adds errors only in vitest's and vite's own declarations; with the documented test tsconfig it passes", async () => {
     project.write({ "src/app.test.ts": TEST, "tsconfig.test.json": TEST_TSCONFIG });
@@ -150,5 +150,5 @@ describe("types in a Compute TypeScript project (Fastly's starter kit setup, no 
     const relaxed = await tsc("-p tsconfig.test.json");
     expect(relaxed.output.trim()).toBe("");
     expect(relaxed.code).toBe(0);
-  });
+  }, 300_000);
 });

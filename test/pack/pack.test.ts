@@ -58,13 +58,13 @@ describe("npm pack → npm install → import and run", () => {
     expect(results["./testing"]!.exports).toEqual(expect.arrayContaining(["getTestKv"]));
     expect(results["./vite"]!.exports).toEqual(expect.arrayContaining(["edgeKv"]));
     expect(results["./server"]!.exports).toEqual(expect.arrayContaining(["createServer"]));
-  });
+  }, 120_000);
 
   it("runs `npx edge-kv --help`", async () => {
     const { stdout } = await project.run("npx --no-install edge-kv --help");
     expect(stdout).toContain("Usage: edge-kv <command> [options]");
     expect(stdout).toContain("serve");
-  });
+  }, 120_000);
 
   it("runs `npx edge-kv serve --port 0`, which answers a REST request", async () => {
     const server = project.start("npx --no-install edge-kv serve --port 0 --store greetings");
@@ -75,5 +75,5 @@ describe("npm pack → npm install → import and run", () => {
     const body = (await response.json()) as { data: Array<{ name: string }> };
     expect(body.data.map((store) => store.name)).toEqual(["greetings"]);
     await server.stop();
-  });
+  }, 120_000);
 });
