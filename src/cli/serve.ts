@@ -2,16 +2,17 @@
  * `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
  * dialects) on memory stores or on a data folder, optionally seeded from fastly.toml.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
-import { defineFastlyKvStores, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
+import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
 import { fileSystemStores } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
-import { createServer, type RestServer } from "../server/index.js";
+import { createServer, explorerUrl, type RestServer } from "../server/index.js";
 import type { Command } from "./command.js";
+import { storesInFolder } from "./data-folder.js";
 
 export const DEFAULT_PORT = 7878;
 export const STATE_FILE_NAME = ".edge-kv-server.json";
@@ -26,7 +27,7 @@ Options:
   --host <address>      interface to bind (default 127.0.0.1, loopback only)
   --data <folder>       keep stores in this folder (kept between runs); default: in memory
   --memory              keep stores in memory (the default)
-  --fastly-toml <file>  define and seed the stores of [local_server.kv_stores] in this fastly.toml
+  --fastly-toml <file>  define and seed the KV, config and secret stores of this fastly.toml
                         (default: ./fastly.toml when there is one)
   --no-fastly-toml      do not load ./fastly.toml
   --max-metadata-bytes <n>
@@ -37,7 +38,8 @@ Options:
                         Without one, any token is accepted
   -h, --help            show this help
 
-The first line printed is "edge-kv REST server listening on <url>"; the next ones say which stores
+The first line printed is "edge-kv REST server listening on <url>"; the second gives the explorer
+page, <url>/_edge-kv/ (with #token=... when a token is required); the next ones say which stores
 were loaded from where.`;
 
 export interface ServeOptions {
@@ -97,28 +99,6 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
   };
 }
 
-/** Store names found in a data folder (each store folder's marker file records its name). */
-function storesInFolder(root: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(root, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return [];
-    throw new EdgeKvError(`serve: cannot read the data folder ${root}: ${(error as Error).message}`);
-  }
-  const names: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    try {
-      const marker = JSON.parse(readFileSync(join(root, entry.name, "edge-kv-store.json"), "utf8")) as { store?: unknown };
-      if (typeof marker.store === "string") names.push(marker.store);
-    } catch {
-      // not a store folder
-    }
-  }
-  return names;
-}
-
 /** What `serve` reports at start-up: which stores came from where, and warnings about the config. */
 export interface ServeReport {
   notes: string[];
@@ -137,8 +117,11 @@ export async function serve(options: ServeOptions, report: ServeReport = { notes
   if (tomlPath !== undefined) {
     const toml = await readFastlyToml(tomlPath);
     report.warnings.push(...toml.warnings);
-    const names = await defineFastlyKvStores(toml, { registry, existing: "fail", seed: "overwrite", raise: (bytes) => `edge-kv serve --max-metadata-bytes ${bytes}` });
+    const names = await defineFastlyStores(toml, { registry, existing: "fail", seed: "overwrite", raise: (bytes) => `edge-kv serve --max-metadata-bytes ${bytes}` });
     report.notes.push(`stores from ${toml.path}: ${names.join(", ") || "(none)"}`);
+    for (const [kind, stores] of [["config stores", toml.configStores], ["secret stores", toml.secretStores]] as const) {
+      if (stores.size > 0) report.notes.push(`${kind} from ${toml.path}: ${[...stores.keys()].join(", ")}`);
+    }
     if (toml.ignoredSections.length > 0) report.notes.push(`fastly.toml sections edge-kv does not use: ${toml.ignoredSections.join(", ")}`);
   } else {
     report.notes.push(options.fastlyToml === false ? "fastly.toml not loaded (--no-fastly-toml)" : `no fastly.toml in ${process.cwd()} (--fastly-toml <file> loads one)`);
@@ -192,6 +175,7 @@ export async function runServe(rest: string[]): Promise<number> {
   }
   const where = options.data === undefined ? "memory stores" : `stores in ${options.data}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
+  process.stdout.write(`  explorer: ${explorerUrl(server.url, options.token)}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
   for (const note of report.notes) process.stdout.write(`  ${note}\n`);
   for (const warning of report.warnings) process.stderr.write(`${warning}\n`);

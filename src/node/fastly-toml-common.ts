@@ -58,6 +58,38 @@ export async function readUtf8(path: string): Promise<{ text: string } | { badBy
   return { badByte: bad, before: decodeUtf8Strict(bytes.subarray(0, bad)) };
 }
 
+/** How a section words the errors of a JSON file it names. */
+export interface JsonFileErrors {
+  /** The file cannot be read (`reason`: ioReason's words). */
+  unreadable(reason: string): Error;
+  /** The file's contents are wrong (`text`: what is wrong). */
+  invalid(text: string): Error;
+  /** Viceroy's text for a file that is not one JSON object. */
+  wrongFile: string;
+}
+
+/** A JSON file that must hold one object: strict UTF-8, no byte order mark (Viceroy refuses both). */
+export async function readJsonObject(path: string, errors: JsonFileErrors): Promise<Table> {
+  let read: Awaited<ReturnType<typeof readUtf8>>;
+  try {
+    read = await readUtf8(path);
+  } catch (error) {
+    throw errors.unreadable(ioReason(error));
+  }
+  if (!("text" in read)) throw errors.invalid(`The file is not valid UTF-8 (byte ${read.badByte}). Save it as UTF-8.`);
+  if (read.text.startsWith("\uFEFF")) {
+    throw errors.invalid("The file starts with a byte order mark (U+FEFF), which JSON does not allow (Viceroy refuses it too). Save it as UTF-8 without BOM.");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(read.text);
+  } catch {
+    throw errors.invalid(errors.wrongFile);
+  }
+  if (!isTable(parsed)) throw errors.invalid(errors.wrongFile);
+  return parsed;
+}
+
 /** `line:column` (1-based, column in characters) just after `text`. */
 export function endPosition(text: string): string {
   const lines = text.split("\n");

@@ -7,7 +7,7 @@
 import { dirname } from "node:path";
 import { storeNameError } from "../rules.js";
 import { utf8ByteLength } from "../utf8.js";
-import { configError, ioReason, isTable, readBytes, readUtf8, resolveFrom, type Place, type Table } from "./fastly-toml-common.js";
+import { configError, ioReason, isTable, readBytes, readJsonObject, resolveFrom, type Place, type Table } from "./fastly-toml-common.js";
 
 export interface FastlyKvEntry {
   key: string;
@@ -98,25 +98,11 @@ async function readEntries(store: string, items: unknown[], where: { toml: strin
 
 /** A whole-store JSON file, turned into inline-shaped items (Viceroy's order of checks). */
 async function readJsonStore(store: string, json: string, toml: string): Promise<Table[]> {
-  let read: Awaited<ReturnType<typeof readUtf8>>;
-  try {
-    read = await readUtf8(json);
-  } catch (error) {
-    throw configError(store, `cannot read the store file '${json}': ${ioReason(error)}. Relative paths resolve against ${dirname(toml)}.`, { toml });
-  }
-  if (!("text" in read)) throw configError(store, `The file is not valid UTF-8 (byte ${read.badByte}). Save it as UTF-8.`, { toml, json });
-  const text = read.text;
-  if (text.startsWith("\uFEFF")) {
-    throw configError(store, "The file starts with a byte order mark (U+FEFF), which JSON does not allow (Viceroy refuses it too). Save it as UTF-8 without BOM.", { toml, json });
-  }
-  const wrongFile = () => configError(store, "The file is of the wrong format. The file is expected to contain a single JSON Object.", { toml, json });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw wrongFile();
-  }
-  if (!isTable(parsed)) throw wrongFile();
+  const parsed = await readJsonObject(json, {
+    unreadable: (reason) => configError(store, `cannot read the store file '${json}': ${reason}. Relative paths resolve against ${dirname(toml)}.`, { toml }),
+    invalid: (text) => configError(store, text, { toml, json }),
+    wrongFile: "The file is of the wrong format. The file is expected to contain a single JSON Object.",
+  });
   const items: Table[] = [];
   for (const [key, entry] of Object.entries(parsed)) {
     const at: Place = { toml, json, key };

@@ -1,11 +1,11 @@
 /**
  * `fastly.toml`, the file Fastly's local server (Viceroy) reads: reading and checking it, the
  * sections under `[local_server]` (a warning naming the nearest valid key for an unknown one), and
- * loading its KV stores into a registry. Errors carry Viceroy's texts followed by where: the file,
+ * loading its KV stores, config stores and secret stores into a registry. Errors carry Viceroy's texts followed by where: the file,
  * and the key or entry number (docs/fastly-toml.md).
  *
- * Each section edge-kv loads has its own reader module (fastly-toml-kv.ts for the KV stores);
- * loading another section is a reader module, a field in FastlyToml and a `read` in
+ * Each section edge-kv loads has its own reader module (fastly-toml-kv.ts for the KV stores,
+ * fastly-toml-config-stores.ts, fastly-toml-secret-stores.ts); loading another section is a reader module, a field in FastlyToml and a `read` in
  * LOCAL_SERVER_SECTIONS.
  *
  * Unlike Viceroy, relative `file` paths resolve against the folder of the `fastly.toml`, not the
@@ -19,9 +19,13 @@ import { KVLimits } from "../limits.js";
 import { getRegistry, type KVRegistry } from "../registry.js";
 import { utf8ByteLength } from "../utf8.js";
 import { configError, endPosition, ioReason, isTable, readUtf8, typeName, type Table } from "./fastly-toml-common.js";
+import { CONFIG_STORE_SECTIONS, readConfigStoresSection } from "./fastly-toml-config-stores.js";
 import { KV_STORE_SECTIONS, readKvStoresSection, type FastlyKvEntry } from "./fastly-toml-kv.js";
+import { readSecretStoresSection, SECRET_STORE_SECTIONS } from "./fastly-toml-secret-stores.js";
 
 export { KV_STORE_SECTIONS, viceroyKeyError, type FastlyKvEntry } from "./fastly-toml-kv.js";
+export { CONFIG_STORE_SECTIONS } from "./fastly-toml-config-stores.js";
+export { SECRET_STORE_SECTIONS } from "./fastly-toml-secret-stores.js";
 
 /** What edge-kv read from a fastly.toml. */
 export interface FastlyToml {
@@ -29,6 +33,10 @@ export interface FastlyToml {
   path: string;
   /** `[local_server.kv_stores]`: store name → entries, both in file order. */
   kvStores: Map<string, FastlyKvEntry[]>;
+  /** `[local_server.config_stores]` (or `dictionaries`): store name → items (read by ConfigStore and Dictionary). */
+  configStores: Map<string, Record<string, string>>;
+  /** `[local_server.secret_stores]`: store name → secret name → bytes. */
+  secretStores: Map<string, Record<string, Uint8Array>>;
   /** One message per unknown key under `[local_server]`, naming the nearest valid key. */
   warnings: string[];
   /** Sections Viceroy reads that the file has and edge-kv does not use (e.g. `backends`), as written. */
@@ -41,13 +49,23 @@ interface SectionContext {
   base: string;
   /** The name the section has in the file (Viceroy's or an alias). */
   name: string;
+  /** Where `env = "VAR"` secrets are read from. */
+  environment: Record<string, string | undefined>;
+}
+
+export interface ReadFastlyTomlOptions {
+  /** Where `env = "VAR"` secrets are read from. Default: process.env. */
+  environment?: Record<string, string | undefined>;
 }
 
 interface LocalServerSection {
   /** Viceroy's names for the section: only one of them may appear. */
   names: readonly string[];
-  /** Reads the section into `result`. Without one, edge-kv does not use the section (no warning, listed in ignoredSections). */
-  read?: (value: unknown, context: SectionContext, result: FastlyToml) => Promise<void>;
+  /**
+   * Reads the section (a table of stores, checked by the caller) into `result`. Without one, edge-kv
+   * does not use the section (no warning, listed in ignoredSections).
+   */
+  read?: (stores: Table, context: SectionContext, result: FastlyToml) => Promise<void>;
 }
 
 /**
@@ -55,9 +73,12 @@ interface LocalServerSection {
  * at 274febd: `dictionaries` alias `config_stores`, `object_stores` aliases `object_store` and `kv_stores`).
  */
 export const LOCAL_SERVER_SECTIONS: readonly LocalServerSection[] = [
-  { names: KV_STORE_SECTIONS, read: readKvStores },
-  { names: ["config_stores", "dictionaries"] },
-  { names: ["secret_stores"] },
+  { names: KV_STORE_SECTIONS, read: async (stores, { toml, base }, result) => void (result.kvStores = await readKvStoresSection(stores, toml, base)) },
+  { names: CONFIG_STORE_SECTIONS, read: async (stores, { toml, base }, result) => void (result.configStores = await readConfigStoresSection(stores, toml, base)) },
+  {
+    names: SECRET_STORE_SECTIONS,
+    read: async (stores, { toml, base, environment }, result) => void (result.secretStores = await readSecretStoresSection(stores, toml, base, environment)),
+  },
   { names: ["backends"] },
   { names: ["acls"] },
   { names: ["geolocation"] },
@@ -66,13 +87,8 @@ export const LOCAL_SERVER_SECTIONS: readonly LocalServerSection[] = [
   { names: ["fake_valid_fastly_keys"] },
 ];
 
-async function readKvStores(value: unknown, { toml, base, name }: SectionContext, result: FastlyToml): Promise<void> {
-  if (!isTable(value)) throw new EdgeKvError(`error parsing \`fastly.toml\` at ${toml}: [local_server.${name}] must be a table of stores, got ${typeName(value)}`);
-  result.kvStores = await readKvStoresSection(value, toml, base);
-}
-
 /** Reads and checks a fastly.toml (and every file it names) without defining anything. Throws EdgeKvError. */
-export async function readFastlyToml(path: string): Promise<FastlyToml> {
+export async function readFastlyToml(path: string, options: ReadFastlyTomlOptions = {}): Promise<FastlyToml> {
   if (typeof path !== "string" || path === "") throw new EdgeKvError(`readFastlyToml: path must be the path of a fastly.toml, got ${typeName(path)}`);
   const toml = resolve(path);
   let read: Awaited<ReturnType<typeof readUtf8>>;
@@ -95,7 +111,7 @@ export async function readFastlyToml(path: string): Promise<FastlyToml> {
     }
     throw error;
   }
-  const result: FastlyToml = { path: toml, kvStores: new Map(), warnings: [], ignoredSections: [] };
+  const result: FastlyToml = { path: toml, kvStores: new Map(), configStores: new Map(), secretStores: new Map(), warnings: [], ignoredSections: [] };
   const localServer = document["local_server"];
   if (localServer === undefined) return result;
   if (!isTable(localServer)) throw new EdgeKvError(`error parsing \`fastly.toml\` at ${toml}: 'local_server' must be a table, got ${typeName(localServer)}`);
@@ -113,8 +129,13 @@ export async function readFastlyToml(path: string): Promise<FastlyToml> {
     }
     const name = present[0];
     if (name === undefined) continue;
-    if (section.read) await section.read(localServer[name], { toml, base: dirname(toml), name }, result);
-    else result.ignoredSections.push(name);
+    const value = localServer[name];
+    if (!section.read) {
+      result.ignoredSections.push(name);
+      continue;
+    }
+    if (!isTable(value)) throw new EdgeKvError(`error parsing \`fastly.toml\` at ${toml}: [local_server.${name}] must be a table of stores, got ${typeName(value)}`);
+    await section.read(value, { toml, base: dirname(toml), name, environment: options.environment ?? process.env }, result);
   }
   return result;
 }
@@ -212,13 +233,18 @@ export interface LoadFastlyTomlOptions {
   maxMetadataBytes?: number;
   /** Where warnings about the file go (unknown keys under [local_server]). Default: console.warn. */
   onWarning?: (message: string) => void;
+  /** Where `env = "VAR"` secrets are read from. Default: process.env. */
+  environment?: Record<string, string | undefined>;
 }
 
-export interface DefineKvStoresOptions {
+export interface DefineFastlyStoresOptions {
   registry: KVRegistry;
   createDriver?: (storeName: string) => KVDriver;
   maxMetadataBytes?: number;
-  /** A store of the same name already defined: fail, replace it, or keep it as it is (and not seed it). */
+  /**
+   * A KV store of the same name already defined: fail, replace it, or keep it as it is (and not seed it).
+   * Config and secret stores of the same name fail ("fail") or are replaced.
+   */
   existing: "fail" | "replace" | "keep";
   /** "overwrite" every configured key (Viceroy's start), or write only keys a store does not have ("missing", for stores kept in a folder). */
   seed: "overwrite" | "missing";
@@ -227,23 +253,26 @@ export interface DefineKvStoresOptions {
 }
 
 /**
- * Defines and seeds the KV stores of `toml`. Everything is checked first (existing stores, limits);
- * on an error nothing is defined or written. Resolves the names of the stores it defined.
+ * Defines the stores of `toml`: KV stores, seeded with their entries, config stores and secret stores.
+ * Everything is checked first (existing stores, limits); on an error nothing is defined or written.
+ * Resolves the names of the KV stores it defined.
  */
-export async function defineFastlyKvStores(toml: FastlyToml, options: DefineKvStoresOptions): Promise<string[]> {
+export async function defineFastlyStores(toml: FastlyToml, options: DefineFastlyStoresOptions): Promise<string[]> {
   const { registry } = options;
   const names = [...toml.kvStores.keys()];
   if (options.existing === "fail") {
-    for (const name of names) {
-      if (registry.hasStore(name)) {
-        throw new EdgeKvError(`store '${name}' from ${toml.path} is already defined. Pass { replace: true } to loadFastlyToml, or removeStore('${name}') first.`);
-      }
-    }
+    const clash = (kind: string, name: string, remove: string) =>
+      new EdgeKvError(`${kind} '${name}' from ${toml.path} is already defined. Pass { replace: true } to loadFastlyToml, or ${remove}('${name}') first.`);
+    for (const name of names) if (registry.hasStore(name)) throw clash("store", name, "removeStore");
+    for (const name of toml.configStores.keys()) if (registry.lookupConfigStore(name)) throw clash("config store", name, "removeConfigStore");
+    for (const name of toml.secretStores.keys()) if (registry.lookupSecretStore(name)) throw clash("secret store", name, "removeSecretStore");
   }
   const defined = options.existing === "keep" ? names.filter((name) => !registry.hasStore(name)) : names;
   const storeOptions = options.maxMetadataBytes === undefined ? {} : { maxMetadataBytes: options.maxMetadataBytes };
   const kept = (name: string) => (options.existing === "keep" ? registry.lookup(name)?.settings : undefined);
   checkKvStoreLimits(toml, (name) => kept(name) ?? registry.storeSettings(name, storeOptions), options.raise);
+  for (const [name, items] of toml.configStores) registry.defineConfigStore(name, items, { replace: true });
+  for (const [name, secrets] of toml.secretStores) registry.defineSecretStore(name, secrets, { replace: true });
   const admins = defined.map((name) => {
     const driver = options.createDriver?.(name);
     return registry.defineStore(name, { ...storeOptions, ...(driver === undefined ? {} : { driver }), replace: options.existing === "replace" });
@@ -263,15 +292,15 @@ function ignorePreconditionFailed(error: unknown): void {
 }
 
 /**
- * Defines every KV store of a `fastly.toml` in a registry (default: the active one) and seeds it
- * with its entries (overwrite mode, no TTL). Resolves the store names, in file order.
- * Everything is read and checked before any store is defined or any entry written.
+ * Defines every store of a `fastly.toml` in a registry (default: the active one): KV stores, seeded
+ * with their entries (overwrite mode, no TTL), config stores and secret stores. Resolves the KV store
+ * names, in file order. Everything is read and checked before any store is defined or any entry written.
  */
 export async function loadFastlyToml(path: string, options: LoadFastlyTomlOptions = {}): Promise<string[]> {
   const maxMetadataBytes = options.maxMetadataBytes === undefined ? undefined : metadataLimit(options.maxMetadataBytes, "loadFastlyToml: maxMetadataBytes");
-  const toml = await readFastlyToml(path);
+  const toml = await readFastlyToml(path, options.environment === undefined ? {} : { environment: options.environment });
   for (const warning of toml.warnings) (options.onWarning ?? console.warn)(warning);
-  return defineFastlyKvStores(toml, {
+  return defineFastlyStores(toml, {
     registry: options.registry ?? getRegistry(),
     ...(options.createDriver && { createDriver: options.createDriver }),
     ...(maxMetadataBytes !== undefined && { maxMetadataBytes }),
