@@ -152,6 +152,18 @@ describe("unknown keys under [local_server]: a warning naming the nearest valid 
     expect([...toml.kvStores.keys()]).toEqual([]);
   });
 
+  it("config_stores (or dictionaries) and secret_stores are read, neither warned about nor listed as unused", async () => {
+    for (const section of ["config_stores", "dictionaries"]) {
+      const folder = project({
+        "fastly.toml": `[local_server.${section}.settings]\nformat = "inline-toml"\ncontents = { mode = "dark" }\n[local_server.secret_stores]\nvault = [{ key = "token", data = "t" }]\n[local_server.acls]\n`,
+      });
+      const toml = await readFastlyToml(join(folder, "fastly.toml"));
+      expect([toml.warnings, toml.ignoredSections]).toEqual([[], ["acls"]]);
+      expect(Object.fromEntries(toml.configStores)).toEqual({ settings: { mode: "dark" } });
+      expect(Object.fromEntries(toml.secretStores)).toEqual({ vault: { token: new TextEncoder().encode("t") } });
+    }
+  });
+
   it.each([
     ["kv_store", "kv_stores"],
     ["KV_Stores", "kv_stores"],
@@ -184,7 +196,12 @@ describe("unknown keys under [local_server]: a warning naming the nearest valid 
 });
 
 describe("edge-kv serve in a folder with a fastly.toml", () => {
-  const TOML = `[[local_server.kv_stores.greetings]]\nkey = "hello"\ndata = "hi"\n[local_server.geolocation]\nformat = "inline-toml"\n`;
+  const TOML = [
+    '[[local_server.kv_stores.greetings]]\nkey = "hello"\ndata = "hi"',
+    '[local_server.config_stores.settings]\nformat = "inline-toml"\ncontents = { mode = "dark" }',
+    '[local_server.secret_stores]\nvault = [{ key = "token", data = "t" }]',
+    '[local_server.geolocation]\nformat = "inline-toml"\n',
+  ].join("\n");
 
   it("loads ./fastly.toml by default, like register and the plugin, and says at start-up which stores came from where", async () => {
     const folder = project({ "fastly.toml": TOML });
@@ -193,6 +210,8 @@ describe("edge-kv serve in a folder with a fastly.toml", () => {
     const lines = output().split("\n");
     expect(lines[0]).toMatch(/^edge-kv REST server listening on http:\/\/127\.0\.0\.1:\d+$/);
     expect(lines).toContain(`  stores from ${join(folder, "fastly.toml")}: greetings`);
+    expect(lines).toContain(`  config stores from ${join(folder, "fastly.toml")}: settings`);
+    expect(lines).toContain(`  secret stores from ${join(folder, "fastly.toml")}: vault`);
     expect(lines).toContain("  stores from --store: extra");
     expect(lines).toContain("  fastly.toml sections edge-kv does not use: geolocation");
   }, 60_000);

@@ -1,5 +1,5 @@
 /**
- * fastly.toml and its whole-store JSON files as bytes: a leading byte order mark, keys and data that
+ * fastly.toml and the JSON files it names (KV, config and secret stores) as bytes: a leading byte order mark, keys and data that
  * start with U+FEFF, and bytes that are not UTF-8 (an error naming the file and where, never a silent
  * U+FFFD in a seeded key or value).
  */
@@ -68,6 +68,20 @@ describe("fastly.toml bytes", () => {
       "fastly.toml": bytes('[local_server.kv_stores]\ns = { file = "s.json", format = "json" }\n'),
       "s.json": bytes(BOM, '{"k": "v"}'),
     });
+    expect(await failure(withBom)).toBe(
+      `edge-kv: invalid configuration for 's': The file starts with a byte order mark (U+FEFF), which JSON does not allow (Viceroy refuses it too). Save it as UTF-8 without BOM. [file ${join(withBom, "..", "s.json")} (listed in ${withBom})]`,
+    );
+  });
+
+  it.each([
+    ["config store", '[local_server.config_stores.s]\nformat = "json"\nfile = "s.json"\n'],
+    ["secret store", '[local_server.secret_stores]\ns = { file = "s.json", format = "json" }\n'],
+  ])("refuses a %s JSON file that is not UTF-8 or starts with a byte order mark, as for KV stores", async (_kind, config) => {
+    const badBytes = project({ "fastly.toml": bytes(config), "s.json": bytes('{"k": "caf', [0xe9], '"}') });
+    expect(await failure(badBytes)).toBe(
+      `edge-kv: invalid configuration for 's': The file is not valid UTF-8 (byte 10). Save it as UTF-8. [file ${join(badBytes, "..", "s.json")} (listed in ${badBytes})]`,
+    );
+    const withBom = project({ "fastly.toml": bytes(config), "s.json": bytes(BOM, '{"k": "v"}') });
     expect(await failure(withBom)).toBe(
       `edge-kv: invalid configuration for 's': The file starts with a byte order mark (U+FEFF), which JSON does not allow (Viceroy refuses it too). Save it as UTF-8 without BOM. [file ${join(withBom, "..", "s.json")} (listed in ${withBom})]`,
     );
