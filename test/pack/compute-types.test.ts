@@ -5,8 +5,8 @@
  * moduleResolution bundler with the "fastly" condition, @fastly/js-compute's globals by a triple-slash
  * reference, no skipLibCheck. tsc is the project's own devDependency.
  *
- * - A test helper importing edge-kv, edge-kv/testing, edge-kv/vite, edge-kv/fastly-kv-store and
- *   edge-kv/globals type-checks with no error at all: edge-kv's declarations need neither the DOM lib
+ * - A test helper importing edge-kv, edge-kv/testing, edge-kv/vite, edge-kv/fastly-kv-store,
+ *   edge-kv/fastly-config-store, -dictionary, -secret-store, -env and edge-kv/globals type-checks with no error at all: edge-kv's declarations need neither the DOM lib
  *   nor Node's types.
  * - A test file that also imports vitest: no error in edge-kv's declarations or the project's code;
  *   the only ones are in vitest's and vite's own declarations (they name AbortSignal and WebSocket,
@@ -69,6 +69,10 @@ import { KVRegistry, KVStore, FakeClock, IndexedDBDriver, resetRegistry, type KV
 import { getTestKv, type TestKv } from "edge-kv/testing";
 import { edgeKv, type EdgeKvOptions } from "edge-kv/vite";
 import { KVStore as ShimKVStore } from "edge-kv/fastly-kv-store";
+import { ConfigStore } from "edge-kv/fastly-config-store";
+import { Dictionary } from "edge-kv/fastly-dictionary";
+import { SecretStore } from "edge-kv/fastly-secret-store";
+import { env } from "edge-kv/fastly-env";
 import "edge-kv/globals";
 
 export const options: EdgeKvOptions = { stores: { greetings: { seed: { hello: { value: "hi", metadata: "m" } } } } };
@@ -87,6 +91,9 @@ export const kv: () => TestKv = getTestKv;
 export const same: typeof KVStore = ShimKVStore;
 export const driverType = (driver: KVDriver): string => driver.description;
 export const idb = IndexedDBDriver;
+export const mode = (): string | null => new ConfigStore("settings").get("mode") ?? new Dictionary("settings").get("mode");
+export const token = async (): Promise<string | undefined> => (await new SecretStore("vault").get("token"))?.plaintext();
+export const host = (): string | undefined => env("FASTLY_HOSTNAME");
 `;
 
 const TEST = `/// <reference types="@fastly/js-compute" />
@@ -135,7 +142,7 @@ describe("types in a Compute TypeScript project (Fastly's starter kit setup, no 
     return { code, errors: diagnostics(stdout + stderr), output: stdout + stderr };
   };
 
-  it("type-checks the app and helpers importing edge-kv, edge-kv/testing, edge-kv/vite, edge-kv/fastly-kv-store and edge-kv/globals with no error", async () => {
+  it("type-checks the app and helpers importing edge-kv, its testing, vite and globals entries and every fastly-* module entry with no error", async () => {
     const { code, output } = await tsc("-p tsconfig.json --noEmit");
     expect(output.trim()).toBe("");
     expect(code).toBe(0);
