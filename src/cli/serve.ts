@@ -2,10 +2,12 @@
  * `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
  * dialects) on memory stores or on a data folder, optionally seeded from fastly.toml.
  */
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
-import { fileSystemStores, loadFastlyToml } from "../node/index.js";
+import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
+import { fileSystemStores } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
 import { createServer, explorerUrl, type RestServer } from "../server/index.js";
@@ -25,20 +27,28 @@ Options:
   --host <address>      interface to bind (default 127.0.0.1, loopback only)
   --data <folder>       keep stores in this folder (kept between runs); default: in memory
   --memory              keep stores in memory (the default)
-  --fastly-toml <file>  define and seed the stores of [local_server.kv_stores] in this fastly.toml
+  --fastly-toml <file>  define and seed the KV, config and secret stores of this fastly.toml
+                        (default: ./fastly.toml when there is one)
+  --no-fastly-toml      do not load ./fastly.toml
+  --max-metadata-bytes <n>
+                        metadata limit of the stores defined at start (fastly.toml's, --store's,
+                        the data folder's); default 1000, at most 69000. REST-created stores take 2000
   --store <name>        define an empty store (repeatable)
   --token <token>       require this token (Fastly-Key or Authorization: Bearer); also EDGE_KV_TOKEN.
                         Without one, any token is accepted
   -h, --help            show this help
 
 The first line printed is "edge-kv REST server listening on <url>"; the second gives the explorer
-page, <url>/_edge-kv/ (with #token=... when a token is required).`;
+page, <url>/_edge-kv/ (with #token=... when a token is required); the next ones say which stores
+were loaded from where.`;
 
 export interface ServeOptions {
   port: number;
   host: string;
   data: string | undefined;
-  fastlyToml: string | undefined;
+  /** A fastly.toml to load; undefined: ./fastly.toml when it exists; false: none (--no-fastly-toml). */
+  fastlyToml: string | false | undefined;
+  maxMetadataBytes?: number | undefined;
   stores: string[];
   token: string | undefined;
 }
@@ -56,6 +66,8 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
         data: { type: "string" },
         memory: { type: "boolean" },
         "fastly-toml": { type: "string" },
+        "no-fastly-toml": { type: "boolean" },
+        "max-metadata-bytes": { type: "string" },
         store: { type: "string", multiple: true },
         token: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -73,31 +85,57 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     if (!/^\d+$/.test(values.port) || port > 65535) throw new EdgeKvError(`serve: --port must be a number from 0 to 65535, got '${values.port}'`);
   }
   if (values.data === "") throw new EdgeKvError("serve: --data needs a folder path");
+  if (values["no-fastly-toml"] && values["fastly-toml"] !== undefined) throw new EdgeKvError("serve: --fastly-toml and --no-fastly-toml exclude each other; pick one");
+  const maxMetadata = values["max-metadata-bytes"];
   const token = values.token ?? env.EDGE_KV_TOKEN;
   return {
     port,
     host: values.host ?? "127.0.0.1",
     data: values.data === undefined ? undefined : resolve(values.data),
-    fastlyToml: values["fastly-toml"] === undefined ? undefined : resolve(values["fastly-toml"]),
+    fastlyToml: values["no-fastly-toml"] ? false : values["fastly-toml"] === undefined ? undefined : resolve(values["fastly-toml"]),
+    ...(maxMetadata !== undefined && { maxMetadataBytes: metadataLimit(maxMetadata, "serve: --max-metadata-bytes") }),
     stores: values.store ?? [],
     token: token === "" ? undefined : token,
   };
 }
 
-/** Builds the registry the options describe and starts the server on it. */
-export async function serve(options: ServeOptions): Promise<RestServer> {
+/** What `serve` reports at start-up: which stores came from where, and warnings about the config. */
+export interface ServeReport {
+  notes: string[];
+  warnings: string[];
+}
+
+/** Builds the registry the options describe and starts the server on it; fills `report` for the start-up lines. */
+export async function serve(options: ServeOptions, report: ServeReport = { notes: [], warnings: [] }): Promise<RestServer> {
   const createDriver = options.data === undefined ? undefined : fileSystemStores(options.data);
-  const registry = new KVRegistry(createDriver ? { createDriver } : {});
+  const maxMetadataBytes = options.maxMetadataBytes;
+  const registry = new KVRegistry({ ...(createDriver && { createDriver }), ...(maxMetadataBytes !== undefined && { maxMetadataBytes }) });
   setRegistry(registry);
   const stateFile = options.data === undefined ? undefined : join(options.data, STATE_FILE_NAME);
   // fastly.toml stores are (re)seeded on every start, as Viceroy does; other keys in a data folder stay.
-  if (options.fastlyToml !== undefined) await loadFastlyToml(options.fastlyToml, { registry });
-  for (const name of options.stores) if (!registry.hasStore(name)) registry.defineStore(name);
+  const tomlPath = options.fastlyToml === false ? undefined : (options.fastlyToml ?? (existsSync("fastly.toml") ? resolve("fastly.toml") : undefined));
+  if (tomlPath !== undefined) {
+    const toml = await readFastlyToml(tomlPath);
+    report.warnings.push(...toml.warnings);
+    const names = await defineFastlyStores(toml, { registry, existing: "fail", seed: "overwrite", raise: (bytes) => `edge-kv serve --max-metadata-bytes ${bytes}` });
+    report.notes.push(`stores from ${toml.path}: ${names.join(", ") || "(none)"}`);
+    for (const [kind, stores] of [["config stores", toml.configStores], ["secret stores", toml.secretStores]] as const) {
+      if (stores.size > 0) report.notes.push(`${kind} from ${toml.path}: ${[...stores.keys()].join(", ")}`);
+    }
+    if (toml.ignoredSections.length > 0) report.notes.push(`fastly.toml sections edge-kv does not use: ${toml.ignoredSections.join(", ")}`);
+  } else {
+    report.notes.push(options.fastlyToml === false ? "fastly.toml not loaded (--no-fastly-toml)" : `no fastly.toml in ${process.cwd()} (--fastly-toml <file> loads one)`);
+  }
+  const fromFlag = options.stores.filter((name) => !registry.hasStore(name));
+  for (const name of fromFlag) registry.defineStore(name);
+  if (fromFlag.length > 0) report.notes.push(`stores from --store: ${fromFlag.join(", ")}`);
   if (options.data !== undefined) {
     // Load the state file first, so renamed stores re-open their data and keep their ids.
     const catalog = new StoreCatalog(registry, { stateFile, restStoreOptions: {}, createDriver });
     const retired = catalog.dataNamesInUse();
-    for (const name of storesInFolder(options.data)) if (!registry.hasStore(name) && !retired.has(name)) registry.defineStore(name);
+    const found = storesInFolder(options.data).filter((name) => !registry.hasStore(name) && !retired.has(name));
+    for (const name of found) registry.defineStore(name);
+    if (found.length > 0) report.notes.push(`stores found in ${options.data}: ${found.join(", ")}`);
   }
   return createServer({
     registry,
@@ -123,8 +161,9 @@ export async function runServe(rest: string[]): Promise<number> {
     return 0;
   }
   let server: RestServer;
+  const report: ServeReport = { notes: [], warnings: [] };
   try {
-    server = await serve(options);
+    server = await serve(options, report);
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message =
@@ -138,6 +177,8 @@ export async function runServe(rest: string[]): Promise<number> {
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
   process.stdout.write(`  explorer: ${explorerUrl(server.url, options.token)}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
+  for (const note of report.notes) process.stdout.write(`  ${note}\n`);
+  for (const warning of report.warnings) process.stderr.write(`${warning}\n`);
   await new Promise<void>((done) => {
     const stop = () => {
       process.off("SIGINT", stop);

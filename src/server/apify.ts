@@ -11,6 +11,7 @@ import {
   RestError,
   methodNotAllowed as notAllowed,
   bearerToken,
+  checkQuery,
   decodeSegment,
   header,
   httpDate,
@@ -53,6 +54,7 @@ export async function handleApify(request: RestRequest, context: DialectContext)
   if (context.token !== undefined && bearerToken(request, true) !== context.token) {
     throw new RestError(401, "Authentication token is missing or invalid: send 'Authorization: Bearer <token>' with the server's token");
   }
+  checkQuery(request);
   const { method } = request;
   if (segments.length === 0) {
     if (method === "GET") return await listStores(request, context), true;

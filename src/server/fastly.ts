@@ -13,7 +13,9 @@ import { checkStoreKey, storeFailure, type DialectContext } from "./context.js";
 import {
   RestError,
   bytesToHeader,
+  checkQuery,
   decodeSegment,
+  decodeText,
   header,
   headerBytes,
   httpDate,
@@ -54,6 +56,7 @@ export async function handleFastly(request: RestRequest, context: DialectContext
   if (context.token !== undefined && header(request, "fastly-key") !== context.token) {
     throw new RestError(401, "Provided credentials are missing or invalid: send the server's token in the Fastly-Key header");
   }
+  checkQuery(request);
   const { method } = request;
   if (segments.length === 0) {
     if (method === "GET") return listStores(request, context), true;
@@ -298,7 +301,7 @@ const BATCH_FIELDS = new Set(["key", "value", "metadata", "time_to_live_sec", "b
 
 /** Validates every line first; writes only when all are good (nothing is written for a bad batch). */
 async function batch(request: RestRequest, context: DialectContext, info: StoreInfo): Promise<void> {
-  const body = new TextDecoder().decode(await readBody(request, context.limits.maxBatchBytes, { what: "the batch body" }));
+  const body = decodeText(await readBody(request, context.limits.maxBatchBytes, { what: "the batch body" }), "the batch body");
   const admin = context.catalog.admin(info);
   const storeMetadataLimit = admin.core.settings.maxMetadataBytes;
   const lines: BatchLine[] = [];

@@ -12,6 +12,7 @@ import {
   RestError,
   methodNotAllowed as notAllowed,
   bearerToken,
+  checkQuery,
   decodeSegment,
   header,
   parseInteger,
@@ -60,6 +61,7 @@ export async function handleTelnyx(request: RestRequest, context: DialectContext
   if (context.token !== undefined && bearerToken(request) !== context.token) {
     throw new RestError(401, "The API key is missing or invalid: send 'Authorization: Bearer <token>' with the server's token");
   }
+  checkQuery(request);
   const { method } = request;
   if (segments.length === 0) {
     if (method === "GET") return listNamespaces(request, context), true;

@@ -36,7 +36,22 @@ function sibling(name: string): string {
   throw new EdgeKvError(`the edge-kv installation is incomplete: ${name}.js is missing next to ${fileURLToPath(import.meta.url)}`);
 }
 
-export function edgeKv(options: EdgeKvOptions = {}): Plugin {
+/**
+ * The plugin edgeKv() returns: a Vite `Plugin`, declared by shape so that edge-kv's declarations do
+ * not load Vite's (and with them Node's), which clash with @fastly/js-compute's globals in a Compute
+ * project's tsconfig. It is assignable to Vite's `Plugin` and `PluginOption`.
+ */
+export interface EdgeKvPlugin {
+  name: "edge-kv";
+  enforce: "pre";
+  config(config: any, env: any): any;
+  configResolved(config: any): any;
+  configureServer(server: any): any;
+  resolveId(this: any, id: string, importer: string | undefined, options?: any): any;
+  load(this: any, id: string, options?: any): any;
+}
+
+export function edgeKv(options: EdgeKvOptions = {}): EdgeKvPlugin {
   const runtimePath = sibling("plugin-runtime");
   const setupPath = sibling("vitest-setup");
   const mapped = options.modules ?? {};
@@ -45,7 +60,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
   let configSource: Promise<string> | null = null;
   let explorer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
-  return {
+  const plugin: Plugin = {
     name: "edge-kv",
     enforce: "pre",
     config(config) {
@@ -120,6 +135,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
       return null;
     },
   };
+  return plugin as EdgeKvPlugin;
 }
 
 export default edgeKv;
