@@ -2,7 +2,11 @@
  * edge-kv/wasm/host's loadApp: edge-kv/host's signature, the entry built to wasm (cached) and run in
  * the real runtime — what lets one test suite run in both runtimes.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { resetRegistry } from "edge-kv";
+import { loadWasmApp } from "edge-kv/wasm";
 import { loadApp } from "edge-kv/wasm/host";
 import { describe, expect, it } from "vitest";
 
@@ -16,6 +20,12 @@ describe("loadApp from edge-kv/wasm/host", () => {
     } finally {
       await app.close();
     }
+  });
+
+  it("a fastly.toml backend without a url is refused before anything runs, with file and backend named", async () => {
+    const toml = join(mkdtempSync(join(tmpdir(), "edge-kv-wasm-")), "fastly.toml");
+    writeFileSync(toml, '[local_server.backends.origin]\noverride_host = "x"\n');
+    await expect(loadWasmApp({ wasm: new Uint8Array(8), fastlyToml: toml })).rejects.toThrow(`edge-kv: invalid configuration for 'origin': missing 'url' field [file ${toml}]`);
   });
 
   it("refuses a loader function with a message saying what to pass", async () => {
