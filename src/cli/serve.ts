@@ -9,7 +9,7 @@ import { EdgeKvError } from "../errors.js";
 import { fileSystemStores, loadFastlyToml } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
-import { createServer, type RestServer } from "../server/index.js";
+import { checkBinding, createServer, type RestServer } from "../server/index.js";
 import type { Command } from "./command.js";
 
 export const DEFAULT_PORT = 7878;
@@ -27,8 +27,11 @@ Options:
   --memory              keep stores in memory (the default)
   --fastly-toml <file>  define and seed the stores of [local_server.kv_stores] in this fastly.toml
   --store <name>        define an empty store (repeatable)
-  --token <token>       require this token (Fastly-Key or Authorization: Bearer); also EDGE_KV_TOKEN.
-                        Without one, any token is accepted
+  --token <token>       require this token (Fastly-Key or Authorization: Bearer); better: set
+                        EDGE_KV_TOKEN (a command line is visible to other users in ps).
+                        Without one, any token is accepted: allowed only on a loopback --host
+  --insecure-no-token   serve a non-loopback --host (0.0.0.0, a LAN address...) without a token:
+                        anyone who can reach it can read, change and delete every store
   -h, --help            show this help
 
 The first line printed is "edge-kv REST server listening on <url>".`;
@@ -40,6 +43,8 @@ export interface ServeOptions {
   fastlyToml: string | undefined;
   stores: string[];
   token: string | undefined;
+  /** --insecure-no-token: a non-loopback host without a token (prints a warning). */
+  insecureNoToken: boolean;
 }
 
 /** Parses `serve` arguments; throws EdgeKvError saying what was wrong and what to do. */
@@ -57,6 +62,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
         "fastly-toml": { type: "string" },
         store: { type: "string", multiple: true },
         token: { type: "string" },
+        "insecure-no-token": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -72,14 +78,19 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     if (!/^\d+$/.test(values.port) || port > 65535) throw new EdgeKvError(`serve: --port must be a number from 0 to 65535, got '${values.port}'`);
   }
   if (values.data === "") throw new EdgeKvError("serve: --data needs a folder path");
-  const token = values.token ?? env.EDGE_KV_TOKEN;
+  const given = values.token ?? env.EDGE_KV_TOKEN;
+  const token = given === "" ? undefined : given;
+  const host = values.host ?? "127.0.0.1";
+  const insecureNoToken = values["insecure-no-token"] === true;
+  checkBinding({ host, token, insecureNoToken }, "--insecure-no-token");
   return {
     port,
-    host: values.host ?? "127.0.0.1",
+    host,
     data: values.data === undefined ? undefined : resolve(values.data),
     fastlyToml: values["fastly-toml"] === undefined ? undefined : resolve(values["fastly-toml"]),
     stores: values.store ?? [],
-    token: token === "" ? undefined : token,
+    token,
+    insecureNoToken,
   };
 }
 
@@ -124,6 +135,7 @@ export async function serve(options: ServeOptions): Promise<RestServer> {
     registry,
     host: options.host,
     port: options.port,
+    insecureNoToken: options.insecureNoToken,
     ...(options.token !== undefined && { token: options.token }),
     ...(stateFile !== undefined && { stateFile }),
     ...(createDriver !== undefined && { createDriver }),
@@ -143,6 +155,8 @@ export async function runServe(rest: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const warning = checkBinding(options);
+  if (warning !== undefined) process.stderr.write(`\n${"!".repeat(78)}\n${warning}\n${"!".repeat(78)}\n\n`);
   let server: RestServer;
   try {
     server = await serve(options);

@@ -3,6 +3,7 @@
  * headers and bodies recorded from api.fastly.com (../shared/reference/rest-apis.md §1). Validation
  * happens here; storage goes through the admin API and the core.
  */
+import { tokenMatches } from "./auth.js";
 import type { InsertMode } from "../core.js";
 import { KVLimits } from "../limits.js";
 import { storeNameError } from "../rules.js";
@@ -51,7 +52,7 @@ export function renderFastlyError(request: RestRequest, error: RestError): void 
 export async function handleFastly(request: RestRequest, context: DialectContext): Promise<boolean> {
   const segments = pathAfter(request.rawPath, FASTLY_PREFIX);
   if (segments === null) return false;
-  if (context.token !== undefined && header(request, "fastly-key") !== context.token) {
+  if (context.token !== undefined && !tokenMatches(header(request, "fastly-key"), context.token)) {
     throw new RestError(401, "Provided credentials are missing or invalid: send the server's token in the Fastly-Key header");
   }
   const { method } = request;

@@ -14,6 +14,7 @@ import type { AddressInfo } from "node:net";
 import type { KVDriver } from "../drivers/driver.js";
 import { KVLimits } from "../limits.js";
 import { getRegistry, type KVRegistry, type StoreOptions } from "../registry.js";
+import { checkBinding } from "./auth.js";
 import { StoreCatalog } from "./catalog.js";
 import type { DialectContext, ServerLimits } from "./context.js";
 import { handleFastly, renderFastlyError } from "./fastly.js";
@@ -22,16 +23,25 @@ import { handleTelnyx, renderTelnyxError } from "./telnyx.js";
 import { RestError, parseRequest, sendJson, type RestRequest } from "./http.js";
 
 export { RestError } from "./http.js";
+export { checkBinding, isLoopbackHost, tokenMatches } from "./auth.js";
 export { StoreCatalog, type StoreInfo } from "./catalog.js";
 export type { ServerLimits } from "./context.js";
 
 export interface RestServerOptions {
   /** The stores served. Default: the active registry at each request (`getRegistry()`). */
   registry?: KVRegistry;
-  /** Require this token (`Fastly-Key`, or `Authorization: Bearer`); without one, any token or none is accepted. */
+  /**
+   * Require this token (`Fastly-Key`, or `Authorization: Bearer`), compared in constant time. Without
+   * one, any token or none is accepted — allowed only on a loopback `host` unless `insecureNoToken`.
+   */
   token?: string;
-  /** Interface to bind. Default `127.0.0.1` (loopback only). */
+  /** Interface to bind. Default `127.0.0.1` (loopback only). Any other address needs a `token`. */
   host?: string;
+  /**
+   * Serve a non-loopback `host` without a token: every store is then readable and writable by anyone
+   * who can reach the address. Without this, createServer refuses (EdgeKvError) to do so.
+   */
+  insecureNoToken?: boolean;
   /** Port to listen on; 0 (the default) picks a free one — read it from `server.port`. */
   port?: number;
   /**
@@ -132,6 +142,8 @@ function fail(request: RestRequest, error: unknown): void {
 
 /** Starts the server and resolves once it listens. Binds 127.0.0.1 unless `host` says otherwise. */
 export async function createServer(options: RestServerOptions = {}): Promise<RestServer> {
+  const host = options.host ?? "127.0.0.1";
+  checkBinding({ host, token: options.token, insecureNoToken: options.insecureNoToken });
   const handler = createRequestHandler(options);
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server = createHttpServer(
@@ -143,7 +155,6 @@ export async function createServer(options: RestServerOptions = {}): Promise<Res
     },
     handler,
   );
-  const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {
