@@ -292,7 +292,7 @@ export class RedisConnection {
       kind = "other";
       what = reason;
     }
-    return new RedisStoreError(`Redis store ${where} failed on ${this.safeUrl}: ${what}`, kind);
+    return new RedisStoreError(`Redis ${where} failed on ${this.safeUrl}: ${what}`, kind);
   }
 }
 

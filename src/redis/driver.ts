@@ -137,7 +137,7 @@ export class RedisDriver implements KVDriver {
 
   scan(range: ScanRange): Promise<ScanItem[]> {
     const prefix = range.prefix ? Buffer.from(range.prefix, "utf8") : undefined;
-    let after = range.after === undefined ? undefined : Buffer.from(range.after, "utf8");
+    let after: Buffer | undefined = range.after === undefined ? undefined : Buffer.from(range.after, "utf8");
     const max = prefix === undefined ? "+" : Buffer.concat([Buffer.from("("), prefix, Buffer.from([0xff])]);
     return this.#run("list", undefined, async (client) => {
       const items: ScanItem[] = [];
@@ -213,7 +213,7 @@ export class RedisDriver implements KVDriver {
       ]);
       if (format !== LAYOUT_FORMAT || version !== LAYOUT_VERSION || name !== this.storeName) {
         throw new RedisStoreError(
-          `Redis store ${this.#where("open", undefined)} on ${this.connection.safeUrl}: the key ${this.keys.meta.toString()} says ${JSON.stringify({ format, version, name })}, ` +
+          `Redis ${this.#where("open", undefined)} on ${this.connection.safeUrl}: the key ${this.keys.meta.toString()} says ${JSON.stringify({ format, version, name })}, ` +
             `but this edge-kv writes ${JSON.stringify({ format: LAYOUT_FORMAT, version: LAYOUT_VERSION, name: this.storeName })}. Use the edge-kv version that wrote the store, or another prefix`,
           "other",
         );
@@ -229,7 +229,7 @@ export class RedisDriver implements KVDriver {
     if (fields.g === undefined) {
       if (Object.keys(fields).length === 0) return null;
       throw new RedisStoreError(
-        `Redis store ${this.#where("lookup", key)} on ${this.connection.safeUrl}: ${this.keys.record(Buffer.from(key, "utf8")).toString()} is not an edge-kv record (no generation field); another program wrote to edge-kv's keys. Delete that key, or give edge-kv another prefix`,
+        `Redis ${this.#where("lookup", key)} on ${this.connection.safeUrl}: ${this.keys.record(Buffer.from(key, "utf8")).toString()} is not an edge-kv record (no generation field); another program wrote to edge-kv's keys. Delete that key, or give edge-kv another prefix`,
         "other",
       );
     }
@@ -245,7 +245,7 @@ export class RedisDriver implements KVDriver {
 
   #where(operation: string, key: string | undefined): string {
     const shown = key === undefined ? "" : `, key ${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)}`;
-    return `'${this.storeName}' (${operation}${shown})`;
+    return `store '${this.storeName}' (${operation}${shown})`;
   }
 }
 
