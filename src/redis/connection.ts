@@ -248,9 +248,9 @@ export class RedisConnection {
 
   #install(client: AnyClient): AnyClient {
     client.defineCommand("edgeKvWrite", { numberOfKeys: 3, lua: WRITE_SCRIPT });
-    client.defineCommand("edgeKvDelete", { numberOfKeys: 2, lua: DELETE_SCRIPT });
+    client.defineCommand("edgeKvDelete", { numberOfKeys: 3, lua: DELETE_SCRIPT });
     client.defineCommand("edgeKvScan", { numberOfKeys: 1, lua: SCAN_SCRIPT });
-    client.defineCommand("edgeKvClear", { numberOfKeys: 1, lua: CLEAR_SCRIPT });
+    client.defineCommand("edgeKvClear", { numberOfKeys: 2, lua: CLEAR_SCRIPT });
     client.defineCommand("edgeKvOpen", { numberOfKeys: 1, lua: OPEN_SCRIPT });
     this.#client = client;
     return client;

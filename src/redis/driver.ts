@@ -122,6 +122,7 @@ export class RedisDriver implements KVDriver {
     const args = [
       this.keys.record(member),
       this.keys.index,
+      this.keys.generation,
       member,
       String(plan.now),
       typeof require === "string" ? require : require.orAbsent ? "gen-or-absent" : "gen",
@@ -165,7 +166,7 @@ export class RedisDriver implements KVDriver {
 
   clear(): Promise<void> {
     return this.#run("clear", undefined, async (client) => {
-      while ((await client.edgeKvClear(this.keys.index, this.keys.recordPrefix, CLEAR_BATCH)) > 0);
+      while ((await client.edgeKvClear(this.keys.index, this.keys.generation, this.keys.recordPrefix, CLEAR_BATCH)) > 0);
     });
   }
 

@@ -4,7 +4,8 @@
  *
  *   <prefix>:{<tag>}:m            hash    format, version and name of the store
  *   <prefix>:{<tag>}:k            zset    the key index: every key's UTF-8 bytes, all scores 0
- *   <prefix>:{<tag>}:g            string  the last generation issued in the store
+ *   <prefix>:{<tag>}:g            string  the highest generation of a record that was deleted or may
+ *                                         expire: a key written with no record gets one above it
  *   <prefix>:{<tag>}:r:<key>      hash    one record: v value, g generation, t lastModified,
  *                                         and when set: e expiresAt, m metadata, c contentType
  *   <prefix>:stores               set     names of the stores ever opened (for `serve --redis`)

@@ -10,15 +10,24 @@
  * times below 2^53), and generations are written back with %.0f, never in exponent form.
  */
 
-/** A record is live when it has no expiry or expires after `now`. */
-const LIVE = `
+/**
+ * A record is live when it has no expiry or expires after `now`. `retire` raises the store's
+ * "retired generation" counter to a generation that may disappear from the server (a deleted record,
+ * or one the server will drop at its expiry): a key written with no record gets a generation above
+ * it, so a key re-created after its record is gone never gets a generation it had before.
+ */
+const COMMON = `
 local function is_live(expires, now)
   return (not expires) or tonumber(expires) > now
+end
+local function retire(counter, generation)
+  local retired = redis.call('GET', counter)
+  if (not retired) or tonumber(retired) < tonumber(generation) then redis.call('SET', counter, generation) end
 end
 `;
 
 /**
- * write. KEYS: record, index, generation counter.
+ * write. KEYS: record, index, retired-generation counter.
  * ARGV: 1 member (key bytes), 2 now, 3 require ("any" | "absent" | "gen" | "gen-or-absent"), 4 required
  *   generation, 5 combine ("replace" | "append" | "prepend"), 6 value, 7 maxValueBytes, 8 metadata,
  *   9 has metadata ("1"/"0"), 10 expiresAt ("" for none), 11 lastModified, 12 contentType,
@@ -26,7 +35,7 @@ end
  * Returns {0} precondition failed, {-1} too large, {1, generation} written, or
  * {1, generation, value} when the value was combined with the live one.
  */
-export const WRITE_SCRIPT = `${LIVE}
+export const WRITE_SCRIPT = `${COMMON}
 local record, index, counter = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[2])
 local require, combine = ARGV[3], ARGV[5]
@@ -51,12 +60,16 @@ if joined then
   local old = redis.call('HGET', record, 'v')
   if combine == 'append' then value = old .. value else value = value .. old end
 end
-local generation = tonumber(ARGV[15])
-if exists then generation = math.max(tonumber(ARGV[14]), tonumber(current[1]) + 1) end
-local last = redis.call('GET', counter)
-if last and tonumber(last) >= generation then generation = tonumber(last) + 1 end
+local generation
+if exists then
+  generation = math.max(tonumber(ARGV[14]), tonumber(current[1]) + 1)
+else
+  generation = tonumber(ARGV[15])
+  local retired = redis.call('GET', counter)
+  if retired and tonumber(retired) >= generation then generation = tonumber(retired) + 1 end
+end
 local issued = string.format('%.0f', generation)
-redis.call('SET', counter, issued)
+if ARGV[10] ~= '' then retire(counter, issued) end
 if exists then redis.call('DEL', record) end
 local fields = {'v', value, 'g', issued, 't', ARGV[11]}
 if ARGV[9] == '1' then fields[#fields + 1] = 'm'; fields[#fields + 1] = ARGV[8] end
@@ -71,12 +84,12 @@ return {1, issued}
 `;
 
 /**
- * delete. KEYS: record, index. ARGV: member, now, require ("any" | "expired" | "gen" | "gen-or-absent"),
+ * delete. KEYS: record, index, retired-generation counter. ARGV: member, now, require ("any" | "expired" | "gen" | "gen-or-absent"),
  * required generation. Returns 1 deleted a live record, 2 deleted an expired one, 0 absent,
  * -1 precondition failed. An index entry whose record the server already reclaimed is removed.
  */
-export const DELETE_SCRIPT = `${LIVE}
-local record, index = KEYS[1], KEYS[2]
+export const DELETE_SCRIPT = `${COMMON}
+local record, index, counter = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[2])
 local require = ARGV[3]
 local current = redis.call('HMGET', record, 'g', 'e')
@@ -93,6 +106,7 @@ elseif require ~= 'any' then
 end
 redis.call('ZREM', index, ARGV[1])
 if not exists then return 0 end
+retire(counter, current[1])
 redis.call('UNLINK', record)
 if live then return 1 end
 return 2
@@ -139,15 +153,19 @@ return out
 `;
 
 /**
- * clear, one batch. KEYS: index. ARGV: record key prefix, batch size. Removes up to `batch` records
+ * clear, one batch. KEYS: index, retired-generation counter. ARGV: record key prefix, batch size. Removes up to `batch` records
  * and their index entries; returns how many it removed (0: the store is empty).
  */
-export const CLEAR_SCRIPT = `
-local index, prefix = KEYS[1], ARGV[1]
+export const CLEAR_SCRIPT = `${COMMON}
+local index, counter, prefix = KEYS[1], KEYS[2], ARGV[1]
 local batch = redis.call('ZRANGEBYLEX', index, '-', '+', 'LIMIT', 0, tonumber(ARGV[2]))
+local highest = 0
 for _, member in ipairs(batch) do
+  local generation = redis.call('HGET', prefix .. member, 'g')
+  if generation and tonumber(generation) > highest then highest = tonumber(generation) end
   redis.call('UNLINK', prefix .. member)
 end
+if highest > 0 then retire(counter, string.format('%.0f', highest)) end
 if #batch > 0 then redis.call('ZREM', index, unpack(batch)) end
 return #batch
 `;
