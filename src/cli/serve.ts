@@ -11,6 +11,7 @@ import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
 import { checkBinding, createServer, type RestServer } from "../server/index.js";
 import type { Command } from "./command.js";
+import { redactUrl } from "../redis/redact.js";
 
 export const DEFAULT_PORT = 7878;
 export const STATE_FILE_NAME = ".edge-kv-server.json";
@@ -25,6 +26,9 @@ Options:
   --host <address>      interface to bind (default 127.0.0.1, loopback only)
   --data <folder>       keep stores in this folder (kept between runs); default: in memory
   --memory              keep stores in memory (the default)
+  --redis <url>         keep stores in Redis or Valkey: redis://[user:password@]host:port[/db],
+                        rediss:// for TLS, host1:port1,host2:port2 for a cluster. Every server on
+                        the same Redis serves the same stores (and gives them the same ids)
   --fastly-toml <file>  define and seed the stores of [local_server.kv_stores] in this fastly.toml
   --store <name>        define an empty store (repeatable)
   --token <token>       require this token (Fastly-Key or Authorization: Bearer); better: set
@@ -40,6 +44,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   data: string | undefined;
+  /** --redis: the Redis URL (credentials included; never printed). */
+  redis: string | undefined;
   fastlyToml: string | undefined;
   stores: string[];
   token: string | undefined;
@@ -59,6 +65,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
         host: { type: "string" },
         data: { type: "string" },
         memory: { type: "boolean" },
+        redis: { type: "string" },
         "fastly-toml": { type: "string" },
         store: { type: "string", multiple: true },
         token: { type: "string" },
@@ -71,7 +78,9 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
   }
   const { values } = parsed;
   if (values.help) return "help";
-  if (values.memory && values.data !== undefined) throw new EdgeKvError("serve: --memory and --data exclude each other; pick one");
+  const storage = [values.memory && "--memory", values.data !== undefined && "--data", values.redis !== undefined && "--redis"].filter(Boolean);
+  if (storage.length > 1) throw new EdgeKvError(`serve: ${storage.join(" and ")} exclude each other; pick one`);
+  if (values.redis === "") throw new EdgeKvError("serve: --redis needs a URL like redis://127.0.0.1:6379");
   let port = DEFAULT_PORT;
   if (values.port !== undefined) {
     port = Number(values.port);
@@ -87,6 +96,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     port,
     host,
     data: values.data === undefined ? undefined : resolve(values.data),
+    redis: values.redis,
     fastlyToml: values["fastly-toml"] === undefined ? undefined : resolve(values["fastly-toml"]),
     stores: values.store ?? [],
     token,
@@ -118,6 +128,7 @@ function storesInFolder(root: string): string[] {
 
 /** Builds the registry the options describe and starts the server on it. */
 export async function serve(options: ServeOptions): Promise<RestServer> {
+  if (options.redis !== undefined) return serveRedis(options, options.redis);
   const createDriver = options.data === undefined ? undefined : fileSystemStores(options.data);
   const registry = new KVRegistry(createDriver ? { createDriver } : {});
   setRegistry(registry);
@@ -141,6 +152,60 @@ export async function serve(options: ServeOptions): Promise<RestServer> {
     ...(createDriver !== undefined && { createDriver }),
   });
 }
+
+/**
+ * The server over stores in Redis: every store the Redis server knows (any server's) is served, stores
+ * created or deleted by another server appear or disappear within a second, and ids are derived from
+ * store names so every server gives a store the same ids. The connection is checked before listening.
+ */
+async function serveRedis(options: ServeOptions, url: string): Promise<RestServer> {
+  const { redisStores } = await import("../redis/index.js");
+  const stores = redisStores(url);
+  // A store defined here (fastly.toml, --store, REST) is listed in Redis at once, for the other servers.
+  const createDriver = (name: string) => {
+    const driver = stores(name);
+    driver.ready().catch(() => undefined);
+    return driver;
+  };
+  const registry = new KVRegistry({ createDriver });
+  setRegistry(registry);
+  try {
+    let seen = new Set(await stores.storeNames());
+    if (options.fastlyToml !== undefined) await loadFastlyToml(options.fastlyToml, { registry });
+    for (const name of [...options.stores, ...seen]) if (!registry.hasStore(name)) registry.defineStore(name);
+    let last = Date.now();
+    let running: Promise<void> | undefined;
+    const syncStores = () => {
+      if (running !== undefined || Date.now() - last < STORE_SYNC_MS) return running;
+      last = Date.now();
+      running = (async () => {
+        const now = new Set(await stores.storeNames());
+        for (const name of now) if (!registry.hasStore(name)) registry.defineStore(name);
+        for (const name of seen) if (!now.has(name) && registry.hasStore(name)) await registry.removeStore(name);
+        seen = now;
+      })()
+        .catch(() => undefined) // Redis unreachable: the request itself reports it
+        .finally(() => (running = undefined));
+      return running;
+    };
+    return await createServer({
+      registry,
+      host: options.host,
+      port: options.port,
+      insecureNoToken: options.insecureNoToken,
+      storeIds: "by-name",
+      syncStores,
+      ...(options.token !== undefined && { token: options.token }),
+    });
+  } catch (error) {
+    await registry.reset();
+    await stores.close();
+    throw error;
+  }
+}
+
+/** How often a Redis-backed server looks for stores created or deleted by other servers. */
+const STORE_SYNC_MS = 1000;
 
 /** Runs `edge-kv serve <args>` until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runServe(rest: string[]): Promise<number> {
@@ -169,7 +234,7 @@ export async function runServe(rest: string[]): Promise<number> {
     process.stderr.write(`${message}\n`);
     return 1;
   }
-  const where = options.data === undefined ? "memory stores" : `stores in ${options.data}`;
+  const where = options.redis !== undefined ? `stores in Redis at ${redactUrl(options.redis)}` : options.data === undefined ? "memory stores" : `stores in ${options.data}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
   await new Promise<void>((done) => {

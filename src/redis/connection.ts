@@ -14,6 +14,7 @@
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { EdgeKvError } from "../errors.js";
+import { redactUrl } from "./redact.js";
 import { CLEAR_SCRIPT, DELETE_SCRIPT, OPEN_SCRIPT, SCAN_SCRIPT, WRITE_SCRIPT } from "./scripts.js";
 
 export interface RedisConnectionOptions {
@@ -99,10 +100,6 @@ export function parseRedisUrl(url: string): ParsedUrl {
   return { tls, nodes, username, password, db, safe };
 }
 
-/** `url` with any `user:password@` part replaced by `***@` (also when the URL is otherwise malformed). */
-export function redactUrl(url: string): string {
-  return String(url).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, "$1***@");
-}
 
 function positive(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -263,7 +260,9 @@ export class RedisConnection {
    */
   failure(error: unknown, where: string): RedisStoreError {
     const password = this.#parsed.password;
-    const reason = describeFailure(error, password);
+    let reason = describeFailure(error, password);
+    // A connection that failed on its AUTH or ACL: say so, rather than "cannot reach".
+    if (this.#lastError !== undefined && /^(NOAUTH|WRONGPASS|NOPERM)\b/.test(this.#lastError)) reason = this.#lastError;
     const lost = this.#lastError !== undefined && this.#lastError !== reason ? ` (last connection error: ${this.#lastError})` : "";
     let what: string;
     let kind: RedisFailureKind;

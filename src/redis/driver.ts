@@ -66,8 +66,13 @@ export class RedisDriver implements KVDriver {
   /** A driver whose server was reached and whose store layout was checked: connection errors surface here. */
   static async open(options: RedisDriverOptions): Promise<RedisDriver> {
     const driver = new RedisDriver(options);
-    await driver.#run("open", undefined, async () => undefined);
+    await driver.ready();
     return driver;
+  }
+
+  /** Connects, checks the store's layout and lists the store in `<prefix>:stores` now, rather than at the first operation. */
+  ready(): Promise<void> {
+    return this.#run("open", undefined, async () => undefined);
   }
 
   read(key: string): Promise<StoredRecord | null> {

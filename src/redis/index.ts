@@ -14,7 +14,8 @@ import { DEFAULT_PREFIX, checkPrefix } from "./layout.js";
 
 export { RedisDriver } from "./driver.js";
 export type { RedisDriverOptions } from "./driver.js";
-export { RedisConnection, RedisStoreError, parseRedisUrl, redactUrl } from "./connection.js";
+export { RedisConnection, RedisStoreError, parseRedisUrl } from "./connection.js";
+export { redactUrl } from "./redact.js";
 export type { RedisConnectionOptions, RedisFailureKind } from "./connection.js";
 export { StoreKeys, storeTag, storeNameFromTag, LAYOUT_FORMAT, LAYOUT_VERSION, DEFAULT_PREFIX } from "./layout.js";
 

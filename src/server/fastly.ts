@@ -41,6 +41,8 @@ const STATUS_TEXT: Record<number, string> = {
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  503: "Service Unavailable",
+  507: "Insufficient Storage",
 };
 
 /** Fastly's error body: legacy `{msg, detail}` (412 has an empty body, as recorded). */

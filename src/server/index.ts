@@ -15,7 +15,7 @@ import type { KVDriver } from "../drivers/driver.js";
 import { KVLimits } from "../limits.js";
 import { getRegistry, type KVRegistry, type StoreOptions } from "../registry.js";
 import { checkBinding } from "./auth.js";
-import { StoreCatalog } from "./catalog.js";
+import { StoreCatalog, nameBasedIds } from "./catalog.js";
 import type { DialectContext, ServerLimits } from "./context.js";
 import { handleFastly, renderFastlyError } from "./fastly.js";
 import { handleApify, renderApifyError } from "./apify.js";
@@ -24,7 +24,7 @@ import { RestError, parseRequest, sendJson, type RestRequest } from "./http.js";
 
 export { RestError } from "./http.js";
 export { checkBinding, isLoopbackHost, tokenMatches } from "./auth.js";
-export { StoreCatalog, type StoreInfo } from "./catalog.js";
+export { StoreCatalog, nameBasedIds, type StoreIds, type StoreInfo } from "./catalog.js";
 export type { ServerLimits } from "./context.js";
 
 export interface RestServerOptions {
@@ -51,6 +51,16 @@ export interface RestServerOptions {
   stateFile?: string;
   /** The registry's driver factory, when a state file is used with a folder: re-opens renamed stores on start. */
   createDriver?: (storeName: string) => KVDriver;
+  /**
+   * How stores get their dialect ids: "random" (default), or "by-name" — derived from the store name, so
+   * several servers over shared stores (`edge-kv serve --redis`) give a store the same ids.
+   */
+  storeIds?: "random" | "by-name";
+  /**
+   * Awaited before each request is routed: lets the registry follow stores created or removed by other
+   * servers over shared storage (`edge-kv serve --redis` passes a throttled one). Default: none.
+   */
+  syncStores?: () => Promise<void> | void;
   /** Options for stores created over REST. Default `{ maxMetadataBytes: 2000 }` (the REST API's metadata limit). */
   restStoreOptions?: StoreOptions;
   /** A client must send its request headers within this time. Default 10 s. */
@@ -84,15 +94,18 @@ export function createRequestHandler(options: Omit<RestServerOptions, "host" | "
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const restStoreOptions: StoreOptions = options.restStoreOptions ?? { maxMetadataBytes: KVLimits.REST_METADATA_BYTES };
   let catalog: StoreCatalog | undefined;
+  const idsFor = options.storeIds === "by-name" ? nameBasedIds : undefined;
+  const sync = options.syncStores;
   const contextFor = (): DialectContext => {
     const registry = options.registry ?? getRegistry();
-    if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions, createDriver: options.createDriver });
+    if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions, createDriver: options.createDriver, idsFor });
     return { catalog, limits, token: options.token };
   };
   contextFor(); // load the state file (and re-define REST stores) now: a bad one fails here, not at a request
   return (req, res) => {
     const request = parseRequest(req, res);
-    void route(request, contextFor).catch((error: unknown) => fail(request, error));
+    const routed = sync === undefined ? route(request, contextFor) : Promise.resolve(sync()).then(() => route(request, contextFor));
+    void routed.catch((error: unknown) => fail(request, error));
   };
 }
 

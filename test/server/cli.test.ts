@@ -84,7 +84,7 @@ describe("edge-kv serve", () => {
 
 describe("serve arguments", () => {
   test("defaults: port 7878, host 127.0.0.1, memory, token from EDGE_KV_TOKEN", () => {
-    expect(parseServeArgs([], { EDGE_KV_TOKEN: "env" })).toEqual({ port: 7878, host: "127.0.0.1", data: undefined, fastlyToml: undefined, stores: [], token: "env", insecureNoToken: false });
+    expect(parseServeArgs([], { EDGE_KV_TOKEN: "env" })).toEqual({ port: 7878, host: "127.0.0.1", data: undefined, fastlyToml: undefined, stores: [], token: "env", insecureNoToken: false, redis: undefined });
   });
 
   test.each([
