@@ -32,6 +32,11 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** TLS options for `rediss://` (CA, client certificate, servername...). */
   tls?: TlsOptions;
+  /**
+   * Let the process exit while no operation is waiting for the server (the socket does not keep Node's
+   * event loop alive when idle), as with the memory and filesystem drivers. Default true.
+   */
+  unrefWhenIdle?: boolean;
 }
 
 /** What a driver sees of the client: the commands it sends (scripts registered by defineCommand). */
@@ -122,6 +127,9 @@ export class RedisConnection {
   #users = 0;
   /** The last connection-level error (refused, DNS, TLS, auth), for messages. */
   #lastError: string | undefined;
+  /** Operations waiting for the server; while 0 (and unrefWhenIdle) the sockets are unref'ed. */
+  #busy = 0;
+  readonly #unrefWhenIdle: boolean;
 
   constructor(options: RedisConnectionOptions = {}) {
     if (options === null || typeof options !== "object") throw new EdgeKvError(`Redis: options must be an object, got ${options === null ? "null" : typeof options}`);
@@ -130,6 +138,7 @@ export class RedisConnection {
     this.#options = options;
     this.#commandTimeoutMs = positive(options.commandTimeoutMs, "commandTimeoutMs", 10_000);
     this.#connectTimeoutMs = positive(options.connectTimeoutMs, "connectTimeoutMs", 10_000);
+    this.#unrefWhenIdle = options.unrefWhenIdle ?? true;
     if (options.cluster !== undefined && typeof options.cluster !== "boolean") throw new EdgeKvError(`Redis: cluster must be true or false, got ${JSON.stringify(options.cluster)}`);
   }
 
@@ -166,6 +175,26 @@ export class RedisConnection {
       },
     );
     return this.#ready as Promise<unknown> as Promise<DriverClient>;
+  }
+
+  /** An operation starts: the sockets keep the process alive until it ends (see unrefWhenIdle). */
+  enter(): void {
+    if (this.#busy++ === 0) this.#holdProcess(true);
+  }
+
+  /** An operation ended. */
+  leave(): void {
+    if (--this.#busy === 0) this.#holdProcess(false);
+  }
+
+  #holdProcess(hold: boolean): void {
+    const client = this.#client;
+    if (!this.#unrefWhenIdle || client === undefined) return;
+    for (const node of client instanceof Cluster ? client.nodes("all") : [client]) {
+      const stream = node.stream as { ref?: () => void; unref?: () => void } | undefined;
+      if (hold) stream?.ref?.();
+      else stream?.unref?.();
+    }
   }
 
   /** Closes the connection now (QUIT, or a disconnect when the server does not answer). */
@@ -237,9 +266,13 @@ export class RedisConnection {
     client.on("error", (error: Error) => {
       this.#lastError = describeFailure(error, this.#parsed.password);
     });
-    client.on("ready", () => {
+    const connected = () => {
       this.#lastError = undefined;
-    });
+      if (this.#busy === 0) this.#holdProcess(false);
+    };
+    client.on("ready", connected);
+    // A cluster opens a connection per node as it needs them: each follows the same rule.
+    if (client instanceof Cluster) client.on("+node", (node: Redis) => node.on("ready", connected));
     return client;
   }
 

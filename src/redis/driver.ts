@@ -197,6 +197,7 @@ export class RedisDriver implements KVDriver {
 
   /** Runs one operation: connects and checks the layout on first use, and words every failure. */
   async #run<T>(operation: string, key: string | undefined, send: (client: DriverClient) => Promise<T>): Promise<T> {
+    this.connection.enter();
     try {
       if (!this.#acquired) {
         this.#acquired = true;
@@ -208,6 +209,8 @@ export class RedisDriver implements KVDriver {
     } catch (error) {
       if (error instanceof EdgeKvError) throw error;
       throw this.connection.failure(error, this.#where(operation, key));
+    } finally {
+      this.connection.leave();
     }
   }
 

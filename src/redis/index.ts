@@ -50,11 +50,14 @@ export function redisStores(url: string, options: RedisStoresOptions = {}): Redi
   return Object.assign(factory, {
     connection,
     async storeNames() {
+      connection.enter();
       try {
         const client = await connection.client();
         return (await client.smembers(`${prefix}:stores`)).sort();
       } catch (error) {
         throw connection.failure(error, "list of stores");
+      } finally {
+        connection.leave();
       }
     },
     close: () => connection.close(),

@@ -5,7 +5,9 @@
  * Stores: those of `./fastly.toml` ([local_server.kv_stores]) when it exists — or of the file named
  * by EDGE_KV_FASTLY_TOML — seeded at start. With EDGE_KV_DATA=<folder> every store (fastly.toml's
  * and those defined in code without a driver) lives in that folder (filesystem driver: data survives
- * restarts and can be shared with other processes) and only keys that do not exist yet are seeded. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
+ * restarts and can be shared with other processes) and only keys that do not exist yet are seeded.
+ * With EDGE_KV_REDIS=<redis://host:port> they live in that Redis or Valkey server (edge-kv/redis:
+ * shared by every process and machine using it), seeded the same way. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
  * Stores can also be defined in code: `defineStore(name)` from edge-kv before the app handles requests.
  */
 import { existsSync } from "node:fs";
@@ -51,7 +53,7 @@ async function loadStores(root: string): Promise<string[]> {
     if (named) throw new EdgeKvError(`EDGE_KV_FASTLY_TOML names ${toml}, which does not exist. Fix the path or unset it`);
     return [];
   }
-  const persistent = Boolean(process.env.EDGE_KV_DATA);
+  const persistent = Boolean(process.env.EDGE_KV_DATA || process.env.EDGE_KV_REDIS);
   const registry = getRegistry();
   const stores = await readFastlyKvStores(toml);
   for (const [name, entries] of stores) {
@@ -79,6 +81,12 @@ if (!holder[REGISTERED]) {
   register(sibling("node-hooks").href, pathToFileURL(`${root}/`), { data });
   // With EDGE_KV_DATA every store defined from now on (fastly.toml's, or defineStore(name) in code) lives in that folder.
   const dataDir = process.env.EDGE_KV_DATA;
+  const redisUrl = process.env.EDGE_KV_REDIS;
+  if (dataDir && redisUrl) throw new EdgeKvError("EDGE_KV_DATA and EDGE_KV_REDIS are both set: stores live in a folder or in Redis, not both. Unset one of them");
   if (dataDir) resetRegistry({ createDriver: fileSystemStores(resolvePath(root, dataDir)) });
+  if (redisUrl) {
+    const { redisStores } = await import("../redis/index.js");
+    resetRegistry({ createDriver: redisStores(redisUrl) });
+  }
   await loadStores(root);
 }
