@@ -8,6 +8,7 @@ import type { KVDriver } from "edge-kv";
 import { RedisDriver, StoreKeys, redisStores, type RedisStores } from "edge-kv/redis";
 import { describeDriverContract, ADVERSARIAL_KEYS } from "../contract/driver-contract.js";
 import { modelBasedTests } from "../reliability/model-run.js";
+import { checkContenders } from "./contenders.js";
 import { freshStoreName, redisFactory, useRedisCluster } from "./support.js";
 
 const redis = useRedisCluster();
@@ -20,6 +21,12 @@ describeDriverContract("redis (3-master cluster)", () => (stores ??= redisStores
 
 describe("model-based: Redis driver on a cluster", () => {
   modelBasedTests("redis cluster, two connections", redisFactory(() => redis.url, "twin"), { sequences: 20, maxCommands: 40, twin: true });
+});
+
+describe("several processes on a cluster store", () => {
+  it("3 processes racing lose nothing and double nothing", async () => {
+    await checkContenders(redis.url, freshStoreName("processes"), 3, 25);
+  }, 120_000);
 });
 
 describe("hash slots", () => {
