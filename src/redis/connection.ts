@@ -235,15 +235,15 @@ export class RedisConnection {
     };
     let cluster = this.#options.cluster ?? (parsed.nodes.length > 1 ? true : undefined);
     if (cluster === undefined) {
-      const probe = this.#watch(new Redis({ ...parsed.nodes[0]!, ...redisOptions, retryStrategy: () => null }));
+      // One node, asked whether it is part of a cluster; a single server's connection is kept.
+      const probe = await connected(this.#watch(new Redis({ ...parsed.nodes[0]!, ...redisOptions })));
       try {
-        await probe.connect();
         cluster = /cluster_enabled:1/.test(await probe.info("cluster"));
-        if (!cluster) return this.#install(probe);
       } catch (error) {
         probe.disconnect();
         throw error;
       }
+      if (!cluster) return this.#install(probe);
       probe.disconnect();
     }
     if (cluster) {
@@ -356,5 +356,7 @@ async function connected<T extends AnyClient>(client: T): Promise<T> {
 function describeFailure(error: unknown, password: string | undefined): string {
   let text = error instanceof Error ? error.message : String(error);
   if (password) text = text.split(password).join("***");
+  // Redis names the script and line of an error raised inside one: noise for the user.
+  text = text.replace(/ script: [0-9a-f]{40}, on @user_script:\d+\.?$/, "");
   return text;
 }

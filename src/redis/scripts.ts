@@ -4,6 +4,10 @@
  * script cache was emptied, e.g. by a restart). They implement the same rules as `decideWrite` /
  * `decideDelete` in src/drivers/plan.ts — the contract suite holds both to them.
  *
+ * Scripts that add data make a write to the record their first write: Redis refuses a script's first
+ * data-growing write when the server is past maxmemory, and lets the rest of a started script run, so
+ * a full server refuses the whole operation and never applies part of it.
+ *
  * Every key a script touches carries the store's hash tag, so all of them are in the store's slot
  * (Redis Cluster runs the script on the node owning it). Numbers cross as decimal strings written by
  * JavaScript's String(); Lua numbers are doubles, exact for the integers used here (generations and
@@ -69,15 +73,19 @@ else
   if retired and tonumber(retired) >= generation then generation = tonumber(retired) + 1 end
 end
 local issued = string.format('%.0f', generation)
-if ARGV[10] ~= '' then retire(counter, issued) end
-if exists then redis.call('DEL', record) end
-local fields = {'v', value, 'g', issued, 't', ARGV[11]}
-if ARGV[9] == '1' then fields[#fields + 1] = 'm'; fields[#fields + 1] = ARGV[8] end
-if ARGV[10] ~= '' then fields[#fields + 1] = 'e'; fields[#fields + 1] = ARGV[10] end
-if ARGV[13] == '1' then fields[#fields + 1] = 'c'; fields[#fields + 1] = ARGV[12] end
+local fields, stale = {'v', value, 'g', issued, 't', ARGV[11]}, {}
+local function field(present, name, text)
+  if present then fields[#fields + 1] = name; fields[#fields + 1] = text else stale[#stale + 1] = name end
+end
+field(ARGV[9] == '1', 'm', ARGV[8])
+field(ARGV[10] ~= '', 'e', ARGV[10])
+field(ARGV[13] == '1', 'c', ARGV[12])
+-- HSET is the script's first write: on a server past maxmemory it fails before anything changed.
 redis.call('HSET', record, unpack(fields))
+if exists and #stale > 0 then redis.call('HDEL', record, unpack(stale)) end
 local expiry = tonumber(ARGV[16])
-if expiry > 0 then redis.call('PEXPIRE', record, expiry) end
+if expiry > 0 then redis.call('PEXPIRE', record, expiry) elseif exists then redis.call('PERSIST', record) end
+if ARGV[10] ~= '' then retire(counter, issued) end
 redis.call('ZADD', index, 0, ARGV[1])
 if joined then return {1, issued, value} end
 return {1, issued}
