@@ -44,7 +44,7 @@ export interface DriverClient {
   hgetallBuffer(key: Buffer): Promise<Record<string, Buffer>>;
   edgeKvWriteBuffer(...args: (Buffer | string)[]): Promise<[number, Buffer?, Buffer?]>;
   edgeKvDelete(...args: (Buffer | string)[]): Promise<number>;
-  edgeKvScanBuffer(...args: (Buffer | string)[]): Promise<(Buffer | number)[]>;
+  edgeKvScanBuffer(...args: (Buffer | string)[]): Promise<Buffer[]>;
   edgeKvClear(...args: (Buffer | string)[]): Promise<number>;
   edgeKvOpen(...args: (Buffer | string)[]): Promise<(string | null)[]>;
   sadd(key: string, member: string): Promise<number>;
@@ -277,10 +277,10 @@ export class RedisConnection {
   }
 
   #install(client: AnyClient): AnyClient {
-    client.defineCommand("edgeKvWrite", { numberOfKeys: 3, lua: WRITE_SCRIPT });
-    client.defineCommand("edgeKvDelete", { numberOfKeys: 3, lua: DELETE_SCRIPT });
-    client.defineCommand("edgeKvScan", { numberOfKeys: 1, lua: SCAN_SCRIPT });
-    client.defineCommand("edgeKvClear", { numberOfKeys: 2, lua: CLEAR_SCRIPT });
+    client.defineCommand("edgeKvWrite", { numberOfKeys: 4, lua: WRITE_SCRIPT });
+    client.defineCommand("edgeKvDelete", { numberOfKeys: 4, lua: DELETE_SCRIPT });
+    client.defineCommand("edgeKvScan", { numberOfKeys: 2, lua: SCAN_SCRIPT });
+    client.defineCommand("edgeKvClear", { numberOfKeys: 3, lua: CLEAR_SCRIPT });
     client.defineCommand("edgeKvOpen", { numberOfKeys: 1, lua: OPEN_SCRIPT });
     this.#client = client;
     return client;

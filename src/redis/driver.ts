@@ -7,8 +7,8 @@
  *
  * Server-side expiry: a record with an expiry is given a Redis TTL of its remaining lifetime (by the
  * writer's clock) plus `expiryGraceMs`, so the server reclaims its memory; the core stops serving it at
- * its `expiresAt` on its own clock. An index entry whose record the server reclaimed is removed by the
- * next scan or delete that meets it.
+ * its `expiresAt` on its own clock. The key's index and list-info entries stay until the core, seeing
+ * the key expired in a scan, purges it (a delete script), or the key is written again.
  */
 import type { DeletePlan, DeleteResult, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
@@ -26,7 +26,7 @@ export interface RedisDriverOptions extends RedisConnectionOptions {
   connection?: RedisConnection;
 }
 
-/** Index entries examined per scan script beyond the items asked for (entries of reclaimed records). */
+/** Index entries examined per scan script beyond the items asked for (entries without list info, removed as met). */
 const SCAN_BUDGET = 1000;
 /** Items per scan script call: bounds how long one script holds the server. */
 const SCAN_CHUNK = 1000;
@@ -87,6 +87,7 @@ export class RedisDriver implements KVDriver {
     const args = [
       this.keys.record(member),
       this.keys.index,
+      this.keys.listInfo,
       this.keys.generation,
       member,
       String(plan.now),
@@ -127,6 +128,7 @@ export class RedisDriver implements KVDriver {
     const args = [
       this.keys.record(member),
       this.keys.index,
+      this.keys.listInfo,
       this.keys.generation,
       member,
       String(plan.now),
@@ -149,18 +151,13 @@ export class RedisDriver implements KVDriver {
       const items: ScanItem[] = [];
       while (items.length < range.limit) {
         const chunk = Math.min(range.limit - items.length, SCAN_CHUNK);
-        const reply = await client.edgeKvScanBuffer(this.keys.index, this.keys.recordPrefix, lexMin(prefix, after), max, String(chunk), String(chunk + SCAN_BUDGET));
-        const found = (reply.length - 1) / 4;
-        for (let i = 1; i < reply.length; i += 4) {
-          const expires = (reply[i + 1] as Buffer).toString();
-          items.push({
-            key: (reply[i] as Buffer).toString("utf8"),
-            expiresAt: expires === "" ? null : Number(expires),
-            lastModified: Number((reply[i + 2] as Buffer).toString()),
-            size: reply[i + 3] as number,
-          });
+        const reply = await client.edgeKvScanBuffer(this.keys.index, this.keys.listInfo, lexMin(prefix, after), max, String(chunk), String(chunk + SCAN_BUDGET));
+        const found = (reply.length - 1) / 2;
+        for (let i = 1; i < reply.length; i += 2) {
+          const [expires, lastModified, size] = reply[i + 1]!.toString().split("|");
+          items.push({ key: reply[i]!.toString("utf8"), expiresAt: expires === "" ? null : Number(expires), lastModified: Number(lastModified), size: Number(size) });
         }
-        const resume = reply[0] as Buffer;
+        const resume = reply[0]!;
         if (found === chunk) after = Buffer.from(items[items.length - 1]!.key, "utf8");
         else if (resume.byteLength > 0) after = resume;
         else break;
@@ -171,7 +168,7 @@ export class RedisDriver implements KVDriver {
 
   clear(): Promise<void> {
     return this.#run("clear", undefined, async (client) => {
-      while ((await client.edgeKvClear(this.keys.index, this.keys.generation, this.keys.recordPrefix, CLEAR_BATCH)) > 0);
+      while ((await client.edgeKvClear(this.keys.index, this.keys.listInfo, this.keys.generation, this.keys.recordPrefix, CLEAR_BATCH)) > 0);
     });
   }
 
@@ -179,7 +176,7 @@ export class RedisDriver implements KVDriver {
   async destroy(): Promise<void> {
     await this.clear();
     await this.#run("destroy", undefined, async (client) => {
-      await client.del(this.keys.generation, this.keys.meta);
+      await client.del(this.keys.generation, this.keys.meta, this.keys.index, this.keys.listInfo);
       await client.srem(this.keys.stores, this.storeName);
     });
     this.#opened = undefined;

@@ -4,6 +4,7 @@
  *
  *   <prefix>:{<tag>}:m            hash    format, version and name of the store
  *   <prefix>:{<tag>}:k            zset    the key index: every key's UTF-8 bytes, all scores 0
+ *   <prefix>:{<tag>}:s            hash    list info per key: "expiresAt|lastModified|size"
  *   <prefix>:{<tag>}:g            string  the highest generation of a record that was deleted or may
  *                                         expire: a key written with no record gets one above it
  *   <prefix>:{<tag>}:r:<key>      hash    one record: v value, g generation, t lastModified,
@@ -60,6 +61,8 @@ export function checkPrefix(prefix: unknown): string {
 export class StoreKeys {
   readonly meta: Buffer;
   readonly index: Buffer;
+  /** key → "expiresAt|lastModified|size": what a scan reports, read without touching records. */
+  readonly listInfo: Buffer;
   readonly generation: Buffer;
   /** Prefix of every record key; the key's UTF-8 bytes follow. */
   readonly recordPrefix: Buffer;
@@ -70,6 +73,7 @@ export class StoreKeys {
     const base = `${prefix}:{${storeTag(storeName)}}:`;
     this.meta = Buffer.from(`${base}m`);
     this.index = Buffer.from(`${base}k`);
+    this.listInfo = Buffer.from(`${base}s`);
     this.generation = Buffer.from(`${base}g`);
     this.recordPrefix = Buffer.from(`${base}r:`);
     this.stores = `${prefix}:stores`;

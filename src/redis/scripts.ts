@@ -31,7 +31,7 @@ end
 `;
 
 /**
- * write. KEYS: record, index, retired-generation counter.
+ * write. KEYS: record, index, list info, retired-generation counter.
  * ARGV: 1 member (key bytes), 2 now, 3 require ("any" | "absent" | "gen" | "gen-or-absent"), 4 required
  *   generation, 5 combine ("replace" | "append" | "prepend"), 6 value, 7 maxValueBytes, 8 metadata,
  *   9 has metadata ("1"/"0"), 10 expiresAt ("" for none), 11 lastModified, 12 contentType,
@@ -40,7 +40,7 @@ end
  * {1, generation, value} when the value was combined with the live one.
  */
 export const WRITE_SCRIPT = `${COMMON}
-local record, index, counter = KEYS[1], KEYS[2], KEYS[3]
+local record, index, info, counter = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now = tonumber(ARGV[2])
 local require, combine = ARGV[3], ARGV[5]
 local value = ARGV[6]
@@ -87,17 +87,19 @@ local expiry = tonumber(ARGV[16])
 if expiry > 0 then redis.call('PEXPIRE', record, expiry) elseif exists then redis.call('PERSIST', record) end
 if ARGV[10] ~= '' then retire(counter, issued) end
 redis.call('ZADD', index, 0, ARGV[1])
+redis.call('HSET', info, ARGV[1], ARGV[10] .. '|' .. ARGV[11] .. '|' .. #value)
 if joined then return {1, issued, value} end
 return {1, issued}
 `;
 
 /**
- * delete. KEYS: record, index, retired-generation counter. ARGV: member, now, require ("any" | "expired" | "gen" | "gen-or-absent"),
+ * delete. KEYS: record, index, list info, retired-generation counter. ARGV: member, now, require ("any" | "expired" | "gen" | "gen-or-absent"),
  * required generation. Returns 1 deleted a live record, 2 deleted an expired one, 0 absent,
- * -1 precondition failed. An index entry whose record the server already reclaimed is removed.
+ * -1 precondition failed. The key's index and list-info entries go too (also when the server already
+ * dropped the record at its expiry).
  */
 export const DELETE_SCRIPT = `${COMMON}
-local record, index, counter = KEYS[1], KEYS[2], KEYS[3]
+local record, index, info, counter = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now = tonumber(ARGV[2])
 local require = ARGV[3]
 local current = redis.call('HMGET', record, 'g', 'e')
@@ -113,6 +115,7 @@ elseif require ~= 'any' then
   end
 end
 redis.call('ZREM', index, ARGV[1])
+redis.call('HDEL', info, ARGV[1])
 if not exists then return 0 end
 retire(counter, current[1])
 redis.call('UNLINK', record)
@@ -121,15 +124,16 @@ return 2
 `;
 
 /**
- * scan. KEYS: index. ARGV: record key prefix, lex min, lex max, limit, most index entries to examine.
- * Returns {resume, key1, expiresAt1, lastModified1, size1, key2, ...}: `resume` is "" when the scan
- * reached `limit` items or the end of the range, else the last key examined (the examination budget
- * ran out among index entries whose records the server reclaimed; they are removed as found).
+ * scan. KEYS: index, list info. ARGV: lex min, lex max, limit, most index entries to examine.
+ * Returns {resume, key1, info1, key2, info2, ...} where info is "expiresAt|lastModified|size"
+ * (expiresAt empty for none): one HMGET per batch of keys, no record is read. `resume` is "" when the
+ * scan reached `limit` items or the end of the range, else the last key examined (the examination
+ * budget ran out among index entries without list info, which are removed as found).
  */
 export const SCAN_SCRIPT = `
-local index, prefix = KEYS[1], ARGV[1]
-local min, max = ARGV[2], ARGV[3]
-local limit, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
+local index, info = KEYS[1], KEYS[2]
+local min, max = ARGV[1], ARGV[2]
+local limit, budget = tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {''}
 local found, examined, last = 0, 0, ''
 while found < limit do
@@ -139,14 +143,12 @@ while found < limit do
     return out
   end
   local batch = redis.call('ZRANGEBYLEX', index, min, max, 'LIMIT', 0, want)
-  for _, member in ipairs(batch) do
-    local key = prefix .. member
-    local fields = redis.call('HMGET', key, 'e', 't')
-    if fields[2] then
+  if #batch == 0 then return out end
+  local infos = redis.call('HMGET', info, unpack(batch))
+  for i, member in ipairs(batch) do
+    if infos[i] then
       out[#out + 1] = member
-      out[#out + 1] = fields[1] or ''
-      out[#out + 1] = fields[2]
-      out[#out + 1] = redis.call('HSTRLEN', key, 'v')
+      out[#out + 1] = infos[i]
       found = found + 1
     else
       redis.call('ZREM', index, member)
@@ -161,11 +163,11 @@ return out
 `;
 
 /**
- * clear, one batch. KEYS: index, retired-generation counter. ARGV: record key prefix, batch size. Removes up to `batch` records
+ * clear, one batch. KEYS: index, list info, retired-generation counter. ARGV: record key prefix, batch size. Removes up to `batch` records
  * and their index entries; returns how many it removed (0: the store is empty).
  */
 export const CLEAR_SCRIPT = `${COMMON}
-local index, counter, prefix = KEYS[1], KEYS[2], ARGV[1]
+local index, info, counter, prefix = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 local batch = redis.call('ZRANGEBYLEX', index, '-', '+', 'LIMIT', 0, tonumber(ARGV[2]))
 local highest = 0
 for _, member in ipairs(batch) do
@@ -174,7 +176,10 @@ for _, member in ipairs(batch) do
   redis.call('UNLINK', prefix .. member)
 end
 if highest > 0 then retire(counter, string.format('%.0f', highest)) end
-if #batch > 0 then redis.call('ZREM', index, unpack(batch)) end
+if #batch > 0 then
+  redis.call('ZREM', index, unpack(batch))
+  redis.call('HDEL', info, unpack(batch))
+end
 return #batch
 `;
 
