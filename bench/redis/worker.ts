@@ -6,7 +6,9 @@
  *   - edge-kv on the Redis driver, through KVStore (8 clients = 8 drivers, 8 connections, one store);
  *   - edge-kv on the filesystem driver (relaxed) and on the memory driver, through KVStore.
  * Counts the Redis commands each operation sends (each one a request/response round trip).
- * Prints one JSON line: { results: [[label, opsPerSecond]], commands: [[label, commandsPerOp]] }.
+ * Subjects are measured in turns, in several short rounds; each edge-kv figure's ratio to raw ioredis
+ * is the median of the per-round ratios. Prints one JSON line:
+ * { results: [[label, opsPerSecond]], ratios: [[label, ratioToRaw]], commands: [[label, commandsPerOp]] }.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,7 +58,7 @@ async function measure(clients: Client[], op: (client: Client, n: number) => Pro
       }),
     );
   };
-  await run(Math.min(300, timeMs / 3)); // warm-up
+  await run(Math.min(100, timeMs / 3)); // warm-up
   const before = n;
   const sent = commands;
   const started = performance.now();
@@ -96,7 +98,7 @@ const allSubjects: Subject[] = [
     name: "raw ioredis",
     async open(count) {
       const prefix = `raw${++stores}`;
-      const connections = Array.from({ length: count }, () => new Redis({ port: server.port, host: "127.0.0.1", enableAutoPipelining: true }));
+      const connections = Array.from({ length: count }, () => new Redis({ port: server.port, host: "127.0.0.1" }));
       const first = connections[0]!;
       for (let i = 0; i < KEYS; i += 100) {
         const batch = Array.from({ length: 100 }, (_, j) => key(i + j));
@@ -140,30 +142,45 @@ const allSubjects: Subject[] = [
 ];
 
 const subjects = allSubjects.filter((subject) => only === undefined || subject.name.includes(only));
+const ROUNDS = 5;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 const results: [string, number][] = [];
+const ratios: [string, number][] = [];
 const perOp: [string, number][] = [];
 try {
-  for (const subject of subjects) {
-    for (const count of CONCURRENCY) {
-      const { clients, close } = await subject.open(count);
-      const workloads: [string, (client: Client, n: number) => Promise<unknown>][] = [
-        ["put", (client, n) => client.put(n)],
-        ["get", (client, n) => client.get((n * 7919) % KEYS)],
-        ["list", (client, n) => client.list(`k0${n % 10}`)],
-      ];
-      for (const [workload, op] of workloads) {
-        const { opsPerSecond, commandsPerOp } = await measure(clients, op);
-        const label = `${subject.name} | ${workload} | ${count}`;
+  for (const count of CONCURRENCY) {
+    // Every subject open at once, and measured in turns, several short rounds each: on a busy machine
+    // the load drifts, and a ratio of two figures taken seconds apart would measure the drift.
+    const open = [];
+    for (const subject of subjects) open.push({ subject, ...(await subject.open(count)) });
+    const workloads: [string, (client: Client, n: number) => Promise<unknown>][] = [
+      ["put", (client, n) => client.put(n)],
+      ["get", (client, n) => client.get((n * 7919) % KEYS)],
+      ["list", (client, n) => client.list(`k0${n % 10}`)],
+    ];
+    for (const [workload, op] of workloads) {
+      const rounds = new Map<string, { opsPerSecond: number; commandsPerOp: number }[]>();
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const { subject, clients } of open) {
+          rounds.set(subject.name, [...(rounds.get(subject.name) ?? []), await measure(clients, op)]);
+        }
+      }
+      const raw = rounds.get("raw ioredis");
+      for (const [name, measured] of rounds) {
+        const label = `${name} | ${workload} | ${count}`;
+        const opsPerSecond = median(measured.map((m) => m.opsPerSecond));
+        const commandsPerOp = median(measured.map((m) => m.commandsPerOp));
         results.push([label, opsPerSecond]);
         perOp.push([label, commandsPerOp]);
+        if (raw) ratios.push([label, median(measured.map((m, i) => m.opsPerSecond / raw[i]!.opsPerSecond))]);
         process.stderr.write(`  ${label}: ${Math.round(opsPerSecond)} ops/s, ${commandsPerOp.toFixed(2)} Redis commands/op\n`);
       }
-      await close();
     }
+    for (const { close } of open) await close();
   }
 } finally {
   await server.stop();
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 }
-process.stdout.write(`${JSON.stringify({ results, commands: perOp })}\n`);
+process.stdout.write(`${JSON.stringify({ results, ratios, commands: perOp })}\n`);
 process.exit(0);

@@ -161,6 +161,11 @@ export class RedisConnection {
     await this.close();
   }
 
+  /** The client once it was set up (it may be reconnecting), else undefined. */
+  get readyClient(): DriverClient | undefined {
+    return this.#ready === undefined ? (this.#client as unknown as DriverClient | undefined) : undefined;
+  }
+
   /** The connected client (connecting, and detecting a cluster, on first use). */
   client(): DriverClient | Promise<DriverClient> {
     if (this.#client !== undefined && this.#ready === undefined) return this.#client as unknown as DriverClient;
@@ -231,7 +236,9 @@ export class RedisConnection {
       commandTimeout: this.#commandTimeoutMs,
       connectTimeout: this.#connectTimeoutMs,
       retryStrategy: (times: number) => Math.min(times * 100, 2000),
-      enableAutoPipelining: true,
+      // Off: it delays each command to the next tick to batch it with others, which costs a single
+      // client's latency; commands from concurrent operations are pipelined on the connection anyway.
+      enableAutoPipelining: false,
     };
     let cluster = this.#options.cluster ?? (parsed.nodes.length > 1 ? true : undefined);
     if (cluster === undefined) {
@@ -252,7 +259,7 @@ export class RedisConnection {
           redisOptions,
           lazyConnect: true,
           enableOfflineQueue: true,
-          enableAutoPipelining: true,
+          enableAutoPipelining: false,
           clusterRetryStrategy: (times: number) => Math.min(times * 100, 2000),
           slotsRefreshTimeout: this.#connectTimeoutMs,
         }),
@@ -277,10 +284,10 @@ export class RedisConnection {
   }
 
   #install(client: AnyClient): AnyClient {
-    client.defineCommand("edgeKvWrite", { numberOfKeys: 4, lua: WRITE_SCRIPT });
-    client.defineCommand("edgeKvDelete", { numberOfKeys: 4, lua: DELETE_SCRIPT });
+    client.defineCommand("edgeKvWrite", { numberOfKeys: 3, lua: WRITE_SCRIPT });
+    client.defineCommand("edgeKvDelete", { numberOfKeys: 3, lua: DELETE_SCRIPT });
     client.defineCommand("edgeKvScan", { numberOfKeys: 2, lua: SCAN_SCRIPT });
-    client.defineCommand("edgeKvClear", { numberOfKeys: 3, lua: CLEAR_SCRIPT });
+    client.defineCommand("edgeKvClear", { numberOfKeys: 2, lua: CLEAR_SCRIPT });
     client.defineCommand("edgeKvOpen", { numberOfKeys: 1, lua: OPEN_SCRIPT });
     this.#client = client;
     return client;

@@ -7,8 +7,8 @@
  *
  * Server-side expiry: a record with an expiry is given a Redis TTL of its remaining lifetime (by the
  * writer's clock) plus `expiryGraceMs`, so the server reclaims its memory; the core stops serving it at
- * its `expiresAt` on its own clock. The key's index and list-info entries stay until the core, seeing
- * the key expired in a scan, purges it (a delete script), or the key is written again.
+ * its `expiresAt` on its own clock. The key's index and key-info entries stay (a few dozen bytes, and
+ * its generation) until the core, seeing the key expired in a scan, purges it, or it is written again.
  */
 import type { DeletePlan, DeleteResult, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
@@ -26,7 +26,7 @@ export interface RedisDriverOptions extends RedisConnectionOptions {
   connection?: RedisConnection;
 }
 
-/** Index entries examined per scan script beyond the items asked for (entries without list info, removed as met). */
+/** Index entries examined per scan script beyond the items asked for (entries without key info, removed as met). */
 const SCAN_BUDGET = 1000;
 /** Items per scan script call: bounds how long one script holds the server. */
 const SCAN_CHUNK = 1000;
@@ -87,8 +87,7 @@ export class RedisDriver implements KVDriver {
     const args = [
       this.keys.record(member),
       this.keys.index,
-      this.keys.listInfo,
-      this.keys.generation,
+      this.keys.keyInfo,
       member,
       String(plan.now),
       typeof require === "string" ? require : require.orAbsent ? "gen-or-absent" : "gen",
@@ -128,8 +127,7 @@ export class RedisDriver implements KVDriver {
     const args = [
       this.keys.record(member),
       this.keys.index,
-      this.keys.listInfo,
-      this.keys.generation,
+      this.keys.keyInfo,
       member,
       String(plan.now),
       typeof require === "string" ? require : require.orAbsent ? "gen-or-absent" : "gen",
@@ -151,10 +149,10 @@ export class RedisDriver implements KVDriver {
       const items: ScanItem[] = [];
       while (items.length < range.limit) {
         const chunk = Math.min(range.limit - items.length, SCAN_CHUNK);
-        const reply = await client.edgeKvScanBuffer(this.keys.index, this.keys.listInfo, lexMin(prefix, after), max, String(chunk), String(chunk + SCAN_BUDGET));
+        const reply = await client.edgeKvScanBuffer(this.keys.index, this.keys.keyInfo, lexMin(prefix, after), max, String(chunk), String(chunk + SCAN_BUDGET));
         const found = (reply.length - 1) / 2;
         for (let i = 1; i < reply.length; i += 2) {
-          const [expires, lastModified, size] = reply[i + 1]!.toString().split("|");
+          const [, expires, lastModified, size] = reply[i + 1]!.toString().split("|");
           items.push({ key: reply[i]!.toString("utf8"), expiresAt: expires === "" ? null : Number(expires), lastModified: Number(lastModified), size: Number(size) });
         }
         const resume = reply[0]!;
@@ -168,15 +166,15 @@ export class RedisDriver implements KVDriver {
 
   clear(): Promise<void> {
     return this.#run("clear", undefined, async (client) => {
-      while ((await client.edgeKvClear(this.keys.index, this.keys.listInfo, this.keys.generation, this.keys.recordPrefix, CLEAR_BATCH)) > 0);
+      while ((await client.edgeKvClear(this.keys.index, this.keys.keyInfo, this.keys.recordPrefix, CLEAR_BATCH)) > 0);
     });
   }
 
-  /** Removes the store's records and its bookkeeping (generation counter, layout marker, name in the store set). */
+  /** Removes the store's records and its bookkeeping (key info with the retired generation, layout marker, name in the store set). */
   async destroy(): Promise<void> {
     await this.clear();
     await this.#run("destroy", undefined, async (client) => {
-      await client.del(this.keys.generation, this.keys.meta, this.keys.index, this.keys.listInfo);
+      await client.del(this.keys.meta, this.keys.index, this.keys.keyInfo);
       await client.srem(this.keys.stores, this.storeName);
     });
     this.#opened = undefined;
@@ -193,7 +191,25 @@ export class RedisDriver implements KVDriver {
   }
 
   /** Runs one operation: connects and checks the layout on first use, and words every failure. */
-  async #run<T>(operation: string, key: string | undefined, send: (client: DriverClient) => Promise<T>): Promise<T> {
+  #run<T>(operation: string, key: string | undefined, send: (client: DriverClient) => Promise<T>): Promise<T> {
+    const client = this.#opened === true && this.#acquired ? this.connection.readyClient : undefined;
+    if (client === undefined) return this.#firstRun(operation, key, send);
+    // The common case: connected and opened. One promise, no async frame.
+    this.connection.enter();
+    return send(client).then(
+      (result) => {
+        this.connection.leave();
+        return result;
+      },
+      (error: unknown) => {
+        this.connection.leave();
+        throw error instanceof EdgeKvError ? error : this.connection.failure(error, this.#where(operation, key));
+      },
+    );
+  }
+
+  /** #run when the connection or the store's layout check is not done yet. */
+  async #firstRun<T>(operation: string, key: string | undefined, send: (client: DriverClient) => Promise<T>): Promise<T> {
     this.connection.enter();
     try {
       if (!this.#acquired) {

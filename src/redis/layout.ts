@@ -4,9 +4,9 @@
  *
  *   <prefix>:{<tag>}:m            hash    format, version and name of the store
  *   <prefix>:{<tag>}:k            zset    the key index: every key's UTF-8 bytes, all scores 0
- *   <prefix>:{<tag>}:s            hash    list info per key: "expiresAt|lastModified|size"
- *   <prefix>:{<tag>}:g            string  the highest generation of a record that was deleted or may
- *                                         expire: a key written with no record gets one above it
+ *   <prefix>:{<tag>}:s            hash    key info: key → "generation|expiresAt|lastModified|size|flags"
+ *                                         (what writes decide on and scans report; flags: m metadata,
+ *                                         c content type); field "" holds the retired generation
  *   <prefix>:{<tag>}:r:<key>      hash    one record: v value, g generation, t lastModified,
  *                                         and when set: e expiresAt, m metadata, c contentType
  *   <prefix>:stores               set     names of the stores ever opened (for `serve --redis`)
@@ -61,9 +61,8 @@ export function checkPrefix(prefix: unknown): string {
 export class StoreKeys {
   readonly meta: Buffer;
   readonly index: Buffer;
-  /** key → "expiresAt|lastModified|size": what a scan reports, read without touching records. */
-  readonly listInfo: Buffer;
-  readonly generation: Buffer;
+  /** key → "generation|expiresAt|lastModified|size|flags"; field "" → the retired generation. */
+  readonly keyInfo: Buffer;
   /** Prefix of every record key; the key's UTF-8 bytes follow. */
   readonly recordPrefix: Buffer;
   /** The set of store names (outside the store's slot). */
@@ -73,8 +72,7 @@ export class StoreKeys {
     const base = `${prefix}:{${storeTag(storeName)}}:`;
     this.meta = Buffer.from(`${base}m`);
     this.index = Buffer.from(`${base}k`);
-    this.listInfo = Buffer.from(`${base}s`);
-    this.generation = Buffer.from(`${base}g`);
+    this.keyInfo = Buffer.from(`${base}s`);
     this.recordPrefix = Buffer.from(`${base}r:`);
     this.stores = `${prefix}:stores`;
   }

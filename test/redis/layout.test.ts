@@ -43,8 +43,8 @@ describe("store tags", () => {
         fc.pre(a !== b);
         const one = new StoreKeys("edge-kv", a);
         const two = new StoreKeys("edge-kv", b);
-        const ofOne = [one.meta, one.index, one.listInfo, one.generation, one.record(k1), one.record(k2)].map((key) => key.toString("latin1"));
-        const ofTwo = [two.meta, two.index, two.listInfo, two.generation, two.record(k1), two.record(k2)].map((key) => key.toString("latin1"));
+        const ofOne = [one.meta, one.index, one.keyInfo, one.record(k1), one.record(k2)].map((key) => key.toString("latin1"));
+        const ofTwo = [two.meta, two.index, two.keyInfo, two.record(k1), two.record(k2)].map((key) => key.toString("latin1"));
         for (const key of ofOne) expect(ofTwo).not.toContain(key);
         // The hash tag (first '{' to the first '}' after it) is the store's, whatever the key holds.
         for (const key of [...ofOne]) expect(/\{([^}]*)\}/.exec(key)![1]).toBe(storeTag(a));
@@ -56,7 +56,7 @@ describe("store tags", () => {
   test("a record key is the prefix, the tag, ':r:' and the key's UTF-8 bytes", () => {
     const keys = new StoreKeys("edge-kv", "my store");
     expect(keys.record(Buffer.from("user:{1}/é")).toString("utf8")).toBe("edge-kv:{my%20store}:r:user:{1}/é");
-    expect([keys.meta, keys.index, keys.listInfo, keys.generation].map(String)).toEqual(["edge-kv:{my%20store}:m", "edge-kv:{my%20store}:k", "edge-kv:{my%20store}:s", "edge-kv:{my%20store}:g"]);
+    expect([keys.meta, keys.index, keys.keyInfo].map(String)).toEqual(["edge-kv:{my%20store}:m", "edge-kv:{my%20store}:k", "edge-kv:{my%20store}:s"]);
     expect(keys.stores).toBe("edge-kv:stores");
   });
 
