@@ -6,6 +6,7 @@
 import type { KVDriver } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { installGlobals } from "./globals.js";
+import { withBlobs } from "./blob-runtime.js";
 import { configureTestKv, type ConfiguredDriver, type ConfiguredKv } from "../testing/current.js";
 import type { TestKv } from "../testing/test-kv.js";
 
@@ -22,8 +23,8 @@ export function setUpStores(config: ConfiguredKv): Promise<TestKv> {
     const fs = drivers.some((driver) => typeof driver === "object" && "directory" in driver) ? await fileSystemDriverFactory() : undefined;
     const redis = drivers.some((driver) => typeof driver === "object" && "redis" in driver) ? await redisDriverFactory() : undefined;
     const createDriver = (store: string, driver: ConfiguredDriver) => ("redis" in driver ? redis!(store, driver) : fs!(store, driver.directory));
-    const testKv = configureTestKv(config, createDriver);
-    if (config.globals) installGlobals();
+    const testKv = configureTestKv(await withBlobs(config), createDriver);
+    if (config.globals !== false) installGlobals();
     return testKv.reset();
   })();
   holder[SETUP] = { config, kv };
