@@ -38,6 +38,7 @@ for (const subject of ["map", "edge-kv"]) {
 }
 
 await (await import("./wasm/run.js")).runWasmBench({ quick }); // wasm host: bench/wasm/
+await (await import("./redis/run.js")).benchRedis({ quick, runs }); // Redis driver vs raw ioredis, fs and memory (1 and 8 clients)
 
 if (quick) {
   // A smoke test: its single short run is not worth recording over the real figures.

@@ -3,6 +3,7 @@
  * headers and bodies recorded from api.fastly.com (../shared/reference/rest-apis.md §1). Validation
  * happens here; storage goes through the admin API and the core.
  */
+import { tokenMatches } from "./auth.js";
 import type { InsertMode } from "../core.js";
 import { KVLimits } from "../limits.js";
 import { storeNameError } from "../rules.js";
@@ -42,6 +43,8 @@ const STATUS_TEXT: Record<number, string> = {
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  503: "Service Unavailable",
+  507: "Insufficient Storage",
 };
 
 /** Fastly's error body: legacy `{msg, detail}` (412 has an empty body, as recorded). */
@@ -53,7 +56,7 @@ export function renderFastlyError(request: RestRequest, error: RestError): void 
 export async function handleFastly(request: RestRequest, context: DialectContext): Promise<boolean> {
   const segments = pathAfter(request.rawPath, FASTLY_PREFIX);
   if (segments === null) return false;
-  if (context.token !== undefined && header(request, "fastly-key") !== context.token) {
+  if (context.token !== undefined && !tokenMatches(header(request, "fastly-key"), context.token)) {
     throw new RestError(401, "Provided credentials are missing or invalid: send the server's token in the Fastly-Key header");
   }
   checkQuery(request);

@@ -13,14 +13,18 @@ import { KVRegistry } from "../registry.js";
 import { providedModuleList } from "./modules.js";
 import type { ConsistencyOptions } from "../testing/controller.js";
 import type { ConfiguredKv, ConfiguredStore } from "../testing/current.js";
+import { redactUrl } from "../redis/redact.js";
 
 export interface StoreOption {
   /** Entries every test starts with: key → value, or key → { value, metadata?, ttl? }. */
   seed?: SeedData;
   /** A folder whose files become entries: the path below the folder (with "/") is the key, the bytes the value. */
   folder?: string;
-  /** "memory" (default), or { directory } to keep the data in a folder (filesystem driver, Node only). */
-  driver?: "memory" | { directory: string };
+  /**
+   * "memory" (default); { directory } to keep the data in a folder (filesystem driver); or
+   * { redis: "redis://host:6379", prefix? } to keep it in Redis or Valkey (edge-kv/redis). Node only.
+   */
+  driver?: "memory" | { directory: string } | { redis: string; prefix?: string };
   profile?: Profile;
   maxMetadataBytes?: number;
   /** Simulate eventual consistency for this store (see edge-kv/testing). */
@@ -65,6 +69,11 @@ export interface EdgeKvOptions {
    * KVStore.put. Default true; false leaves globalThis alone.
    */
   globals?: boolean;
+  /**
+   * Where every store without a `driver` of its own lives (fastly.toml's too), e.g.
+   * `{ redis: "redis://127.0.0.1:6379" }`. Default "memory".
+   */
+  driver?: StoreOption["driver"];
 }
 
 
@@ -140,6 +149,9 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
       if (typeof target !== "string" || target === "") throw new EdgeKvError(`${caller}: modules["${id}"] must be a path to a module, got ${JSON.stringify(target)}`);
     }
   }
+  // The default driver goes to every store that does not name its own (fastly.toml's included).
+  const defaultDriver = checkDriver(options.driver, root, `${caller}({ driver })`);
+  if (defaultDriver !== undefined) for (const store of Object.values(stores)) store.driver ??= defaultDriver;
   return {
     stores,
     clock: options.clock ?? "fake",
@@ -170,13 +182,7 @@ function inlineStore(name: string, store: StoreOption, root: string, caller: str
     if (store.seed === null || typeof store.seed !== "object" || Array.isArray(store.seed)) throw new EdgeKvError(`${where}: seed must be an object mapping keys to values`);
     Object.assign(seed, store.seed);
   }
-  let driver: ConfiguredStore["driver"];
-  if (store.driver !== undefined && store.driver !== "memory") {
-    if (typeof store.driver !== "object" || store.driver === null || typeof store.driver.directory !== "string") {
-      throw new EdgeKvError(`${where}: driver must be "memory" or { directory: "path/to/folder" }, got ${JSON.stringify(store.driver)}`);
-    }
-    driver = { directory: resolve(root, store.driver.directory) };
-  }
+  const driver = checkDriver(store.driver, root, where);
   return {
     seed: seed as SeedData,
     ...(driver ? { driver } : {}),
@@ -184,6 +190,20 @@ function inlineStore(name: string, store: StoreOption, root: string, caller: str
     ...(store.maxMetadataBytes !== undefined ? { maxMetadataBytes: store.maxMetadataBytes } : {}),
     ...(store.consistency !== undefined ? { consistency: store.consistency } : {}),
   };
+}
+
+/** A `driver` option checked and resolved (folders against the project root). */
+function checkDriver(driver: StoreOption["driver"], root: string, where: string): ConfiguredStore["driver"] {
+  if (driver === undefined || driver === "memory") return driver;
+  if (typeof driver === "object" && driver !== null) {
+    if ("directory" in driver && typeof driver.directory === "string" && !("redis" in driver)) return { directory: resolve(root, driver.directory) };
+    if ("redis" in driver && typeof driver.redis === "string" && driver.redis !== "" && !("directory" in driver)) {
+      if (driver.prefix !== undefined && typeof driver.prefix !== "string") throw new EdgeKvError(`${where}: driver.prefix must be a string, got ${JSON.stringify(driver.prefix)}`);
+      return driver.prefix === undefined ? { redis: driver.redis } : { redis: driver.redis, prefix: driver.prefix };
+    }
+  }
+  const shown = typeof driver === "object" && driver !== null && "redis" in driver ? { ...driver, redis: redactUrl(String(driver.redis)) } : driver;
+  throw new EdgeKvError(`${where}: driver must be "memory", { directory: "path/to/folder" } or { redis: "redis://host:6379" }, got ${JSON.stringify(shown)}`);
 }
 
 /** Every file below `folder` as key → bytes; keys are the relative paths with "/" separators. */

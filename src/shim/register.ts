@@ -7,7 +7,9 @@
  * by EDGE_KV_FASTLY_TOML (`false`: none) — seeded at start; EDGE_KV_MAX_METADATA_BYTES sets the KV stores'
  * metadata limit. EDGE_KV_ENV='{"NAME":"value"}' sets fastly:env values. With EDGE_KV_DATA=<folder> every store (fastly.toml's
  * and those defined in code without a driver) lives in that folder (filesystem driver: data survives
- * restarts and can be shared with other processes) and only keys that do not exist yet are seeded. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
+ * restarts and can be shared with other processes) and only keys that do not exist yet are seeded.
+ * With EDGE_KV_REDIS=<redis://host:port> they live in that Redis or Valkey server (edge-kv/redis:
+ * shared by every process and machine using it), seeded the same way. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
  * Stores can also be defined in code: `defineStore(name)` from edge-kv before the app handles requests.
  */
 import { existsSync } from "node:fs";
@@ -73,7 +75,7 @@ async function loadStores(root: string): Promise<string[]> {
     registry: getRegistry(),
     ...(maxMetadataBytes !== undefined && { maxMetadataBytes }),
     existing: "keep",
-    seed: process.env.EDGE_KV_DATA ? "missing" : "overwrite",
+    seed: process.env.EDGE_KV_DATA || process.env.EDGE_KV_REDIS ? "missing" : "overwrite",
     raise: (bytes) => `EDGE_KV_MAX_METADATA_BYTES=${bytes}`,
   });
 }
@@ -87,7 +89,13 @@ if (!holder[REGISTERED]) {
   register(sibling("node-hooks").href, pathToFileURL(`${root}/`), { data });
   // With EDGE_KV_DATA every store defined from now on (fastly.toml's, or defineStore(name) in code) lives in that folder.
   const dataDir = process.env.EDGE_KV_DATA;
+  const redisUrl = process.env.EDGE_KV_REDIS;
+  if (dataDir && redisUrl) throw new EdgeKvError("EDGE_KV_DATA and EDGE_KV_REDIS are both set: stores live in a folder or in Redis, not both. Unset one of them");
   if (dataDir) resetRegistry({ createDriver: fileSystemStores(resolvePath(root, dataDir)) });
+  if (redisUrl) {
+    const { redisStores } = await import("../redis/index.js");
+    resetRegistry({ createDriver: redisStores(redisUrl) });
+  }
   await loadStores(root);
   const envValues = jsonObjectFromEnv("EDGE_KV_ENV", '{"API_URL":"http://localhost:8080"}');
   for (const [name, value] of Object.entries(envValues)) {
