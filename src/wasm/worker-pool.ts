@@ -2,7 +2,11 @@
  * Worker threads that run guest instances, started as needed up to a limit; a request waits for a
  * free worker. The compiled module is shared with each worker (no recompilation).
  */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { EdgeKvError } from "../errors.js";
 import type { CompiledModule } from "./module-cache.js";
@@ -19,7 +23,11 @@ function workerScript(): { script: URL | string; eval: boolean } {
   const here = import.meta.url;
   if (!here.endsWith(".ts")) return { script: new URL("./wasm-worker.js", here), eval: false };
   const source = JSON.stringify(new URL("./worker.ts", here).href);
-  return { script: `import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); });`, eval: true };
+  // tsx's ESM API as edge-kv resolves it (the working directory, a user's project, may not have tsx).
+  const manifest = createRequire(here).resolve("tsx/package.json");
+  const { exports } = JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import: { default: string } }> };
+  const tsx = JSON.stringify(pathToFileURL(join(dirname(manifest), exports["./esm/api"]!.import.default)).href);
+  return { script: `import(${tsx}).then(({ register }) => { register(); return import(${source}); });`, eval: true };
 }
 
 interface Job {
