@@ -19,7 +19,8 @@ import { buildComputeApp } from "../../src/wasm/build.js";
 import { loadWasmApp, type WasmApp } from "../../src/wasm/index.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const ENTRY = "test/wasm/fixtures/app/src/index.js";
+/** Only fastly:* modules edge-kv provides (so the JS host can run it too). */
+const ENTRY = "test/wasm/fixtures/kv-app/src/index.js";
 
 interface Fetcher {
   fetch(path: string): Promise<Response>;
@@ -102,17 +103,25 @@ function wasmFetcher(app: WasmApp): Fetcher {
   };
 }
 
-/** edge-kv's JavaScript app host on the same source, when this checkout has it (src/host). */
+/** edge-kv's JavaScript app host on the same source, bundled as `edge-kv dev` does, when this checkout has it (src/host). */
 async function jsHost(): Promise<Fetcher | null> {
-  const hostEntry = new URL("../../src/host/index.ts", import.meta.url);
-  if (!existsSync(fileURLToPath(hostEntry))) return null;
-  try {
-    const { loadApp } = (await import(hostEntry.href)) as { loadApp: (entry: string) => Promise<Fetcher> };
-    return await loadApp(fileURLToPath(new URL(`../../${ENTRY}`, import.meta.url)));
-  } catch (error) {
-    process.stderr.write(`JS host skipped: ${error instanceof Error ? error.message : String(error)}\n`);
-    return null;
-  }
+  const host = new URL("../../src/host/index.ts", import.meta.url);
+  const bundler = new URL("../../src/host/node/bundle.ts", import.meta.url);
+  if (!existsSync(fileURLToPath(host)) || !existsSync(fileURLToPath(bundler))) return null;
+  type Loader = { loadApp: (entry: string, options: { fresh: boolean }) => Promise<Fetcher> };
+  type Bundler = { AppBundler: new (options: { entry: string; root: string }) => { build(): Promise<{ url: string }>; close(): Promise<void> } };
+  const { loadApp } = (await import(host.href)) as Loader;
+  const { AppBundler } = (await import(bundler.href)) as Bundler;
+  const appBundler = new AppBundler({ entry: fileURLToPath(new URL(`../../${ENTRY}`, import.meta.url)), root });
+  const app = await loadApp((await appBundler.build()).url, { fresh: false });
+  return {
+    fetch: (path) => app.fetch(path),
+    settled: () => app.settled(),
+    close: async () => {
+      await app.close();
+      await appBundler.close();
+    },
+  };
 }
 
 export async function runWasmBench({ quick = false }: { quick?: boolean } = {}): Promise<void> {
@@ -143,7 +152,7 @@ export async function runWasmBench({ quick = false }: { quick?: boolean } = {}):
     const app = await load();
     if (!app) continue;
     series.push(await measure(subject, app, "/hello", 1, n));
-    series.push(await measure(subject, app, "/kv/many?n=50", 1, Math.ceil(n / 2)));
+    series.push(await measure(subject, app, "/many?n=50", 1, Math.ceil(n / 2)));
     if (!subject.endsWith("1 worker")) series.push(await measure(subject, app, "/hello", 8, n));
     await app.close();
   }
@@ -152,7 +161,7 @@ export async function runWasmBench({ quick = false }: { quick?: boolean } = {}):
   const perLookup = Object.fromEntries(
     [...new Set(series.map((s) => s.subject))].map((subject) => {
       const of = (route: string) => series.find((s) => s.subject === subject && s.route === route && s.concurrency === 1)!;
-      return [subject, (of("/kv/many?n=50").cpuMs - of("/hello").cpuMs) / 50];
+      return [subject, (of("/many?n=50").cpuMs - of("/hello").cpuMs) / 50];
     }),
   );
   process.stderr.write(`one KV lookup (CPU, difference / 50): ${Object.entries(perLookup).map(([s, ms]) => `${s} ${(ms * 1000).toFixed(0)} µs`).join(", ")}\n`);
