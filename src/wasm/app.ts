@@ -9,7 +9,7 @@ import { BackendClient } from "./backend-environment.js";
 import { computeStores, type ComputeStoreOptions } from "./compute-stores.js";
 import { readGuestConfig } from "./fastly-toml.js";
 import { runInline } from "./inline.js";
-import { prepareInstance } from "./instances.js";
+import { discardPrepared, prepareInstance } from "./instances.js";
 import { compileModule, type CompiledModule } from "./module-cache.js";
 import type { GeolocationConfig, RequestStart, StaticBackend } from "./protocol.js";
 import type { RunResult } from "./run.js";
@@ -270,6 +270,7 @@ export async function loadWasmApp(options: WasmAppOptions): Promise<WasmApp> {
       closed = true;
       await app.settled();
       await pool?.close();
+      if (pool === null) discardPrepared(compiled.module);
       client.close();
     },
   };

@@ -15,7 +15,7 @@ interface ModuleInstances {
   /** The running request's implementations, by import index. */
   current: HostFunction[] | null;
   ready: { instance: WebAssembly.Instance; ms: number } | null;
-  scheduled: boolean;
+  scheduled: NodeJS.Timeout | null;
 }
 
 const byModule = new WeakMap<WebAssembly.Module, ModuleInstances>();
@@ -24,7 +24,7 @@ function instancesOf(module: WebAssembly.Module): ModuleInstances {
   let entry = byModule.get(module);
   if (!entry) {
     const imports = functionImports(module);
-    const state: ModuleInstances = { imports, object: {}, current: null, ready: null, scheduled: false };
+    const state: ModuleInstances = { imports, object: {}, current: null, ready: null, scheduled: null };
     const object: Record<string, Record<string, HostFunction>> = {};
     imports.forEach(({ module: moduleName, name }, index) => {
       (object[moduleName] ??= {})[name] = (...args: unknown[]) => state.current![index]!(...args);
@@ -75,10 +75,18 @@ export function takeInstance(module: WebAssembly.Module, functions: HostFunction
  */
 export function prepareInstance(module: WebAssembly.Module): void {
   const entry = instancesOf(module);
-  if (entry.ready !== null || entry.scheduled) return;
-  entry.scheduled = true;
-  setTimeout(() => {
-    entry.scheduled = false;
+  if (entry.ready !== null || entry.scheduled !== null) return;
+  entry.scheduled = setTimeout(() => {
+    entry.scheduled = null;
     if (entry.ready === null) entry.ready = instantiate(entry, module);
   }, 0).unref();
+}
+
+/** Drops the instance made ahead for `module` (its app closed). */
+export function discardPrepared(module: WebAssembly.Module): void {
+  const entry = byModule.get(module);
+  if (!entry) return;
+  if (entry.scheduled !== null) clearTimeout(entry.scheduled);
+  entry.scheduled = null;
+  entry.ready = null;
 }

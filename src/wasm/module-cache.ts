@@ -24,6 +24,8 @@ export async function compileModule(source: string | URL | Uint8Array): Promise<
   const key = `${path ?? "<bytes>"}\0${hash}`;
   let compiled = cache.get(key);
   if (!compiled) {
+    // A rebuilt file replaces its previous module (a watch loop must not keep every build).
+    if (path !== null) for (const other of cache.keys()) if (other.startsWith(`${path}\0`)) cache.delete(other);
     compiled = (async () => {
       const started = performance.now();
       const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
