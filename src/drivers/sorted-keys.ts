@@ -1,6 +1,8 @@
 import { compareUtf8 } from "../utf8.js";
 
 const MAX_CHUNK = 512;
+/** Chunk size of a bulk merge: half full, like a split leaves them, so later inserts do not split at once. */
+const BULK_CHUNK = MAX_CHUNK >> 1;
 
 /**
  * JavaScript's `<` on strings compares UTF-16 code units, which agrees with UTF-8 byte order except
@@ -86,6 +88,58 @@ export class SortedKeys {
     }
   }
 
+  /**
+   * Adds `keys` — none present, in UTF-8 byte order (see sortUtf8) — with their numbers from
+   * `slotOf`, in one pass that merges them with the keys already held: O(n + k) instead of k inserts.
+   */
+  merge(keys: readonly string[], slotOf: (key: string) => number): void {
+    if (keys.length === 0) return;
+    const chunks: string[][] = [];
+    const slots: number[][] = [];
+    const lasts: string[] = [];
+    let chunk: string[] = [];
+    let chunkSlots: number[] = [];
+    const push = (key: string, slot: number) => {
+      chunk.push(key);
+      chunkSlots.push(slot);
+      if (chunk.length === BULK_CHUNK) {
+        chunks.push(chunk);
+        slots.push(chunkSlots);
+        lasts.push(key);
+        chunk = [];
+        chunkSlots = [];
+      }
+    };
+    let k = 0;
+    let next = keys[0]!;
+    let nextNative = !HIGH_UNIT.test(next);
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const old = this.#chunks[c]!;
+      const oldSlots = this.#slots[c]!;
+      for (let i = 0; i < old.length; i++) {
+        const key = old[i]!;
+        while (k < keys.length && less(next, key, nextNative)) {
+          push(next, slotOf(next));
+          if (++k < keys.length) {
+            next = keys[k]!;
+            nextNative = !HIGH_UNIT.test(next);
+          }
+        }
+        push(key, oldSlots[i]!);
+      }
+    }
+    for (; k < keys.length; k++) push(keys[k]!, slotOf(keys[k]!));
+    if (chunk.length > 0) {
+      chunks.push(chunk);
+      slots.push(chunkSlots);
+      lasts.push(chunk[chunk.length - 1]!);
+    }
+    this.#chunks = chunks;
+    this.#slots = slots;
+    this.#lasts = lasts;
+    this.#size += keys.length;
+  }
+
   clear(): void {
     this.#chunks = [];
     this.#slots = [];
@@ -151,6 +205,12 @@ export class SortedKeys {
       i = 0;
     }
   }
+}
+
+/** Sorts `keys` in place in UTF-8 byte order: the engine's native sort unless a key has a unit >= U+D800. */
+export function sortUtf8(keys: string[]): string[] {
+  for (const key of keys) if (HIGH_UNIT.test(key)) return keys.sort(compareUtf8);
+  return keys.sort();
 }
 
 /**
