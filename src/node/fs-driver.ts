@@ -36,6 +36,7 @@ import { LogIndex, type IndexEntry } from "./fs-index.js";
 import { FolderLock, sleep } from "./fs-lock.js";
 import { Kind, SEGMENT_HEADER_BYTES, decodePut, decodeSegmentHeader, encodeDelete, encodePut, encodeSeal, parseRecord } from "./fs-log.js";
 import { repairStore } from "./fs-repair.js";
+import { GroupFlush, type PendingRecord } from "./fs-flush.js";
 
 export { StoreCorruptedError, describeValue } from "./fs-errors.js";
 
@@ -69,6 +70,12 @@ const HANDOFF_MS = 15;
 /** The next-segment number of the seal destroy() writes. */
 const DESTROYED = 0;
 
+/** An operation's result, and (durable writes) the flush its record waits for. */
+interface Appended<T> {
+  result: T;
+  durable: Promise<void> | null;
+}
+
 /** What reading the rest of a segment found: nothing more to follow, a seal (at byte `at`, naming the next segment), or a file to reread. */
 type ReadResult = "ok" | "reload" | { next: number; at: number };
 
@@ -90,6 +97,10 @@ export class FileSystemDriver implements KVDriver {
   /** Operations queued or running. */
   #pending = 0;
   #lockedSince = 0;
+  /** Durable writes wait here for a flush they share (group commit). */
+  readonly #flush = new GroupFlush((records) => this.#run(() => this.#locked(() => this.#undo(records))));
+  /** Records undone after a failed flush (segment:offset → the entry each replaced), for later undos that meet them. */
+  readonly #undone = new Map<string, IndexEntry | null>();
 
   constructor(options: FileSystemDriverOptions) {
     if (options === null || typeof options !== "object") {
@@ -154,41 +165,48 @@ export class FileSystemDriver implements KVDriver {
 
   write(rawKey: string, plan: WritePlan): Promise<WriteResult> {
     const key = toWellFormed(rawKey);
-    return this.#run(async () => {
+    const appended = this.#run(async (): Promise<Appended<WriteResult>> => {
       // A failed condition needs no lock: the record seen just now is a valid moment to fail at.
       if (plan.require !== "any" && !this.#lock.held) {
         await this.#catchUp(false);
         const seen = decideWrite(this.#current(key), plan);
-        if (seen.status !== "written") return seen;
+        if (seen.status !== "written") return { result: seen, durable: null };
       }
       return this.#locked(async () => {
         const result = decideWrite(this.#current(key), plan);
-        if (result.status !== "written") return result;
+        if (result.status !== "written") return { result, durable: null };
         const { record } = result;
         const bytes = encodePut(key, record);
-        const offset = await this.#append(bytes);
+        const previous = this.#index.get(key) ?? null;
+        const offset = this.#append(bytes);
         this.#index.set(key, { offset, length: bytes.byteLength, generation: record.generation, expiresAt: record.expiresAt, lastModified: record.lastModified, size: record.value.byteLength });
+        const durable = this.#durable({ key, kind: "put", offset, length: bytes.byteLength, previous });
         await this.#compactIfWorthIt();
-        return result;
+        return { result, durable };
       });
     });
+    return appended.then((outcome) => this.#whenDurable(outcome));
   }
 
   delete(rawKey: string, plan: DeletePlan): Promise<DeleteResult> {
     const key = toWellFormed(rawKey);
-    return this.#run(async () => {
+    const appended = this.#run(async (): Promise<Appended<DeleteResult>> => {
       await this.#catchUp(false);
       const seen = decideDelete(this.#index.get(key) ?? null, plan);
-      if (seen.status !== "deleted") return seen;
+      if (seen.status !== "deleted") return { result: seen, durable: null };
       return this.#locked(async () => {
         const result = decideDelete(this.#index.get(key) ?? null, plan);
-        if (result.status !== "deleted") return result;
-        await this.#append(encodeDelete(key));
+        if (result.status !== "deleted") return { result, durable: null };
+        const bytes = encodeDelete(key);
+        const previous = this.#index.get(key) ?? null;
+        const offset = this.#append(bytes);
         this.#index.remove(key);
+        const durable = this.#durable({ key, kind: "delete", offset, length: bytes.byteLength, previous });
         await this.#compactIfWorthIt();
-        return result;
+        return { result, durable };
       });
     });
+    return appended.then((outcome) => this.#whenDurable(outcome));
   }
 
   scan(range: ScanRange): Promise<ScanItem[]> {
@@ -453,18 +471,19 @@ export class FileSystemDriver implements KVDriver {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  /** Appends one encoded record at the end of the log; returns its offset. Caller holds the lock. */
-  async #append(bytes: Uint8Array): Promise<number> {
+  /**
+   * Appends one encoded record at the end of the log; returns its offset. Caller holds the lock.
+   * The bytes reach the page cache; a durable write then waits for a flush (`#durable`).
+   */
+  #append(bytes: Uint8Array): number {
     const offset = this.#end;
     try {
       this.#file!.write(bytes, offset);
-      if (this.durability === "durable") await this.#file!.datasync();
     } catch (error) {
       // The write is reported as failed, so it must never be served: cut the log back to where it
       // was (we hold the lock). If even that fails, drop the file so the next operation reloads.
       try {
         this.#file!.truncate(offset);
-        if (this.durability === "durable") await this.#file!.datasync();
       } catch {
         this.#closeFile();
       }
@@ -472,6 +491,91 @@ export class FileSystemDriver implements KVDriver {
     }
     this.#end = offset + bytes.byteLength;
     return offset;
+  }
+
+  /** For a durable store: resolves once the record just appended is on the disk (group commit, src/node/fs-flush.ts). */
+  #durable(record: Omit<PendingRecord, "file" | "sequence">): Promise<void> | null {
+    if (this.durability !== "durable") return null;
+    return this.#flush.durable({ ...record, file: this.#file!, sequence: this.#sequence });
+  }
+
+  /** The operation's result once its record is on the disk; a failed flush becomes the folder error it was. */
+  #whenDurable<T>({ result, durable }: Appended<T>): T | Promise<T> {
+    if (durable === null) return result;
+    return durable.then(
+      () => result,
+      (error: unknown) => {
+        throw error instanceof EdgeKvError ? error : folderError(this.directory, error, `flush ${segmentName(this.#sequence)} to the disk`);
+      },
+    );
+  }
+
+  /**
+   * After a failed flush, under the lock: undoes `records` (of the current segment) so a write
+   * reported as failed is never served, and returns them. When nothing was appended after them they
+   * are cut off the log; otherwise, for each key still as they left it, the record it had before is
+   * appended again (or a delete). Records of an older segment were copied by a compaction into a
+   * flushed segment: they are durable and not returned.
+   */
+  async #undo(records: PendingRecord[]): Promise<Set<PendingRecord>> {
+    const undone = records.filter((record) => record.sequence === this.#sequence).sort((a, b) => a.offset - b.offset);
+    if (undone.length === 0) return new Set();
+    const file = this.#file!;
+    for (const record of undone) this.#undone.set(`${record.sequence}:${record.offset}`, record.previous);
+    const start = undone[0]!.offset;
+    let end = start;
+    for (const record of undone) end = record.offset === end ? end + record.length : Number.NaN;
+    try {
+      if (end === this.#end) {
+        file.truncate(start);
+        this.#end = start;
+        for (const record of undone.reverse()) {
+          const current = this.#index.get(record.key);
+          if (record.kind === "put" ? current?.offset === record.offset : current === undefined) this.#restoreEntry(record.key, record.previous);
+        }
+      } else {
+        const byKey = new Map<string, { first: PendingRecord; last: PendingRecord }>();
+        for (const record of undone) {
+          const seen = byKey.get(record.key);
+          if (seen) seen.last = record;
+          else byKey.set(record.key, { first: record, last: record });
+        }
+        for (const [key, { first, last }] of byKey) {
+          const current = this.#index.get(key);
+          if (!(last.kind === "put" ? current?.offset === last.offset : current === undefined)) continue; // written again since
+          const target = this.#lastKept(first.previous);
+          if (target === null) {
+            if (current !== undefined) {
+              this.#append(encodeDelete(key));
+              this.#index.remove(key);
+            }
+          } else {
+            const offset = this.#append(this.#recordBytes(key, target));
+            this.#index.set(key, { ...target, offset });
+          }
+        }
+      }
+      await file.datasync();
+    } catch (error) {
+      this.#closeFile(); // the next operation reads the log again
+      throw error;
+    }
+    return new Set(undone);
+  }
+
+  /** `entry`, or — when it is an undone record — what that record replaced, and so on. */
+  #lastKept(entry: IndexEntry | null): IndexEntry | null {
+    while (entry !== null) {
+      const id = `${this.#sequence}:${entry.offset}`;
+      if (!this.#undone.has(id)) return entry;
+      entry = this.#undone.get(id)!;
+    }
+    return null;
+  }
+
+  #restoreEntry(key: string, previous: IndexEntry | null): void {
+    if (previous === null) this.#index.remove(key);
+    else this.#index.set(key, previous);
   }
 
   async #compactIfWorthIt(): Promise<void> {
