@@ -76,7 +76,14 @@ export class StoreAdmin {
     return recordView(key, await this.#write(key, value, options));
   }
 
-  /** `put` without the RecordView (seeding writes many entries and reads none back). */
+  /**
+   * `put` without building a RecordView: resolves the record as stored (generation, times...) for
+   * callers that need no copy of it (the REST server, seeding). Do not modify what it returns.
+   */
+  async write(key: string, value: Bytes, options: AdminPutOptions = {}): Promise<StoredRecord> {
+    return this.#write(checkedKey(key), value, options);
+  }
+
   #write(key: string, value: Bytes, options: AdminPutOptions): MaybePromise<StoredRecord> {
     if (options.mode !== undefined && !INSERT_MODES.includes(options.mode)) {
       throw new EdgeKvError(`put('${key}'): mode must be one of ${INSERT_MODES.join(", ")}, got ${JSON.stringify(options.mode)}`);
