@@ -30,7 +30,7 @@
 import type { DeletePlan, DeleteResult, DriverSnapshot, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "./driver.js";
 import { SlabArena } from "./memory-slabs.js";
 import { decideDelete, decideWrite, type CurrentRecord } from "./plan.js";
-import { SortedKeys, sortUtf8 } from "./sorted-keys.js";
+import { SortedKeys, sortByKey } from "./sorted-keys.js";
 import { EdgeKvError } from "../errors.js";
 import { compareUtf8 } from "../utf8.js";
 
@@ -56,8 +56,10 @@ export class MemoryDriver implements KVDriver {
   readonly description = "memory";
   #slots = new Map<string, number>();
   #keys = new SortedKeys();
-  /** New keys not yet in #keys (a key may appear twice, or be deleted since: checked when merged). */
-  #unindexed: string[] = [];
+  /** Slots of new keys not yet in #keys (a slot may since hold another key, or none: checked when merged). */
+  #unindexed: number[] = [];
+  /** Per slot, its key (so merging new keys into #keys needs no hash lookups). */
+  #slotKeys: (string | undefined)[] = [];
   /** Per slot: 1 when the slot's key is in #keys. */
   #indexed = new Uint8Array(INITIAL_CAPACITY);
   #freeSlots: number[] = [];
@@ -130,6 +132,7 @@ export class MemoryDriver implements KVDriver {
     this.#slots.clear();
     this.#keys.clear();
     this.#unindexed = [];
+    this.#slotKeys = [];
     this.#indexed.fill(0);
     this.#freeSlots = [];
     this.#nextSlot = 0;
@@ -189,7 +192,8 @@ export class MemoryDriver implements KVDriver {
     if (slot === undefined) {
       slot = this.#allocateSlot();
       this.#slots.set(key, slot);
-      this.#unindexed.push(key);
+      this.#slotKeys[slot] = key;
+      this.#unindexed.push(slot);
     } else {
       this.#releaseValue(slot);
     }
@@ -199,6 +203,7 @@ export class MemoryDriver implements KVDriver {
 
   #remove(key: string, slot: number): void {
     this.#slots.delete(key);
+    this.#slotKeys[slot] = undefined;
     if (this.#indexed[slot] === 1) {
       this.#keys.remove(key);
       this.#indexed[slot] = 0;
@@ -214,19 +219,19 @@ export class MemoryDriver implements KVDriver {
   #indexNewKeys(): void {
     const queued = this.#unindexed;
     this.#unindexed = [];
-    const slots = this.#slots;
     const indexed = this.#indexed;
-    const added: string[] = [];
-    for (const key of queued) {
-      const slot = slots.get(key);
-      if (slot === undefined || indexed[slot] === 1) continue; // deleted since, or queued twice
+    const slotKeys = this.#slotKeys;
+    const added: number[] = [];
+    for (const slot of queued) {
+      // A slot queued twice, or freed (and maybe reused: then queued again) since, is skipped here.
+      if (indexed[slot] === 1 || slotKeys[slot] === undefined) continue;
       indexed[slot] = 1;
-      added.push(key);
+      added.push(slot);
     }
     if (added.length < MERGE_AT_LEAST || added.length * 16 < this.#keys.size) {
-      for (const key of added) this.#keys.insert(key, slots.get(key)!);
+      for (const slot of added) this.#keys.insert(slotKeys[slot]!, slot);
     } else {
-      this.#keys.merge(sortUtf8(added), (key) => slots.get(key)!);
+      this.#keys.merge(sortByKey(added, slotKeys), added);
     }
   }
 

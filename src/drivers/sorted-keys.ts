@@ -89,26 +89,22 @@ export class SortedKeys {
   }
 
   /**
-   * Adds `keys` — none present, in UTF-8 byte order (see sortUtf8) — with their numbers from
-   * `slotOf`, in one pass that merges them with the keys already held: O(n + k) instead of k inserts.
+   * Adds `keys` — none present, in UTF-8 byte order — with their numbers `slots` (same order), in
+   * one pass that merges them with the keys already held: O(n + k) instead of k inserts.
    */
-  merge(keys: readonly string[], slotOf: (key: string) => number): void {
+  merge(keys: readonly string[], slots: readonly number[]): void {
     if (keys.length === 0) return;
     const chunks: string[][] = [];
-    const slots: number[][] = [];
+    const chunkSlots: number[][] = [];
     const lasts: string[] = [];
     let chunk: string[] = [];
-    let chunkSlots: number[] = [];
-    const push = (key: string, slot: number) => {
-      chunk.push(key);
-      chunkSlots.push(slot);
-      if (chunk.length === BULK_CHUNK) {
-        chunks.push(chunk);
-        slots.push(chunkSlots);
-        lasts.push(key);
-        chunk = [];
-        chunkSlots = [];
-      }
+    let numbers: number[] = [];
+    const flush = () => {
+      chunks.push(chunk);
+      chunkSlots.push(numbers);
+      lasts.push(chunk[chunk.length - 1]!);
+      chunk = [];
+      numbers = [];
     };
     let k = 0;
     let next = keys[0]!;
@@ -119,23 +115,27 @@ export class SortedKeys {
       for (let i = 0; i < old.length; i++) {
         const key = old[i]!;
         while (k < keys.length && less(next, key, nextNative)) {
-          push(next, slotOf(next));
+          chunk.push(next);
+          numbers.push(slots[k]!);
+          if (chunk.length === BULK_CHUNK) flush();
           if (++k < keys.length) {
             next = keys[k]!;
             nextNative = !HIGH_UNIT.test(next);
           }
         }
-        push(key, oldSlots[i]!);
+        chunk.push(key);
+        numbers.push(oldSlots[i]!);
+        if (chunk.length === BULK_CHUNK) flush();
       }
     }
-    for (; k < keys.length; k++) push(keys[k]!, slotOf(keys[k]!));
-    if (chunk.length > 0) {
-      chunks.push(chunk);
-      slots.push(chunkSlots);
-      lasts.push(chunk[chunk.length - 1]!);
+    for (; k < keys.length; k++) {
+      chunk.push(keys[k]!);
+      numbers.push(slots[k]!);
+      if (chunk.length === BULK_CHUNK) flush();
     }
+    if (chunk.length > 0) flush();
     this.#chunks = chunks;
-    this.#slots = slots;
+    this.#slots = chunkSlots;
     this.#lasts = lasts;
     this.#size += keys.length;
   }
@@ -207,10 +207,26 @@ export class SortedKeys {
   }
 }
 
-/** Sorts `keys` in place in UTF-8 byte order: the engine's native sort unless a key has a unit >= U+D800. */
-export function sortUtf8(keys: string[]): string[] {
-  for (const key of keys) if (HIGH_UNIT.test(key)) return keys.sort(compareUtf8);
-  return keys.sort();
+/**
+ * Sorts `slots` in place by their keys (`keyOf`) in UTF-8 byte order: the engine's native string
+ * comparison unless a key has a unit >= U+D800. Returns the keys in that order.
+ */
+export function sortByKey(slots: number[], keyOf: readonly (string | undefined)[]): string[] {
+  let native = true;
+  for (const slot of slots) {
+    if (HIGH_UNIT.test(keyOf[slot]!)) {
+      native = false;
+      break;
+    }
+  }
+  if (native) {
+    slots.sort((a, b) => {
+      const x = keyOf[a]!;
+      const y = keyOf[b]!;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  } else slots.sort((a, b) => compareUtf8(keyOf[a]!, keyOf[b]!));
+  return slots.map((slot) => keyOf[slot]!);
 }
 
 /**
