@@ -13,6 +13,10 @@ const alias = {
   "edge-kv/esbuild": src("shim/esbuild.ts"),
   "edge-kv/server": src("server/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),
+  "fastly:config-store": src("shim/fastly-config-store.ts"),
+  "fastly:dictionary": src("shim/fastly-dictionary.ts"),
+  "fastly:secret-store": src("shim/fastly-secret-store.ts"),
+  "fastly:env": src("shim/fastly-env.ts"),
   "edge-kv": src("index.ts"),
 };
 
@@ -36,7 +40,7 @@ export default defineConfig({
         test: {
           name: "happy-dom",
           environment: "happy-dom",
-          include: ["test/core/**/*.test.ts"],
+          include: ["test/core/**/*.test.ts", "test/compute/**/*.test.ts"],
         },
       },
       {
