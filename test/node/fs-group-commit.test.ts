@@ -85,12 +85,19 @@ const turns = async (count: number) => {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
+/** Lets the event loop turn until `done()` holds (at most 1000 turns; no timers). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await turns(1);
+  expect(done()).toBe(true);
+}
+
 describe("group commit of durable writes", () => {
   it("16 concurrent puts share two flushes, and each resolves only after a flush that covers its bytes", async () => {
     const { directory, store, driver } = await durableStore();
     const hold = holdFlushes();
     const resolvedAt = new Map<string, number>();
     const puts = Array.from({ length: 16 }, (_, i) => store.put(`k${i}`, `value ${i}`).then(() => resolvedAt.set(`k${i}`, hold.tick())));
+    await until(() => recordEnds(directory).size === 16);
     await turns(20);
     // Every record is in the log, a flush is waiting, and no put has resolved.
     expect(recordEnds(directory).size).toBe(16);
@@ -127,8 +134,9 @@ describe("group commit of durable writes", () => {
     await store.put("kept", "old");
     const hold = holdFlushes({ fail: 2 });
     const first = store.put("first", "durable");
-    await turns(5);
+    await until(() => hold.flushes.length === 1);
     const failing = [store.put("kept", "new"), ...Array.from({ length: 5 }, (_, i) => store.put(`lost${i}`, "x")), store.delete("first")];
+    await until(() => recordEnds(directory).size === 7);
     await turns(20);
     hold.release();
     await first;
@@ -165,7 +173,8 @@ describe("group commit of durable writes", () => {
     await a.put("k", "old", { metadata: "m" });
     const hold = holdFlushes({ fail: 1 });
     const failing = a.put("k", "new");
-    await turns(20); // mine appended and released the lock; its flush waits
+    await until(() => hold.flushes.length === 1); // mine appended; its flush waits
+    await turns(20); // and it releases the lock
     await b.put("theirs", "kept"); // appended after mine's record
     hold.release();
     await expect(failing).rejects.toThrow("EIO: i/o error, fdatasync");
