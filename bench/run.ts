@@ -82,6 +82,8 @@ if (existsSync(chromiumPath)) {
 for (const r of reset) process.stderr.write(`  reset, seed ${r.seed}: first seeding ${r.firstMs.map((v) => v.toFixed(1)).join("/")} ms, reset ${r.resetMs.map((v) => v.toFixed(3)).join("/")} ms\n`);
 for (const d of durable) process.stderr.write(`  durable, ${d.writers} writer(s) / ${d.processes} process(es): ${d.writesPerSecond.map((v) => v.toFixed(0)).join("/")} writes/s\n`);
 
+await (await import("./redis/run.js")).benchRedis({ quick, runs }); // Redis driver vs raw ioredis, fs and memory (1 and 8 clients)
+
 if (quick) {
   // A smoke test: its single short run is not worth recording over the real figures.
   process.stderr.write(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (--quick: results printed above, docs/benchmarks.md left as it was)\n`);

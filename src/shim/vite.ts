@@ -8,6 +8,7 @@
  * Other `fastly:*` modules resolve to the modules given in `modules`, or fail with an error that says so.
  */
 import { existsSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
@@ -35,15 +36,31 @@ function sibling(name: string): string {
   throw new EdgeKvError(`the edge-kv installation is incomplete: ${name}.js is missing next to ${fileURLToPath(import.meta.url)}`);
 }
 
-export function edgeKv(options: EdgeKvOptions = {}): Plugin {
+/**
+ * The plugin edgeKv() returns: a Vite `Plugin`, declared by shape so that edge-kv's declarations do
+ * not load Vite's (and with them Node's), which clash with @fastly/js-compute's globals in a Compute
+ * project's tsconfig. It is assignable to Vite's `Plugin` and `PluginOption`.
+ */
+export interface EdgeKvPlugin {
+  name: "edge-kv";
+  enforce: "pre";
+  config(config: any, env: any): any;
+  configResolved(config: any): any;
+  configureServer(server: any): any;
+  resolveId(this: any, id: string, importer: string | undefined, options?: any): any;
+  load(this: any, id: string, options?: any): any;
+}
+
+export function edgeKv(options: EdgeKvOptions = {}): EdgeKvPlugin {
   const runtimePath = sibling("plugin-runtime");
   const setupPath = sibling("vitest-setup");
   const mapped = options.modules ?? {};
   let root = process.cwd();
   let cacheDir = join(root, "node_modules", ".vite");
   let configSource: Promise<string> | null = null;
+  let explorer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
-  return {
+  const plugin: Plugin = {
     name: "edge-kv",
     enforce: "pre",
     config(config) {
@@ -55,6 +72,18 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
       root = config.root;
       cacheDir = config.cacheDir ?? join(root, "node_modules", ".vite");
       configSource = null;
+    },
+    configureServer(server) {
+      // The explorer (docs/explorer.md) at /_edge-kv/ of the dev server, over this process's stores.
+      server.middlewares.use((req, res, next) => {
+        if (req.url !== "/_edge-kv" && !req.url?.startsWith("/_edge-kv/")) return next();
+        void import("../server/index.js").then(({ createRequestHandler }) => (explorer ??= createRequestHandler())(req, res), next);
+      });
+      const printUrls = server.printUrls.bind(server);
+      server.printUrls = () => {
+        printUrls();
+        for (const url of server.resolvedUrls?.local ?? []) server.config.logger.info(`  ➜  edge-kv explorer: ${url.replace(/\/$/, "")}/_edge-kv/`);
+      };
     },
     async resolveId(id, importer) {
       if (id === CONFIG_ID) return RESOLVED_CONFIG_ID;
@@ -106,6 +135,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
       return null;
     },
   };
+  return plugin as EdgeKvPlugin;
 }
 
 export default edgeKv;
