@@ -298,8 +298,6 @@ export class IndexedDBDriver implements KVDriver {
             values: transaction.objectStore(VALUES_STORE),
             finish: (value) => {
               result = value;
-              // Nothing more will be asked of this transaction: commit now rather than when it goes idle.
-              (transaction as IDBTransaction & { commit?: () => void }).commit?.();
             },
             rollBack: (value) => {
               result = value;
