@@ -157,10 +157,19 @@ export function unknownStore(name: string, defined: string[]): EdgeKvError {
 }
 
 let active = new KVRegistry();
+let scoped: (() => KVRegistry | undefined) | undefined;
 
 /** The registry `new KVStore(name)` resolves names in. */
 export function getRegistry(): KVRegistry {
-  return active;
+  return (scoped !== undefined && scoped()) || active;
+}
+
+/**
+ * @internal For the app host: `resolve` names the registry of the app whose request is running (an
+ * app loaded with its own registry), or undefined to use the active one.
+ */
+export function setRegistryScope(resolve: (() => KVRegistry | undefined) | undefined): void {
+  scoped = resolve;
 }
 
 /** Makes `registry` the active one and returns the previous one. */
