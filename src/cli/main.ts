@@ -10,6 +10,7 @@ import type { Command } from "./command.js";
 /** Every subcommand, by name. Add a line here and a module exporting `command: Command`. */
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./serve.js")).command,
+  dev: async () => (await import("./dev.js")).command,
 };
 
 function usage(): string {

@@ -2,18 +2,15 @@
  * `edge-kv serve` starts the local KV REST server (Fastly, Apify and Telnyx
  * dialects) on memory stores or on a data folder, optionally seeded from fastly.toml.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
-import { fileSystemStores, loadFastlyToml } from "../node/index.js";
-import { KVRegistry, setRegistry } from "../registry.js";
-import { StoreCatalog } from "../server/catalog.js";
 import { createServer, type RestServer } from "../server/index.js";
 import type { Command } from "./command.js";
+import { openStores } from "./stores.js";
 
+export { STATE_FILE_NAME } from "./stores.js";
 export const DEFAULT_PORT = 7878;
-export const STATE_FILE_NAME = ".edge-kv-server.json";
 
 const USAGE = `Usage: edge-kv serve [options]
 
@@ -83,43 +80,9 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
   };
 }
 
-/** Store names found in a data folder (each store folder's marker file records its name). */
-function storesInFolder(root: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(root, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return [];
-    throw new EdgeKvError(`serve: cannot read the data folder ${root}: ${(error as Error).message}`);
-  }
-  const names: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    try {
-      const marker = JSON.parse(readFileSync(join(root, entry.name, "edge-kv-store.json"), "utf8")) as { store?: unknown };
-      if (typeof marker.store === "string") names.push(marker.store);
-    } catch {
-      // not a store folder
-    }
-  }
-  return names;
-}
-
 /** Builds the registry the options describe and starts the server on it. */
 export async function serve(options: ServeOptions): Promise<RestServer> {
-  const createDriver = options.data === undefined ? undefined : fileSystemStores(options.data);
-  const registry = new KVRegistry(createDriver ? { createDriver } : {});
-  setRegistry(registry);
-  const stateFile = options.data === undefined ? undefined : join(options.data, STATE_FILE_NAME);
-  // fastly.toml stores are (re)seeded on every start, as Viceroy does; other keys in a data folder stay.
-  if (options.fastlyToml !== undefined) await loadFastlyToml(options.fastlyToml, { registry });
-  for (const name of options.stores) if (!registry.hasStore(name)) registry.defineStore(name);
-  if (options.data !== undefined) {
-    // Load the state file first, so renamed stores re-open their data and keep their ids.
-    const catalog = new StoreCatalog(registry, { stateFile, restStoreOptions: {}, createDriver });
-    const retired = catalog.dataNamesInUse();
-    for (const name of storesInFolder(options.data)) if (!registry.hasStore(name) && !retired.has(name)) registry.defineStore(name);
-  }
+  const { registry, stateFile, createDriver } = await openStores(options, "serve");
   return createServer({
     registry,
     host: options.host,
