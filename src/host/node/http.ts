@@ -46,6 +46,7 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
   for (const [name, value] of response.headers) if (name !== "set-cookie") headers.push(name, value);
   for (const cookie of response.headers.getSetCookie()) headers.push("set-cookie", cookie);
   if (response.body === null) {
+    if (response.status !== 204 && response.status !== 304 && !response.headers.has("content-length")) headers.push("content-length", "0");
     res.writeHead(response.status, headers);
     res.end();
     return;
