@@ -3,16 +3,28 @@
  * generations, TTL expiry, list order/cursor/limit and size limits. Surfaces (KVStore, the admin
  * API, the REST server) validate and convert input, call this, and translate its KVErrors.
  *
- * Every write is a compare-and-set on what was read: the core reads the current record, computes the
- * next one, and asks the driver to store it only if the record is still the one it read (retrying
- * otherwise). That gives add / if-generation-match / append / prepend their atomicity on every driver
- * — across tabs and processes too — while drivers only implement "write if generation matches".
+ * Every write and delete is one driver call carrying a plan (driver contract v2, src/drivers/driver.ts):
+ * the core decides every rule it can alone (mode, generation floor, expiry, limits) and states the
+ * rest — "the live record must have generation g", "append to the live value" — declaratively, so the
+ * driver applies it atomically against its current record: add / if-generation-match / append /
+ * prepend are atomic on every driver, across tabs, processes and machines, with one round trip.
  */
 import type { Clock } from "./clock.js";
-import { chain, isPromise, type KVDriver, type MaybePromise, type ScanItem, type StoredRecord } from "./drivers/driver.js";
+import {
+  chain,
+  isPromise,
+  type DeletePlan,
+  type DeleteResult,
+  type KVDriver,
+  type MaybePromise,
+  type ScanItem,
+  type StoredRecord,
+  type WritePlan,
+  type WriteResult,
+} from "./drivers/driver.js";
 import { KVError } from "./errors.js";
 import { KVLimits } from "./limits.js";
-import { concatBytes } from "./bytes.js";
+import { describeDeleted, describeListed, describeRecord, describeWritten, observe, type OperationListener } from "./observer.js";
 
 /** `production` mirrors Compute; `viceroy` mirrors Fastly's local server where it differs (see docs/behaviour.md). */
 export type Profile = "production" | "viceroy";
@@ -64,7 +76,6 @@ export type Operation = "lookup" | "insert" | "delete" | "list";
  */
 export type ReadView = (key: string, live: StoredRecord | null) => MaybePromise<StoredRecord | null>;
 
-const MAX_CAS_ATTEMPTS = 1000;
 /** Width of the random offset given to the generation of a key that has no record (about one second in µs). */
 const FRESH_GENERATION_SPREAD = 2 ** 20;
 
@@ -79,6 +90,8 @@ export class StoreCore {
   readView: ReadView | null = null;
   /** Installed with readView: whether an eventual list (`noSync: true`) shows a live key. Never used by strong lists. */
   listFilter: ((key: string) => boolean) | null = null;
+  /** Installed by the registry while anyone listens to its operations (`registry.onOperation`); null otherwise. */
+  observer: OperationListener | null = null;
   #lastGeneration = 0;
 
   constructor(name: string, driver: KVDriver, settings: StoreSettings) {
@@ -93,6 +106,11 @@ export class StoreCore {
 
   /** The live record under `key`, or null. An expired record found here is removed. */
   get(key: string): MaybePromise<StoredRecord | null> {
+    if (this.observer !== null) return observe(this.name, this.observer, { operation: "lookup", key }, () => this.#get(key), describeRecord);
+    return this.#get(key);
+  }
+
+  #get(key: string): MaybePromise<StoredRecord | null> {
     if (this.hook === null) {
       const record = this.driver.read(key);
       return isPromise(record) ? record.then((ready) => this.#liveOrNull(key, ready)) : this.#liveOrNull(key, record);
@@ -102,46 +120,55 @@ export class StoreCore {
 
   #liveOrNull(key: string, record: StoredRecord | null): StoredRecord | null {
     if (record === null) return null;
-    if (this.isLive(record)) return record;
-    this.#removeIfExpired(key, record);
+    const now = this.settings.clock.now();
+    if (record.expiresAt === null || record.expiresAt > now) return record;
+    this.#purge(key, now);
     return null;
   }
 
   /** `get` as an application read (KVStore.get) sees it: through `readView` when one is installed. */
   lookup(key: string): MaybePromise<StoredRecord | null> {
     const view = this.readView;
-    if (view === null) return this.get(key);
-    return chain(this.get(key), (record) => view(key, record));
+    if (this.observer !== null) {
+      const run = view === null ? () => this.#get(key) : () => chain(this.#get(key), (record) => view(key, record));
+      return observe(this.name, this.observer, { operation: "lookup", key }, run, describeRecord);
+    }
+    if (view === null) return this.#get(key);
+    return chain(this.#get(key), (record) => view(key, record));
   }
 
   /** Applies a write with its mode and preconditions; returns the stored record. Throws KVError. */
   write(key: string, input: WriteInput): MaybePromise<StoredRecord> {
     const { maxMetadataBytes } = this.settings;
     if (input.metadata !== null && input.metadata.byteLength > maxMetadataBytes) {
-      throw new LimitExceededError(`KVStore.put: metadata can not be more than ${maxMetadataBytes} bytes`, maxMetadataBytes);
+      const error = new LimitExceededError(`KVStore.put: metadata can not be more than ${maxMetadataBytes} bytes`, maxMetadataBytes);
+      if (this.observer === null) throw error;
+      return observe(this.name, this.observer, { operation: "insert", key, mode: input.mode ?? "overwrite" }, () => { throw error; }, describeWritten);
     }
-    if (this.hook === null) return this.#attemptWrite(key, input, 1);
-    return this.#hooked("insert", key, () => this.#attemptWrite(key, input, 1));
+    if (this.observer !== null) {
+      return observe(this.name, this.observer, { operation: "insert", key, mode: input.mode ?? "overwrite" }, () => this.#hookedWrite(key, input), describeWritten);
+    }
+    return this.#hookedWrite(key, input);
   }
 
-  /** One compare-and-set round of `write`; synchronous drivers stay synchronous (no closures). */
-  #attemptWrite(key: string, input: WriteInput, tries: number): MaybePromise<StoredRecord> {
-    const current = this.driver.read(key);
-    if (isPromise(current)) return current.then((ready) => this.#writeNext(key, input, ready, tries));
-    return this.#writeNext(key, input, current, tries);
+  #hookedWrite(key: string, input: WriteInput): MaybePromise<StoredRecord> {
+    if (this.hook === null) return this.#write(key, input);
+    return this.#hooked("insert", key, () => this.#write(key, input));
   }
 
-  #writeNext(key: string, input: WriteInput, current: StoredRecord | null, tries: number): MaybePromise<StoredRecord> {
-    const record = this.#nextRecord(current, input);
-    const written = this.driver.write(key, record, current === null ? null : current.generation);
-    if (isPromise(written)) return written.then((ok) => this.#afterWrite(key, input, record, ok, tries));
-    return this.#afterWrite(key, input, record, written, tries);
+  /** One driver call; synchronous drivers stay synchronous (no closures). */
+  #write(key: string, input: WriteInput): MaybePromise<StoredRecord> {
+    const result = this.driver.write(key, this.#writePlan(input));
+    return isPromise(result) ? result.then((ready) => this.#written(ready)) : this.#written(result);
   }
 
-  #afterWrite(key: string, input: WriteInput, record: StoredRecord, written: boolean, tries: number): MaybePromise<StoredRecord> {
-    if (written) return record;
-    if (tries >= MAX_CAS_ATTEMPTS) throw new KVError("internal-error", `Internal error. (key '${key}' kept changing during ${MAX_CAS_ATTEMPTS} attempts)`);
-    return this.#attemptWrite(key, input, tries + 1);
+  #written(result: WriteResult): StoredRecord {
+    if (result.status === "written") {
+      const { generation } = result.record;
+      if (generation > this.#lastGeneration) this.#lastGeneration = generation;
+      return result.record;
+    }
+    throw new KVError(result.status === "too-large" ? "payload-too-large" : "precondition-failed");
   }
 
   /**
@@ -149,24 +176,28 @@ export class StoreCore {
    * `ifGenerationMatch`, throws KVError precondition-failed when the live generation differs.
    */
   delete(key: string, options: { ifGenerationMatch?: number | undefined } = {}): MaybePromise<boolean> {
-    const attempt = (tries: number): MaybePromise<boolean> =>
-      chain(this.driver.read(key), (current) => {
-        const live = current !== null && this.isLive(current);
-        if (options.ifGenerationMatch !== undefined && (!live || current!.generation !== options.ifGenerationMatch)) {
-          if (live || this.settings.profile === "production") throw new KVError("precondition-failed");
-        }
-        if (current === null) return false;
-        return chain(this.driver.delete(key, current.generation), (deleted) => {
-          if (deleted) return live;
-          if (tries >= MAX_CAS_ATTEMPTS) throw new KVError("internal-error");
-          return attempt(tries + 1);
-        });
-      });
-    return this.#hooked("delete", key, () => attempt(1));
+    const run = () => this.#hooked("delete", key, () => this.#delete(key, options.ifGenerationMatch));
+    if (this.observer !== null) return observe(this.name, this.observer, { operation: "delete", key }, run, describeDeleted);
+    return run();
+  }
+
+  #delete(key: string, ifGenerationMatch: number | undefined): MaybePromise<boolean> {
+    const plan: DeletePlan = {
+      now: this.settings.clock.now(),
+      // Viceroy lets a conditional delete of a missing key through; production has no record to match.
+      require: ifGenerationMatch === undefined ? "any" : { generation: ifGenerationMatch, orAbsent: this.settings.profile === "viceroy" },
+    };
+    return chain(this.driver.delete(key, plan), deleted);
   }
 
   /** Live keys in UTF-8 byte order: those starting with `prefix`, strictly after `after`, at most `limit`. */
   list(range: { prefix?: string | undefined; after?: string | undefined; limit: number; eventual?: boolean }): MaybePromise<ListPage> {
+    const run = () => this.#hooked("list", undefined, () => this.#list(range));
+    if (this.observer !== null) return observe(this.name, this.observer, { operation: "list", prefix: range.prefix ?? "" }, run, describeListed);
+    return run();
+  }
+
+  #list(range: { prefix?: string | undefined; after?: string | undefined; limit: number; eventual?: boolean }): MaybePromise<ListPage> {
     const wanted = range.limit + 1; // one extra live key tells whether another page exists
     const live: ScanItem[] = [];
     const now = this.settings.clock.now();
@@ -178,7 +209,7 @@ export class StoreCore {
           if (this.isLive(item, now)) {
             if (visible !== null && !visible(item.key)) continue;
             if (live.push(item) === wanted) break;
-          } else this.#purge(item.key);
+          } else this.#purge(item.key, now);
         }
         if (live.length >= wanted || batch.length < asked) {
           const more = live.length > range.limit;
@@ -188,7 +219,7 @@ export class StoreCore {
         return step(batch[batch.length - 1]!.key);
       });
     };
-    return this.#hooked("list", undefined, () => step(range.after));
+    return step(range.after);
   }
 
   /** Every live item, in order (admin use: stats, dumps). */
@@ -212,44 +243,46 @@ export class StoreCore {
       const now = this.settings.clock.now();
       for (const item of batch) {
         if (this.isLive(item, now)) continue;
-        const record = await this.driver.read(item.key);
-        if (record !== null && !this.isLive(record, now) && (await this.driver.delete(item.key, record.generation))) removed++;
+        const result = await this.driver.delete(item.key, { now, require: "expired" });
+        if (result.status === "deleted") removed++;
       }
       if (batch.length < 1000) return removed;
       after = batch[batch.length - 1]!.key;
     }
   }
 
-  #nextRecord(current: StoredRecord | null, input: WriteInput): StoredRecord {
+  /**
+   * The plan of a write: every rule decided here except what depends on the current record.
+   * Generations are strictly above the key's previous one and anything this core issued; a key
+   * without a record (new, or deleted earlier) gets a random offset on top of the time, so a
+   * generation that an earlier incarnation of the key had — in another process, or before a reopen,
+   * within the same clock tick — is not handed out again (it would let a stale if-generation-match succeed).
+   */
+  #writePlan(input: WriteInput): WritePlan {
     const now = this.settings.clock.now();
-    const live = current !== null && this.isLive(current, now) ? current : null;
     const mode = input.mode ?? "overwrite";
-    if (mode === "add" && live !== null) throw new KVError("precondition-failed");
+    const viceroy = this.settings.profile === "viceroy";
+    let require: WritePlan["require"] = mode === "add" ? "absent" : "any";
     if (input.ifGenerationMatch !== undefined) {
-      // Viceroy lets a conditional write to a missing key through; production has no record to match.
-      if (live !== null ? live.generation !== input.ifGenerationMatch : this.settings.profile === "production") {
-        throw new KVError("precondition-failed");
-      }
+      // add + a generation: production fails whatever is there (a live record fails add, no record
+      // fails the match); Viceroy lets a missing key through, which is exactly "absent".
+      if (mode === "add") {
+        if (!viceroy) throw new KVError("precondition-failed");
+      } else require = { generation: input.ifGenerationMatch, orAbsent: viceroy };
     }
-    let value = input.value;
-    if (live !== null && (mode === "append" || mode === "prepend")) {
-      value = mode === "append" ? concatBytes([live.value, value]) : concatBytes([value, live.value]);
-    }
-    if (value.byteLength > this.settings.maxValueBytes) throw new KVError("payload-too-large");
-    // Strictly above the key's previous generation and anything this core issued. A key without a
-    // record (new, or deleted earlier) gets a random offset on top of the time, so a generation that
-    // an earlier incarnation of the key had — in another process, or before a reopen, within the same
-    // clock tick — is not handed out again (it would let a stale if-generation-match succeed).
-    const floor = Math.max(this.#lastGeneration + 1, Math.floor(now * 1000));
-    const generation = current === null ? floor + Math.floor(Math.random() * FRESH_GENERATION_SPREAD) : Math.max(floor, current.generation + 1);
-    this.#lastGeneration = generation;
+    const generationFloor = Math.max(this.#lastGeneration + 1, Math.floor(now * 1000));
     return {
-      value,
+      now,
+      require,
+      combine: mode === "append" ? "append" : mode === "prepend" ? "prepend" : "replace",
+      value: input.value,
+      maxValueBytes: this.settings.maxValueBytes,
       metadata: input.metadata,
-      generation,
       expiresAt: input.ttlSeconds === undefined ? null : now + input.ttlSeconds * 1000,
       lastModified: now,
       contentType: input.contentType ?? null,
+      generationFloor,
+      freshGeneration: generationFloor + Math.floor(Math.random() * FRESH_GENERATION_SPREAD),
     };
   }
 
@@ -258,17 +291,15 @@ export class StoreCore {
     return chain(this.hook(operation, key), run);
   }
 
-  #removeIfExpired(key: string, record: StoredRecord): void {
-    settle(this.driver.delete(key, record.generation));
+  /** Lazy clean-up of a record found expired: removed only if it is still expired when the driver looks. */
+  #purge(key: string, now: number): void {
+    settle(this.driver.delete(key, { now, require: "expired" }));
   }
+}
 
-  #purge(key: string): void {
-    settle(
-      chain(this.driver.read(key), (record) =>
-        record !== null && !this.isLive(record) ? this.driver.delete(key, record.generation) : false,
-      ),
-    );
-  }
+function deleted(result: DeleteResult): boolean {
+  if (result.status === "precondition-failed") throw new KVError("precondition-failed");
+  return result.status === "deleted" && result.wasLive;
 }
 
 /** Lazy clean-up is best effort: a failure here must not surface as an unhandled rejection. */

@@ -14,6 +14,9 @@ export type { AdminPutOptions, Bytes, KeyInfo, RecordView, SeedData, StoreStats 
 export { StoreCore, LimitExceededError, INSERT_MODES } from "./core.js";
 export type { InsertMode, Operation, OperationHook, Profile, ReadView, WriteInput } from "./core.js";
 
+export { setOperationContextProvider } from "./observer.js";
+export type { OperationContextProvider, OperationEvent, OperationListener } from "./observer.js";
+
 export { FakeClock, systemClock } from "./clock.js";
 export type { Clock } from "./clock.js";
 export { EdgeKvError, KVError } from "./errors.js";
@@ -24,7 +27,21 @@ export { keyError, storeNameError } from "./rules.js";
 export { compareUtf8 } from "./utf8.js";
 
 export { MemoryDriver } from "./drivers/memory.js";
-export type { Expectation, KVDriver, MaybePromise, ScanItem, ScanRange, StoredRecord } from "./drivers/driver.js";
+export type {
+  DeletePlan,
+  DeleteResult,
+  DriverSnapshot,
+  GenerationRequirement,
+  KVDriver,
+  MaybePromise,
+  ScanItem,
+  ScanRange,
+  StoredRecord,
+  WritePlan,
+  WriteResult,
+} from "./drivers/driver.js";
+export { decideDelete, decideWrite, isLiveAt } from "./drivers/plan.js";
+export type { CurrentRecord } from "./drivers/plan.js";
 
 export { IndexedDBDriver, indexedDBStores } from "./drivers/indexeddb.js";
 export type { IndexedDBDriverOptions, IndexedDBStoresOptions } from "./drivers/indexeddb.js";

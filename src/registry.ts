@@ -10,6 +10,7 @@ import { EdgeKvError } from "./errors.js";
 import { storeNameError } from "./rules.js";
 import { KVLimits } from "./limits.js";
 import { StoreAdmin } from "./admin.js";
+import { OperationListeners, type OperationListener } from "./observer.js";
 
 export interface RegistryOptions {
   /** Time source for TTLs and generations. Default: the system clock. */
@@ -36,6 +37,7 @@ export class KVRegistry {
   #stores = new Map<string, StoreAdmin>();
   #clock: Clock;
   #options: RegistryOptions;
+  #listeners = new OperationListeners();
 
   constructor(options: RegistryOptions = {}) {
     this.#options = options;
@@ -61,8 +63,28 @@ export class KVRegistry {
     const settings = this.storeSettings(name, options);
     const driver = options.driver ?? this.#options.createDriver?.(name) ?? new MemoryDriver();
     const admin = new StoreAdmin(new StoreCore(name, driver, settings));
+    if (this.#listeners.size > 0) admin.core.observer = this.#listeners.emit;
     this.#stores.set(name, admin);
     return admin;
+  }
+
+  /**
+   * Calls `listener` after every operation (lookup, insert, delete, list) on any store of this
+   * registry, whatever made it (KVStore, the admin API, the REST server...). Returns a function that
+   * unsubscribes. Costs nothing while no listener is subscribed.
+   */
+  onOperation(listener: OperationListener): () => void {
+    const unsubscribe = this.#listeners.add(listener);
+    this.#observeStores();
+    return () => {
+      unsubscribe();
+      this.#observeStores();
+    };
+  }
+
+  #observeStores(): void {
+    const observer = this.#listeners.size > 0 ? this.#listeners.emit : null;
+    for (const admin of this.#stores.values()) admin.core.observer = observer;
   }
 
   /**

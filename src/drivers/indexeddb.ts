@@ -12,13 +12,15 @@
  * A scan reads `entries` with a key range and a count, so it never touches values nor more than
  * `limit` records.
  *
- * Atomicity: `write` and `delete` read the current entry, compare its generation and write, all in
- * one readwrite transaction over both object stores. IndexedDB runs overlapping readwrite
- * transactions one at a time across every connection, so two tabs racing on one key cannot both
- * succeed. A call resolves only once its transaction has committed.
+ * Atomicity: `write` and `delete` read the current entry (and, to append or prepend, its value),
+ * decide the plan (src/drivers/plan.ts) and write, all in one readwrite transaction over both object
+ * stores. IndexedDB runs overlapping readwrite transactions one at a time across every connection,
+ * so two tabs racing on one key cannot both succeed. A call resolves only once its transaction has
+ * committed.
  */
 import { promisifyRequest } from "idb-keyval";
-import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "./driver.js";
+import type { DeletePlan, DeleteResult, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "./driver.js";
+import { decideDelete, decideWrite } from "./plan.js";
 import { EdgeKvError } from "../errors.js";
 import { encodeUtf8 } from "../utf8.js";
 import { describeError, ENTRIES_STORE, IndexedDBConnection, isDomException, VALUES_STORE } from "./indexeddb-connection.js";
@@ -118,36 +120,56 @@ export class IndexedDBDriver implements KVDriver {
     }
   }
 
-  write(key: string, record: StoredRecord, expected: Expectation): Promise<boolean> {
+  write(key: string, plan: WritePlan): Promise<WriteResult> {
     const id = keyId(key);
-    const row: EntryRow = {
-      key,
-      generation: record.generation,
-      expiresAt: record.expiresAt,
-      lastModified: record.lastModified,
-      size: record.value.byteLength,
-      metadata: record.metadata === null ? null : exactBytes(record.metadata),
-      contentType: record.contentType,
-    };
-    const value = exactBytes(record.value);
-    return this.#update(`write of key '${key}' (${value.byteLength} bytes)`, (entries, values, finish, guard) => {
+    const combining = plan.combine !== "replace";
+    return this.#update(`write of key '${key}' (${plan.value.byteLength} bytes)`, (entries, values, finish, guard) => {
+      let entry: EntryRow | undefined;
+      let value: Uint8Array | undefined;
+      let waiting = combining ? 2 : 1;
+      const decide = () => {
+        const current = entry === undefined ? null : { generation: entry.generation, expiresAt: entry.expiresAt, value: value ?? new Uint8Array(0) };
+        const result = decideWrite(current, plan);
+        if (result.status === "written") {
+          const { record } = result;
+          const row: EntryRow = {
+            key,
+            generation: record.generation,
+            expiresAt: record.expiresAt,
+            lastModified: record.lastModified,
+            size: record.value.byteLength,
+            metadata: record.metadata === null ? null : exactBytes(record.metadata),
+            contentType: record.contentType,
+          };
+          entries.put(row, id);
+          values.put(exactBytes(record.value), id);
+        }
+        finish(result);
+      };
       entries.get(id).onsuccess = guard((current: EntryRow | undefined) => {
-        if (!matches(current, expected)) return finish(false);
-        entries.put(row, id);
-        values.put(value, id);
-        finish(true);
+        entry = current;
+        if (--waiting === 0) decide();
       });
+      // Appending or prepending reads the value in the same transaction, alongside the entry.
+      if (combining) {
+        values.get(id).onsuccess = guard((current: Uint8Array | undefined) => {
+          value = current;
+          if (--waiting === 0) decide();
+        });
+      }
     });
   }
 
-  delete(key: string, expected: Expectation): Promise<boolean> {
+  delete(key: string, plan: DeletePlan): Promise<DeleteResult> {
     const id = keyId(key);
     return this.#update(`delete of key '${key}'`, (entries, values, finish, guard) => {
       entries.get(id).onsuccess = guard((current: EntryRow | undefined) => {
-        if (current === undefined || !matches(current, expected)) return finish(false);
-        entries.delete(id);
-        values.delete(id);
-        finish(true);
+        const result = decideDelete(current ?? null, plan);
+        if (result.status === "deleted") {
+          entries.delete(id);
+          values.delete(id);
+        }
+        finish(result);
       });
     });
   }
@@ -299,12 +321,6 @@ function keyId(key: string): ArrayBuffer {
 /** The bytes of `view` alone: structured cloning a view would store its whole underlying buffer. */
 function exactBytes(view: Uint8Array): Uint8Array {
   return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : view.slice();
-}
-
-function matches(current: EntryRow | undefined, expected: Expectation): boolean {
-  if (expected === undefined) return true;
-  if (expected === null) return current === undefined;
-  return current !== undefined && current.generation === expected;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

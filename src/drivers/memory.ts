@@ -17,7 +17,8 @@
  * overwrite writes elsewhere, so a value already handed out never changes. Dead regions are
  * reclaimed by compaction (live values copied to fresh slabs) once they outweigh the live bytes.
  */
-import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "./driver.js";
+import type { DeletePlan, DeleteResult, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "./driver.js";
+import { decideDelete, decideWrite, type CurrentRecord } from "./plan.js";
 import { SortedKeys } from "./sorted-keys.js";
 import { compareUtf8 } from "../utf8.js";
 
@@ -53,6 +54,8 @@ export class MemoryDriver implements KVDriver {
   #metadata = new Map<number, Uint8Array>();
   #contentType = new Map<number, string>();
   #arena = new SlabArena();
+  /** The record in a slot as plan decisions see it: one reused object (no allocation per write), its value read only when a plan combines. */
+  readonly #current = this.#slotView();
 
   read(key: string): StoredRecord | null {
     const slot = this.#slots.get(key);
@@ -70,11 +73,10 @@ export class MemoryDriver implements KVDriver {
     };
   }
 
-  write(key: string, record: StoredRecord, expected: Expectation): boolean {
+  write(key: string, plan: WritePlan): WriteResult {
     let slot = this.#slots.get(key);
-    if (expected !== undefined) {
-      if (expected === null ? slot !== undefined : slot === undefined || this.#numbers[slot * STRIDE] !== expected) return false;
-    }
+    const result = decideWrite(slot === undefined ? null : this.#current.at(slot), plan);
+    if (result.status !== "written") return result;
     if (slot === undefined) {
       slot = this.#allocateSlot();
       this.#slots.set(key, slot);
@@ -82,23 +84,23 @@ export class MemoryDriver implements KVDriver {
     } else {
       this.#releaseValue(slot);
     }
-    this.#store(slot, record);
+    this.#store(slot, result.record);
     if (this.#arena.needsCompaction()) this.#compact();
-    return true;
+    return result;
   }
 
-  delete(key: string, expected: Expectation): boolean {
+  delete(key: string, plan: DeletePlan): DeleteResult {
     const slot = this.#slots.get(key);
-    if (slot === undefined) return false;
-    if (expected !== undefined && (expected === null || this.#numbers[slot * STRIDE] !== expected)) return false;
+    const result = decideDelete(slot === undefined ? null : this.#current.at(slot), plan);
+    if (result.status !== "deleted") return result;
     this.#slots.delete(key);
     this.#keys.remove(key);
-    this.#releaseValue(slot);
-    this.#metadata.delete(slot);
-    this.#contentType.delete(slot);
-    this.#freeSlots.push(slot);
+    this.#releaseValue(slot!);
+    this.#metadata.delete(slot!);
+    this.#contentType.delete(slot!);
+    this.#freeSlots.push(slot!);
     if (this.#arena.needsCompaction()) this.#compact();
-    return true;
+    return result;
   }
 
   scan(range: ScanRange): ScanItem[] {
@@ -130,6 +132,30 @@ export class MemoryDriver implements KVDriver {
   /** Number of records held, expired ones included. */
   get size(): number {
     return this.#slots.size;
+  }
+
+  #slotView(): CurrentRecord & { at(slot: number): CurrentRecord } {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const driver = this;
+    let at = 0;
+    let slot = 0;
+    return {
+      at(chosen: number) {
+        slot = chosen;
+        at = chosen * STRIDE;
+        return this;
+      },
+      get generation() {
+        return driver.#numbers[at + GENERATION]!;
+      },
+      get expiresAt() {
+        const expiresAt = driver.#numbers[at + EXPIRES_AT]!;
+        return expiresAt === expiresAt ? expiresAt : null;
+      },
+      get value() {
+        return driver.#value(slot);
+      },
+    };
   }
 
   #value(slot: number): Uint8Array {

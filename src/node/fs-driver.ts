@@ -25,7 +25,8 @@ import { randomBytes } from "node:crypto";
 import { promises as fsp, statSync, type Stats } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { Expectation, KVDriver, ScanItem, ScanRange, StoredRecord } from "../drivers/driver.js";
+import type { DeletePlan, DeleteResult, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "../drivers/driver.js";
+import { decideDelete, decideWrite, type CurrentRecord } from "../drivers/plan.js";
 import { SortedKeys } from "../drivers/sorted-keys.js";
 import { concatBytes } from "../bytes.js";
 import { EdgeKvError } from "../errors.js";
@@ -158,50 +159,70 @@ export class FileSystemDriver implements KVDriver {
     return this.#run(async () => {
       await this.#catchUp(false);
       const entry = this.#index.get(key);
-      if (entry === undefined) return null;
-      const bytes = this.#readAt(entry.offset, entry.length);
-      const parsed = parseRecord(bytes, 0);
-      if (parsed.status !== "ok" || parsed.summary.kind !== Kind.Put || parsed.summary.key !== key) {
-        throw this.#corruption(entry.offset, parsed.status === "corrupt" ? parsed.reason : "record does not match the index", key);
-      }
-      return decodePut(bytes).record;
+      return entry === undefined ? null : this.#readRecord(key, entry);
     });
   }
 
-  write(rawKey: string, record: StoredRecord, expected: Expectation): Promise<boolean> {
+  #readRecord(key: string, entry: IndexEntry): StoredRecord {
+    const bytes = this.#readAt(entry.offset, entry.length);
+    const parsed = parseRecord(bytes, 0);
+    if (parsed.status !== "ok" || parsed.summary.kind !== Kind.Put || parsed.summary.key !== key) {
+      throw this.#corruption(entry.offset, parsed.status === "corrupt" ? parsed.reason : "record does not match the index", key);
+    }
+    return decodePut(bytes).record;
+  }
+
+  write(rawKey: string, plan: WritePlan): Promise<WriteResult> {
     const key = toWellFormed(rawKey);
     return this.#run(async () => {
       // A failed condition needs no lock: the record seen just now is a valid moment to fail at.
-      if (expected !== undefined && !this.#lock.held) {
+      if (plan.require !== "any" && !this.#lock.held) {
         await this.#catchUp(false);
-        if (!matches(this.#index.get(key), expected)) return false;
+        const seen = decideWrite(this.#current(key), plan);
+        if (seen.status !== "written") return seen;
       }
       return this.#locked(async () => {
-        if (!matches(this.#index.get(key), expected)) return false;
+        const result = decideWrite(this.#current(key), plan);
+        if (result.status !== "written") return result;
+        const { record } = result;
         const bytes = encodePut(key, record);
         const offset = await this.#append(bytes);
         this.#setEntry(key, { offset, length: bytes.byteLength, generation: record.generation, expiresAt: record.expiresAt, lastModified: record.lastModified, size: record.value.byteLength });
         await this.#compactIfWorthIt();
-        return true;
+        return result;
       });
     });
   }
 
-  delete(rawKey: string, expected: Expectation): Promise<boolean> {
+  delete(rawKey: string, plan: DeletePlan): Promise<DeleteResult> {
     const key = toWellFormed(rawKey);
     return this.#run(async () => {
       await this.#catchUp(false);
-      const seen = this.#index.get(key);
-      if (seen === undefined || !matches(seen, expected)) return false;
+      const seen = decideDelete(this.#index.get(key) ?? null, plan);
+      if (seen.status !== "deleted") return seen;
       return this.#locked(async () => {
-        const current = this.#index.get(key);
-        if (current === undefined || !matches(current, expected)) return false;
+        const result = decideDelete(this.#index.get(key) ?? null, plan);
+        if (result.status !== "deleted") return result;
         await this.#append(encodeDelete(key));
         this.#removeEntry(key);
         await this.#compactIfWorthIt();
-        return true;
+        return result;
       });
     });
+  }
+
+  /** The current record of `key` as plans see it; its value is read from the log only when a plan combines. */
+  #current(key: string): CurrentRecord | null {
+    const entry = this.#index.get(key);
+    if (entry === undefined) return null;
+    const read = () => this.#readRecord(key, entry).value;
+    return {
+      generation: entry.generation,
+      expiresAt: entry.expiresAt,
+      get value() {
+        return read();
+      },
+    };
   }
 
   scan(range: ScanRange): Promise<ScanItem[]> {
@@ -855,12 +876,6 @@ function orderedKeys(keys: Iterable<string>): SortedKeys {
   const index = new SortedKeys();
   for (const key of sorted) index.insert(key);
   return index;
-}
-
-function matches(current: IndexEntry | undefined, expected: Expectation): boolean {
-  if (expected === undefined) return true;
-  if (expected === null) return current === undefined;
-  return current !== undefined && current.generation === expected;
 }
 
 /** Whether the file holds only zero bytes from `from` to `to` (what a power loss can leave after a write). */

@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock, KVRegistry, KVStore, setRegistry, getRegistry, type KVDriver, type StoredRecord } from "edge-kv";
+import { describePlanContract } from "./plan-contract.js";
+import { deleteRecord, writeRecord } from "./plans.js";
 
 export interface ContractOptions {
   /** A new driver on the data of `driver` (persistent drivers only). */
@@ -108,13 +110,13 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
           lastModified: 1_700_000_000_999,
           contentType: "application/octet-stream",
         });
-        expect(await driver.write("bin", stored, null)).toBe(true);
+        expect(await writeRecord(driver, "bin", stored, null)).toBe(true);
         expect(plain(await driver.read("bin"))).toEqual(plain(stored));
       });
 
       it("keeps an empty value as an empty value", async () => {
         const driver = await fresh();
-        await driver.write("empty", record(""), null);
+        await writeRecord(driver, "empty", record(""), null);
         const read = await driver.read("empty");
         expect(read?.value.byteLength).toBe(0);
         expect(read?.metadata).toBeNull();
@@ -123,96 +125,20 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
       it("round-trips a 1 MiB value byte for byte", async () => {
         const driver = await fresh();
         const big = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) & 0xff);
-        await driver.write("big", record(big), null);
+        await writeRecord(driver, "big", record(big), null);
         const read = await driver.read("big");
         expect(read?.value.byteLength).toBe(big.byteLength);
         expect(sameBytes(read!.value, big)).toBe(true);
       });
     });
 
-    describe("conditional write", () => {
-      it("writes when the key must be absent and is absent", async () => {
-        const driver = await fresh();
-        expect(await driver.write("k", record("v1"), null)).toBe(true);
-        expect(plain(await driver.read("k"))).toEqual(plain(record("v1")));
-      });
+    describePlanContract(fresh);
 
-      it("refuses, and changes nothing, when the key must be absent but exists", async () => {
-        const driver = await fresh();
-        await driver.write("k", record("v1"), null);
-        expect(await driver.write("k", record("v2", { generation: 2 }), null)).toBe(false);
-        expect(plain(await driver.read("k"))).toEqual(plain(record("v1")));
-      });
-
-      it("writes when the expected generation matches", async () => {
-        const driver = await fresh();
-        await driver.write("k", record("v1", { generation: 7 }), null);
-        expect(await driver.write("k", record("v2", { generation: 8 }), 7)).toBe(true);
-        expect(plain(await driver.read("k"))).toEqual(plain(record("v2", { generation: 8 })));
-      });
-
-      it("refuses, and changes nothing, when the expected generation differs", async () => {
-        const driver = await fresh();
-        await driver.write("k", record("v1", { generation: 7 }), null);
-        expect(await driver.write("k", record("v2", { generation: 9 }), 6)).toBe(false);
-        expect(plain(await driver.read("k"))).toEqual(plain(record("v1", { generation: 7 })));
-      });
-
-      it("refuses a generation expectation on a missing key", async () => {
-        const driver = await fresh();
-        expect(await driver.write("k", record("v"), 1)).toBe(false);
-        expect(await driver.read("k")).toBeNull();
-      });
-
-      it("writes unconditionally when no expectation is given", async () => {
-        const driver = await fresh();
-        expect(await driver.write("k", record("v1"), undefined)).toBe(true);
-        expect(await driver.write("k", record("v2", { generation: 2 }), undefined)).toBe(true);
-        expect(new TextDecoder().decode((await driver.read("k"))!.value)).toBe("v2");
-      });
-
-      it("lets exactly one of many concurrent 'must be absent' writes win", async () => {
-        const driver = await fresh();
-        const results = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => driver.write("race", record(`w${i}`, { generation: i + 1 }), null)),
-        );
-        expect(results.filter(Boolean)).toHaveLength(1);
-        const winner = results.indexOf(true);
-        expect(new TextDecoder().decode((await driver.read("race"))!.value)).toBe(`w${winner}`);
-      });
-    });
-
-    describe("conditional delete", () => {
-      it("reports false for a missing key", async () => {
-        const driver = await fresh();
-        expect(await driver.delete("missing", undefined)).toBe(false);
-      });
-
-      it("deletes unconditionally and reports true", async () => {
-        const driver = await fresh();
-        await driver.write("k", record("v"), null);
-        expect(await driver.delete("k", undefined)).toBe(true);
-        expect(await driver.read("k")).toBeNull();
-      });
-
-      it("deletes when the generation matches", async () => {
-        const driver = await fresh();
-        await driver.write("k", record("v", { generation: 3 }), null);
-        expect(await driver.delete("k", 3)).toBe(true);
-        expect(await driver.read("k")).toBeNull();
-      });
-
-      it("keeps the record when the generation differs", async () => {
-        const driver = await fresh();
-        await driver.write("k", record("v", { generation: 3 }), null);
-        expect(await driver.delete("k", 4)).toBe(false);
-        expect(plain(await driver.read("k"))).toEqual(plain(record("v", { generation: 3 })));
-      });
-
+    describe("delete", () => {
       it("removes the key from scans", async () => {
         const driver = await fresh();
-        for (const key of ["a", "b", "c"]) await driver.write(key, record(key), null);
-        await driver.delete("b", undefined);
+        for (const key of ["a", "b", "c"]) await writeRecord(driver, key, record(key), null);
+        await deleteRecord(driver, "b");
         expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "c"]);
       });
     });
@@ -220,7 +146,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
     describe("ordered scan", () => {
       it("returns keys in UTF-8 byte order, not UTF-16 order", async () => {
         const driver = await fresh();
-        for (const key of ORDER_PROBE_KEYS) await driver.write(key, record(key), null);
+        for (const key of ORDER_PROBE_KEYS) await writeRecord(driver, key, record(key), null);
         const keys = (await driver.scan({ limit: 100 })).map((item) => item.key);
         const byBytes = [...ORDER_PROBE_KEYS].sort(byUtf8Bytes);
         expect(keys).toEqual(byBytes);
@@ -229,13 +155,13 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
 
       it("reports size, expiry and last-modified time per key", async () => {
         const driver = await fresh();
-        await driver.write("k", record("hello", { expiresAt: 123, lastModified: 456 }), null);
+        await writeRecord(driver, "k", record("hello", { expiresAt: 123, lastModified: 456 }), null);
         expect(await driver.scan({ limit: 10 })).toEqual([{ key: "k", size: 5, expiresAt: 123, lastModified: 456 }]);
       });
 
       it("filters by prefix, including a prefix that is itself a key", async () => {
         const driver = await fresh();
-        for (const key of ["a", "a/b", "a/c", "ab", "b", "a/"]) await driver.write(key, record(key), null);
+        for (const key of ["a", "a/b", "a/c", "ab", "b", "a/"]) await writeRecord(driver, key, record(key), null);
         expect((await driver.scan({ prefix: "a/", limit: 10 })).map((item) => item.key)).toEqual(["a/", "a/b", "a/c"]);
         expect((await driver.scan({ prefix: "a", limit: 10 })).map((item) => item.key)).toEqual(["a", "a/", "a/b", "a/c", "ab"]);
         expect(await driver.scan({ prefix: "zz", limit: 10 })).toEqual([]);
@@ -243,7 +169,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
 
       it("starts strictly after `after`, inside or outside the prefix", async () => {
         const driver = await fresh();
-        for (const key of ["p1", "p2", "p3", "q1"]) await driver.write(key, record(key), null);
+        for (const key of ["p1", "p2", "p3", "q1"]) await writeRecord(driver, key, record(key), null);
         const keys = async (range: { prefix?: string; after?: string; limit: number }) =>
           (await driver.scan(range)).map((item) => item.key);
         expect(await keys({ after: "p1", limit: 10 })).toEqual(["p2", "p3", "q1"]);
@@ -257,7 +183,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
 
       it("stops after `limit` items", async () => {
         const driver = await fresh();
-        for (let i = 0; i < 50; i++) await driver.write(`k${String(i).padStart(2, "0")}`, record("v"), null);
+        for (let i = 0; i < 50; i++) await writeRecord(driver, `k${String(i).padStart(2, "0")}`, record("v"), null);
         const page = await driver.scan({ limit: 7 });
         expect(page.map((item) => item.key)).toEqual(["k00", "k01", "k02", "k03", "k04", "k05", "k06"]);
         expect(await driver.scan({ limit: 0 })).toEqual([]);
@@ -268,7 +194,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
       it("keeps order across many inserts in random order", async () => {
         const driver = await fresh();
         const keys = Array.from({ length: 1500 }, (_, i) => `key-${(i * 7919) % 1500}`);
-        for (const key of keys) await driver.write(key, record("v"), undefined);
+        for (const key of keys) await writeRecord(driver, key, record("v"), undefined);
         const listed: string[] = [];
         let after: string | undefined;
         for (;;) {
@@ -284,7 +210,7 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
     describe("keys", () => {
       it("keeps adversarial keys distinct and intact", async () => {
         const driver = await fresh();
-        for (const [i, key] of ADVERSARIAL_KEYS.entries()) await driver.write(key, record(`value ${i}`), null);
+        for (const [i, key] of ADVERSARIAL_KEYS.entries()) await writeRecord(driver, key, record(`value ${i}`), null);
         for (const [i, key] of ADVERSARIAL_KEYS.entries()) {
           expect(new TextDecoder().decode((await driver.read(key))!.value)).toBe(`value ${i}`);
         }
@@ -297,11 +223,11 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
     describe("clear", () => {
       it("removes every record", async () => {
         const driver = await fresh();
-        for (const key of ["a", "b", "c"]) await driver.write(key, record(key), null);
+        for (const key of ["a", "b", "c"]) await writeRecord(driver, key, record(key), null);
         await driver.clear();
         expect(await driver.scan({ limit: 10 })).toEqual([]);
         expect(await driver.read("a")).toBeNull();
-        expect(await driver.write("a", record("again"), null)).toBe(true);
+        expect(await writeRecord(driver, "a", record("again"), null)).toBe(true);
       });
     });
 
@@ -309,14 +235,14 @@ export function describeDriverContract(name: string, makeDriver: () => Promise<K
       describe("persistence", () => {
         it("keeps records, order and generations across reopening", async () => {
           const driver = await fresh();
-          await driver.write("b", record("2", { generation: 22, metadata: enc("m") }), null);
-          await driver.write("a", record("1", { generation: 11, expiresAt: 99 }), null);
+          await writeRecord(driver, "b", record("2", { generation: 22, metadata: enc("m") }), null);
+          await writeRecord(driver, "a", record("1", { generation: 11, expiresAt: 99 }), null);
           await driver.close?.();
           const reopened = await options.reopen!(driver);
           made.push(reopened);
           expect(plain(await reopened.read("b"))).toEqual(plain(record("2", { generation: 22, metadata: enc("m") })));
           expect((await reopened.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b"]);
-          expect(await reopened.write("a", record("1b", { generation: 12 }), 11)).toBe(true);
+          expect(await writeRecord(reopened, "a", record("1b", { generation: 12 }), 11)).toBe(true);
         });
       });
     }

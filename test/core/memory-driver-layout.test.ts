@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemoryDriver, type StoredRecord } from "edge-kv";
 import { byUtf8Bytes } from "../contract/driver-contract.js";
+import { deleteRecord, writeRecord } from "../contract/plans.js";
 
 const enc = (text: string) => new TextEncoder().encode(text);
 const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -21,21 +22,21 @@ function filled(length: number, byte: number): Uint8Array {
 describe("memory driver layout", () => {
   /** 4,000 values of 4 KiB (16 MiB over 64 slabs), then 90 % deleted: every slab keeps a few live values, so only compaction reclaims the dead bytes. */
   function fragmented(driver: MemoryDriver): number[] {
-    for (let i = 0; i < 4000; i++) driver.write(`k${i}`, record(filled(4096, i & 0xff), { generation: i + 1, lastModified: i }), null);
+    for (let i = 0; i < 4000; i++) writeRecord(driver, `k${i}`, record(filled(4096, i & 0xff), { generation: i + 1, lastModified: i }), null);
     const survivors: number[] = [];
     for (let i = 0; i < 4000; i++) {
       if (i % 10 === 3) survivors.push(i);
-      else expect(driver.delete(`k${i}`, i + 1)).toBe(true);
+      else expect(deleteRecord(driver, `k${i}`, i + 1)).toBe(true);
     }
     return survivors;
   }
 
   it("a value read before deletes, compaction and an overwrite keeps its bytes", () => {
     const driver = new MemoryDriver();
-    driver.write("kept", record(enc("first value")), null);
+    writeRecord(driver, "kept", record(enc("first value")), null);
     const before = driver.read("kept")!.value;
     fragmented(driver);
-    driver.write("kept", record(enc("second value"), { generation: 2 }), undefined);
+    writeRecord(driver, "kept", record(enc("second value"), { generation: 2 }));
     expect(dec(before)).toBe("first value");
     expect(dec(driver.read("kept")!.value)).toBe("second value");
   });
@@ -43,7 +44,7 @@ describe("memory driver layout", () => {
   it("every surviving key reads back its exact bytes and fields after 90 % of the keys are deleted (compaction)", () => {
     const driver = new MemoryDriver();
     const survivors = fragmented(driver);
-    driver.write("one more", record(enc("x")), null);
+    writeRecord(driver, "one more", record(enc("x")), null);
     expect(driver.size).toBe(survivors.length + 1);
     for (const i of survivors) {
       const read = driver.read(`k${i}`)!;
@@ -57,8 +58,8 @@ describe("memory driver layout", () => {
 
   it("a hot key overwritten 3,000 times leaves every other key intact", () => {
     const driver = new MemoryDriver();
-    for (let k = 0; k < 300; k++) driver.write(`key/${k}`, record(enc(`value of key ${k}`.repeat(k % 7 + 1)), { generation: k + 1 }), null);
-    for (let i = 0; i < 3000; i++) driver.write("hot", record(filled(8 * 1024, i & 0xff)), undefined);
+    for (let k = 0; k < 300; k++) writeRecord(driver, `key/${k}`, record(enc(`value of key ${k}`.repeat(k % 7 + 1)), { generation: k + 1 }), null);
+    for (let i = 0; i < 3000; i++) writeRecord(driver, "hot", record(filled(8 * 1024, i & 0xff)));
     for (let k = 0; k < 300; k++) expect(dec(driver.read(`key/${k}`)!.value)).toBe(`value of key ${k}`.repeat(k % 7 + 1));
     expect(driver.read("hot")!.value.every((byte) => byte === (2999 & 0xff))).toBe(true);
   });
@@ -66,7 +67,7 @@ describe("memory driver layout", () => {
   it("stores values of 0, 16384 and 16385 bytes (slab and own-buffer sides of the size threshold) verbatim", () => {
     const driver = new MemoryDriver();
     const sizes = [0, 1, 16 * 1024, 16 * 1024 + 1, 40 * 1024];
-    for (const size of sizes) driver.write(`size/${size}`, record(new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff)), null);
+    for (const size of sizes) writeRecord(driver, `size/${size}`, record(new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff)), null);
     for (const size of sizes) {
       const value = driver.read(`size/${size}`)!.value;
       expect(value.byteLength).toBe(size);
@@ -77,9 +78,9 @@ describe("memory driver layout", () => {
 
   it("a slot freed by delete and reused by another key carries none of the old record's metadata, content type or expiry", () => {
     const driver = new MemoryDriver();
-    driver.write("old", record(enc("old"), { metadata: enc("meta"), contentType: "text/plain", expiresAt: 5, generation: 9 }), null);
-    expect(driver.delete("old", 9)).toBe(true);
-    driver.write("new", record(enc("new")), null);
+    writeRecord(driver, "old", record(enc("old"), { metadata: enc("meta"), contentType: "text/plain", expiresAt: 5, generation: 9 }), null);
+    expect(deleteRecord(driver, "old", 9)).toBe(true);
+    writeRecord(driver, "new", record(enc("new")), null);
     expect(driver.read("new")).toEqual(record(enc("new")));
     expect(driver.read("old")).toBeNull();
     expect(driver.scan({ limit: 10 })).toEqual([{ key: "new", expiresAt: null, size: 3, lastModified: 1_700_000_000_000 }]);
@@ -87,16 +88,16 @@ describe("memory driver layout", () => {
 
   it("an overwrite without metadata or content type clears the previous ones", () => {
     const driver = new MemoryDriver();
-    driver.write("k", record(enc("v1"), { metadata: enc("m"), contentType: "application/json", expiresAt: 123 }), null);
-    driver.write("k", record(enc("v2"), { generation: 2 }), 1);
+    writeRecord(driver, "k", record(enc("v1"), { metadata: enc("m"), contentType: "application/json", expiresAt: 123 }), null);
+    writeRecord(driver, "k", record(enc("v2"), { generation: 2 }), 1);
     expect(driver.read("k")).toEqual(record(enc("v2"), { generation: 2 }));
   });
 
   it("keeps 5,000 keys consistent through deletes of every other key and refills", () => {
     const driver = new MemoryDriver();
-    for (let i = 0; i < 5000; i++) driver.write(`k${i}`, record(enc(`v${i}`), { generation: i + 1 }), null);
-    for (let i = 1; i < 5000; i += 2) expect(driver.delete(`k${i}`, i + 1)).toBe(true);
-    for (let i = 0; i < 2500; i++) driver.write(`n${i}`, record(enc(`n-value ${i}`)), null);
+    for (let i = 0; i < 5000; i++) writeRecord(driver, `k${i}`, record(enc(`v${i}`), { generation: i + 1 }), null);
+    for (let i = 1; i < 5000; i += 2) expect(deleteRecord(driver, `k${i}`, i + 1)).toBe(true);
+    for (let i = 0; i < 2500; i++) writeRecord(driver, `n${i}`, record(enc(`n-value ${i}`)), null);
     expect(driver.size).toBe(5000);
     for (let i = 0; i < 5000; i += 2) expect(dec(driver.read(`k${i}`)!.value)).toBe(`v${i}`);
     for (let i = 1; i < 5000; i += 2) expect(driver.read(`k${i}`)).toBeNull();
@@ -105,11 +106,11 @@ describe("memory driver layout", () => {
 
   it("clear() empties the store and later writes start fresh", () => {
     const driver = new MemoryDriver();
-    for (let i = 0; i < 100; i++) driver.write(`k${i}`, record(enc(`v${i}`), { metadata: enc("m") }), null);
+    for (let i = 0; i < 100; i++) writeRecord(driver, `k${i}`, record(enc(`v${i}`), { metadata: enc("m") }), null);
     driver.clear();
     expect(driver.size).toBe(0);
     expect(driver.scan({ limit: 10 })).toEqual([]);
-    driver.write("k1", record(enc("after")), null);
+    writeRecord(driver, "k1", record(enc("after")), null);
     expect(driver.read("k1")).toEqual(record(enc("after")));
   });
 });
@@ -130,10 +131,10 @@ describe("memory driver scan order (its SortedKeys index)", () => {
           const reference = new Set<string>();
           for (const [add, k] of operations) {
             if (add) {
-              driver.write(k, record(enc(k)), undefined);
+              writeRecord(driver, k, record(enc(k)));
               reference.add(k);
             } else {
-              driver.delete(k, undefined);
+              deleteRecord(driver, k);
               reference.delete(k);
             }
           }
@@ -150,7 +151,7 @@ describe("memory driver scan order (its SortedKeys index)", () => {
 
   it("scan() stops at the limit, also across index chunks of 512 keys", () => {
     const driver = new MemoryDriver();
-    for (let i = 0; i < 2000; i++) driver.write(`k/${String(i).padStart(4, "0")}`, record(enc("v")), null);
+    for (let i = 0; i < 2000; i++) writeRecord(driver, `k/${String(i).padStart(4, "0")}`, record(enc("v")), null);
     expect(driver.scan({ prefix: "k/", limit: 3 }).map((item) => item.key)).toEqual(["k/0000", "k/0001", "k/0002"]);
     expect(driver.scan({ prefix: "k/", after: "k/0999", limit: 2 }).map((item) => item.key)).toEqual(["k/1000", "k/1001"]);
     expect(driver.scan({ prefix: "k/", after: "k/0400", limit: 1000 })).toHaveLength(1000);

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { EdgeKvError, IndexedDBDriver, type StoredRecord } from "edge-kv";
+import { writeRecord } from "../contract/plans.js";
 
 const record = (value: string): StoredRecord => ({
   value: new TextEncoder().encode(value),
@@ -42,7 +43,7 @@ describe("blocked databases in Chromium", () => {
   it("rejects a deletion blocked by a tab that keeps the database open, after timeoutMs, then deletes once it closes", async () => {
     const databaseName = unique("blocked");
     const driver = new IndexedDBDriver({ storeName: "blocked", databaseName, timeoutMs: 200 });
-    await driver.write("k", record("v"), null);
+    await writeRecord(driver, "k", record("v"), null);
     const otherTab = await rawOpen(databaseName);
     cleanup.push(() => otherTab.close());
     const error = await rejection(driver.destroy());
@@ -63,9 +64,9 @@ describe("blocked databases in Chromium", () => {
     const tabA = new IndexedDBDriver({ storeName: "shared", databaseName });
     const tabB = new IndexedDBDriver({ storeName: "shared", databaseName, timeoutMs: 2000 });
     cleanup.push(() => tabA.destroy());
-    await tabA.write("k", record("v"), null);
+    await writeRecord(tabA, "k", record("v"), null);
     await tabB.destroy();
     expect(await tabA.read("k")).toBeNull();
-    expect(await tabA.write("k", record("again"), null)).toBe(true);
+    expect(await writeRecord(tabA, "k", record("again"), null)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from "fake-indexeddb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EdgeKvError, FakeClock, IndexedDBDriver, indexedDBStores, KVRegistry, KVStore, setRegistry, type StoredRecord } from "edge-kv";
+import { writeRecord } from "../contract/plans.js";
 
 const indexedDB = new IDBFactory();
 const enc = (text: string) => new TextEncoder().encode(text);
@@ -85,7 +86,7 @@ describe("database names and layout", () => {
 
   it("keeps values and metadata as bytes in 'values' and 'entries', keyed by the key's UTF-8 bytes", async () => {
     const store = driver({ databaseName: unique("layout") });
-    await store.write("é/k", record(new Uint8Array([0, 1, 255]), { metadata: new Uint8Array([9, 8]), generation: 5 }), null);
+    await writeRecord(store, "é/k", record(new Uint8Array([0, 1, 255]), { metadata: new Uint8Array([9, 8]), generation: 5 }), null);
     const raw = await rawOpen(store.databaseName);
     expect([...raw.objectStoreNames]).toEqual(["entries", "values"]);
     const id = enc("é/k").buffer;
@@ -107,7 +108,7 @@ describe("database names and layout", () => {
   it("stores only the bytes of a value that is a view into a larger buffer", async () => {
     const store = driver({ databaseName: unique("view") });
     const big = new Uint8Array(4096).map((_, i) => i & 0xff);
-    await store.write("k", record(big.subarray(10, 14)), null);
+    await writeRecord(store, "k", record(big.subarray(10, 14)), null);
     const value = await rawGet<Uint8Array>(await rawOpen(store.databaseName), "values", enc("k").buffer);
     expect(value.buffer.byteLength).toBe(4);
     expect([...value]).toEqual([10, 11, 12, 13]);
@@ -144,7 +145,7 @@ describe("store isolation", () => {
 describe("list uses a key range and stops after limit", () => {
   it("reads no more entries from IndexedDB than the page needs, and never a value", async () => {
     const store = driver({ databaseName: unique("bounded") });
-    for (let i = 0; i < 2000; i++) await store.write(`${i % 2 ? "b" : "a"}/${String(i).padStart(4, "0")}`, record("v"), null);
+    for (let i = 0; i < 2000; i++) await writeRecord(store, `${i % 2 ? "b" : "a"}/${String(i).padStart(4, "0")}`, record("v"), null);
     const getAll = vi.spyOn(IDBObjectStore.prototype, "getAll");
     const unbounded = [
       vi.spyOn(IDBObjectStore.prototype, "getAllKeys"),
@@ -193,10 +194,10 @@ describe("persistence", () => {
     const databaseName = unique("versionchange");
     const tabA = driver({ databaseName });
     const tabB = driver({ databaseName });
-    await tabA.write("k", record("v"), null);
+    await writeRecord(tabA, "k", record("v"), null);
     await tabB.destroy(); // would wait for ever if tab A kept its connection open
     expect(await tabA.read("k")).toBeNull();
-    expect(await tabA.write("k", record("again"), null)).toBe(true);
+    expect(await writeRecord(tabA, "k", record("again"), null)).toBe(true);
     expect(dec((await tabB.read("k"))!.value)).toBe("again");
   });
 });
@@ -205,11 +206,11 @@ describe("connection loss", () => {
   it("reopens its connection when the browser closed it without notice (as Safari does), keeping the data", async () => {
     const open = vi.spyOn(indexedDB, "open");
     const store = driver({ databaseName: unique("dropped") });
-    await store.write("k", record("kept"), null);
+    await writeRecord(store, "k", record("kept"), null);
     const connection = (open.mock.results[0]!.value as IDBOpenDBRequest).result;
     connection.close();
     expect(dec((await store.read("k"))!.value)).toBe("kept");
-    expect(await store.write("k2", record("new"), null)).toBe(true);
+    expect(await writeRecord(store, "k2", record("new"), null)).toBe(true);
     expect(open).toHaveBeenCalledTimes(2);
   });
 });
@@ -218,7 +219,7 @@ describe("clear errors instead of hangs", () => {
   it("rejects a deletion blocked by a connection that does not close, after timeoutMs, and deletes once it closes", async () => {
     const databaseName = unique("blocked");
     const store = driver({ databaseName, timeoutMs: 50 });
-    await store.write("k", record("v"), null);
+    await writeRecord(store, "k", record("v"), null);
     const otherTab = await rawOpen(databaseName); // opened without edge-kv: ignores versionchange
     const error = await rejection(store.destroy());
     expect(error).toBeInstanceOf(EdgeKvError);
@@ -234,7 +235,7 @@ describe("clear errors instead of hangs", () => {
   it("rejects an open that waits behind a blocked deletion, after timeoutMs", async () => {
     const databaseName = unique("queued");
     const deleter = driver({ databaseName, timeoutMs: 50 });
-    await deleter.write("k", record("v"), null);
+    await writeRecord(deleter, "k", record("v"), null);
     const otherTab = await rawOpen(databaseName);
     await rejection(deleter.destroy());
     const error = await rejection(driver({ databaseName, timeoutMs: 50 }).read("k"));
@@ -260,7 +261,7 @@ describe("clear errors instead of hangs", () => {
   it("refuses a database with a newer layout version, naming it", async () => {
     const databaseName = unique("newer");
     (await rawOpen(databaseName, 7, ["entries", "values"])).close();
-    const error = await rejection(driver({ databaseName }).write("k", record("v"), null));
+    const error = await rejection(writeRecord(driver({ databaseName }), "k", record("v"), null) as Promise<boolean>);
     expect(error).toBeInstanceOf(EdgeKvError);
     expect(error.message).toBe(
       `edge-kv: IndexedDB database '${databaseName}' has a newer layout than this version of edge-kv reads (version 1). ` +

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock, IndexedDBDriver, KVRegistry, KVStore, setRegistry, type StoredRecord } from "edge-kv";
+import { writeRecord } from "../contract/plans.js";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const record = (value: string, generation: number): StoredRecord => ({
@@ -33,7 +34,7 @@ export function describeTwoConnections(environment: string, open: (databaseName:
     it("lets exactly one of concurrent 'must be absent' writes from both connections win", async () => {
       const [tabA, tabB] = twoTabs();
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? tabB : tabA).write("race", record(`w${i}`, i + 1), null)),
+        Array.from({ length: 10 }, (_, i) => writeRecord(i % 2 ? tabB : tabA, "race", record(`w${i}`, i + 1), null)),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = `w${results.indexOf(true)}`;
@@ -43,8 +44,8 @@ export function describeTwoConnections(environment: string, open: (databaseName:
 
     it("lets exactly one of two writes expecting the same generation win, one per connection", async () => {
       const [tabA, tabB] = twoTabs();
-      await tabA.write("k", record("v1", 1), null);
-      const results = await Promise.all([tabA.write("k", record("from A", 2), 1), tabB.write("k", record("from B", 3), 1)]);
+      await writeRecord(tabA, "k", record("v1", 1), null);
+      const results = await Promise.all([writeRecord(tabA, "k", record("from A", 2), 1), writeRecord(tabB, "k", record("from B", 3), 1)]);
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(text((await tabB.read("k"))!.value)).toBe(results[0] ? "from A" : "from B");
     });

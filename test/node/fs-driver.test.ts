@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EdgeKvError, FakeClock, KVRegistry, type StoredRecord } from "edge-kv";
 import { FileSystemDriver, StoreCorruptedError, fileSystemStores, storeFolderName } from "edge-kv/node";
 import { ADVERSARIAL_KEYS, byUtf8Bytes } from "../contract/driver-contract.js";
+import { deleteRecord, writeRecord } from "../contract/plans.js";
 import { FolderLock } from "../../src/node/fs-lock.js";
 import { encodePut, encodeSeal, encodeSegmentHeader } from "../../src/node/fs-log.js";
 import { removeTempFolders, runChild, tempFolder } from "./helpers.js";
@@ -60,7 +61,7 @@ describe("key mapping", () => {
     const parent = tempFolder();
     const directory = join(parent, "store");
     const driver = new FileSystemDriver({ directory, durability: "relaxed" });
-    for (const [i, key] of hostile.entries()) expect(await driver.write(key, record(`value ${i}`), null)).toBe(true);
+    for (const [i, key] of hostile.entries()) expect(await writeRecord(driver, key, record(`value ${i}`), null)).toBe(true);
     await driver.close();
     expect(readdirSync(parent)).toEqual(["store"]);
     expect(ownFiles(directory)).toEqual([SEGMENT_1, "edge-kv-store.json"]);
@@ -75,19 +76,19 @@ describe("key mapping", () => {
   it("keys a lone surrogate as the U+FFFD it is stored as, before and after reopening", async () => {
     const directory = tempFolder();
     const driver = new FileSystemDriver({ directory, durability: "relaxed" });
-    expect(await driver.write("lone\uD800", record("v"), null)).toBe(true);
+    expect(await writeRecord(driver, "lone\uD800", record("v"), null)).toBe(true);
     expect(text((await driver.read("lone\uD800"))!.value)).toBe("v");
     await driver.close();
     const reopened = new FileSystemDriver({ directory });
     expect(text((await reopened.read("lone\uFFFD"))!.value)).toBe("v");
     expect((await reopened.scan({ limit: 10 })).map((item) => item.key)).toEqual(["lone\uFFFD"]);
-    expect(await reopened.delete("lone\uD800", undefined)).toBe(true);
+    expect(await deleteRecord(reopened, "lone\uD800")).toBe(true);
     await reopened.close();
   });
 
   it("lists a key and the keys it prefixes separately (a, a/, a/b)", async () => {
     const driver = new FileSystemDriver({ directory: tempFolder(), durability: "relaxed" });
-    for (const key of ["a/b", "a", "a/"]) await driver.write(key, record(key), null);
+    for (const key of ["a/b", "a", "a/"]) await writeRecord(driver, key, record(key), null);
     expect((await driver.scan({ prefix: "a", limit: 10 })).map((item) => item.key)).toEqual(["a", "a/", "a/b"]);
     expect((await driver.scan({ prefix: "a/", limit: 10 })).map((item) => item.key)).toEqual(["a/", "a/b"]);
     await driver.close();
@@ -100,7 +101,7 @@ describe("reading a log larger than one read chunk (4 MiB)", () => {
     const driver = new FileSystemDriver({ directory, durability: "relaxed" });
     const sizes = [1_500_000, 1_500_000, 1_500_000, 5_000_000, 10];
     const valueOf = (i: number) => new Uint8Array(sizes[i]!).map((_, j) => (j * 7 + i) & 0xff);
-    for (const i of sizes.keys()) await driver.write(`big${i}`, { ...record(""), value: valueOf(i) }, null);
+    for (const i of sizes.keys()) await writeRecord(driver, `big${i}`, { ...record(""), value: valueOf(i) }, null);
     await driver.close();
     const reopened = new FileSystemDriver({ directory });
     expect((await reopened.scan({ limit: 10 })).map((item) => [item.key, item.size])).toEqual(sizes.map((size, i) => [`big${i}`, size]));
@@ -258,7 +259,7 @@ describe("damaged data", () => {
   async function threeKeys(): Promise<string> {
     const directory = tempFolder();
     const driver = new FileSystemDriver({ directory });
-    for (const key of ["a", "b", "c"]) await driver.write(key, record(key.toUpperCase()), null);
+    for (const key of ["a", "b", "c"]) await writeRecord(driver, key, record(key.toUpperCase()), null);
     await driver.close();
     expect(statSync(join(directory, SEGMENT_1)).size).toBe(166);
     return directory;
@@ -333,7 +334,7 @@ describe("damaged data", () => {
     expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b", "c"]);
     expect(await driver.read("d")).toBeNull();
     expect(statSync(join(directory, SEGMENT_1)).size).toBe(166 + 30);
-    await driver.write("e", record("E"), null);
+    await writeRecord(driver, "e", record("E"), null);
     expect(statSync(join(directory, SEGMENT_1)).size).toBe(166 + 50);
     await driver.close();
   });
@@ -351,7 +352,7 @@ describe("leftovers of a compaction cut short", () => {
   async function threeKeys(): Promise<{ directory: string; segment: Buffer }> {
     const directory = tempFolder();
     const driver = new FileSystemDriver({ directory });
-    for (const key of ["a", "b", "c"]) await driver.write(key, record(key.toUpperCase()), null);
+    for (const key of ["a", "b", "c"]) await writeRecord(driver, key, record(key.toUpperCase()), null);
     await driver.close();
     return { directory, segment: readFileSync(join(directory, SEGMENT_1)) };
   }
@@ -363,7 +364,7 @@ describe("leftovers of a compaction cut short", () => {
     const driver = new FileSystemDriver({ directory });
     expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b", "c"]);
     expect(statSync(join(directory, SEGMENT_1)).size).toBe(segment.byteLength);
-    await driver.write("d", record("D"), null);
+    await writeRecord(driver, "d", record("D"), null);
     await driver.close();
     expect(readdirSync(directory).sort()).toEqual([SEGMENT_1, "edge-kv-store.json"]);
   });
@@ -375,7 +376,7 @@ describe("leftovers of a compaction cut short", () => {
     writeFileSync(join(directory, "data-0000000000000002.log"), Buffer.concat([encodeSegmentHeader(2), records]));
     const driver = new FileSystemDriver({ directory });
     expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b"]);
-    await driver.write("d", record("D"), null);
+    await writeRecord(driver, "d", record("D"), null);
     await driver.close();
     expect(readdirSync(directory).sort()).toEqual(["data-0000000000000002.log", "edge-kv-store.json"]);
   });
@@ -386,15 +387,15 @@ describe("several drivers on one folder (as separate processes see it)", () => {
     const directory = tempFolder();
     const one = new FileSystemDriver({ directory, durability: "relaxed" });
     const two = new FileSystemDriver({ directory, durability: "relaxed" });
-    await one.write("k", record("from one", { generation: 5 }), null);
+    await writeRecord(one, "k", record("from one", { generation: 5 }), null);
     expect(text((await two.read("k"))!.value)).toBe("from one");
-    expect(await two.write("k", record("stale", { generation: 6 }), 4)).toBe(false);
-    expect(await two.write("k", record("from two", { generation: 6 }), 5)).toBe(true);
-    expect(await one.write("k", record("lost update", { generation: 6 }), 5)).toBe(false);
+    expect(await writeRecord(two, "k", record("stale", { generation: 6 }), 4)).toBe(false);
+    expect(await writeRecord(two, "k", record("from two", { generation: 6 }), 5)).toBe(true);
+    expect(await writeRecord(one, "k", record("lost update", { generation: 6 }), 5)).toBe(false);
     expect(text((await one.read("k"))!.value)).toBe("from two");
-    expect(await one.delete("k", 6)).toBe(true);
+    expect(await deleteRecord(one, "k", 6)).toBe(true);
     expect(await two.scan({ limit: 10 })).toEqual([]);
-    await two.write("x", record("x"), null);
+    await writeRecord(two, "x", record("x"), null);
     await one.clear();
     expect(await two.read("x")).toBeNull();
     await one.close();
@@ -405,11 +406,11 @@ describe("several drivers on one folder (as separate processes see it)", () => {
     const directory = tempFolder();
     const one = new FileSystemDriver({ directory, durability: "relaxed" });
     const two = new FileSystemDriver({ directory, durability: "relaxed" });
-    await one.write("k", record("v"), null);
+    await writeRecord(one, "k", record("v"), null);
     expect(text((await two.read("k"))!.value)).toBe("v");
     await one.destroy();
     expect(await two.read("k")).toBeNull();
-    expect(await two.write("k", record("again"), null)).toBe(true);
+    expect(await writeRecord(two, "k", record("again"), null)).toBe(true);
     expect(text((await one.read("k"))!.value)).toBe("again");
     await one.close();
     await two.close();
@@ -418,11 +419,11 @@ describe("several drivers on one folder (as separate processes see it)", () => {
   it("start over on an empty store when the folder is deleted by hand while open", async () => {
     const directory = tempFolder();
     const driver = new FileSystemDriver({ directory, durability: "relaxed" });
-    await driver.write("k", record("v"), null);
+    await writeRecord(driver, "k", record("v"), null);
     await driver.close();
     expect(text((await driver.read("k"))!.value)).toBe("v");
     rmSync(directory, { recursive: true, force: true });
-    expect(await driver.write("fresh", record("new"), null)).toBe(true);
+    expect(await writeRecord(driver, "fresh", record("new"), null)).toBe(true);
     expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["fresh"]);
     await driver.close();
     expect(readdirSync(directory).sort()).toEqual([SEGMENT_1, "edge-kv-store.json"]);
@@ -432,9 +433,9 @@ describe("several drivers on one folder (as separate processes see it)", () => {
     const directory = tempFolder();
     const writer = new FileSystemDriver({ directory, durability: "relaxed", compactAfterBytes: 0 });
     const reader = new FileSystemDriver({ directory, durability: "relaxed" });
-    await writer.write("keep", record("kept"), null);
+    await writeRecord(writer, "keep", record("kept"), null);
     expect(text((await reader.read("keep"))!.value)).toBe("kept");
-    for (let i = 0; i < 20; i++) await writer.write("churn", record(`v${i}`, { generation: i + 1 }), undefined);
+    for (let i = 0; i < 20; i++) await writeRecord(writer, "churn", record(`v${i}`, { generation: i + 1 }));
     expect(ownFiles(directory)).not.toContain(SEGMENT_1);
     expect(text((await reader.read("churn"))!.value)).toBe("v19");
     expect((await reader.scan({ limit: 10 })).map((item) => item.key)).toEqual(["churn", "keep"]);
@@ -453,7 +454,7 @@ describe("compaction, expiry and clear", () => {
     const directory = tempFolder();
     const driver = new FileSystemDriver({ directory, durability: "relaxed", compactAfterBytes: 64 * 1024 });
     const value = "x".repeat(1000);
-    for (let i = 0; i < 1000; i++) await driver.write(`k${i % 10}`, record(value, { generation: i + 1 }), undefined);
+    for (let i = 0; i < 1000; i++) await writeRecord(driver, `k${i % 10}`, record(value, { generation: i + 1 }));
     // 10 live records of ~1 KiB; without compaction the log would hold ~1 MiB.
     expect(segmentSize(directory)).toBeLessThan(2 * 64 * 1024 + 20 * 1060);
     for (let i = 0; i < 10; i++) expect((await driver.read(`k${i}`))!.generation).toBe(991 + i);
@@ -485,7 +486,7 @@ describe("compaction, expiry and clear", () => {
   it("clear empties the log file itself", async () => {
     const directory = tempFolder();
     const driver = new FileSystemDriver({ directory, durability: "relaxed" });
-    for (let i = 0; i < 100; i++) await driver.write(`k${i}`, record("value"), null);
+    for (let i = 0; i < 100; i++) await writeRecord(driver, `k${i}`, record("value"), null);
     await driver.clear();
     expect(segmentSize(directory)).toBe(16);
     await driver.close();
@@ -496,7 +497,7 @@ describe("compaction, expiry and clear", () => {
     const parent = tempFolder();
     const directory = join(parent, "store");
     const driver = new FileSystemDriver({ directory, durability: "relaxed" });
-    await driver.write("k", record("v"), null);
+    await writeRecord(driver, "k", record("v"), null);
     await driver.destroy();
     expect(readdirSync(parent)).toEqual([]);
     expect(await driver.read("k")).toBeNull();

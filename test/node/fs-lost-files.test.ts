@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { EdgeKvError, type StoredRecord } from "edge-kv";
 import { FileSystemDriver } from "edge-kv/node";
+import { writeRecord } from "../contract/plans.js";
 import { LogFile } from "../../src/node/fs-file.js";
 import { removeTempFolders, tempFolder } from "./helpers.js";
 
@@ -29,11 +30,11 @@ describe("a failed write is never served", () => {
   it("rolls the log back when the flush after an append fails: the old value stays, here and in a new process", async () => {
     const directory = join(tempFolder(), "store");
     const driver = await FileSystemDriver.open({ directory, durability: "durable" });
-    await driver.write("a", record("old", 1), null);
+    await writeRecord(driver, "a", record("old", 1), null);
     vi.spyOn(LogFile.prototype, "datasync").mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
-    await expect(driver.write("a", record("new", 2), 1)).rejects.toBeInstanceOf(EdgeKvError);
+    await expect(writeRecord(driver, "a", record("new", 2), 1)).rejects.toBeInstanceOf(EdgeKvError);
     expect(text(await driver.read("a"))).toBe("old");
-    expect(await driver.write("b", record("after", 1), null)).toBe(true);
+    expect(await writeRecord(driver, "b", record("after", 1), null)).toBe(true);
     await driver.close();
     const reopened = await FileSystemDriver.open({ directory, durability: "durable" });
     expect(text(await reopened.read("a"))).toBe("old");
@@ -46,13 +47,13 @@ describe("files deleted under an open driver", () => {
   it("notices its log file was deleted: stops serving it, and shares the new state with other processes", async () => {
     const directory = join(tempFolder(), "store");
     const first = await FileSystemDriver.open({ directory, durability: "relaxed" });
-    await first.write("a", record("old", 1), null);
+    await writeRecord(first, "a", record("old", 1), null);
     unlinkSync(segment(directory));
     expect(await first.read("a")).toBeNull();
-    expect(await first.write("b", record("new", 1), null)).toBe(true);
+    expect(await writeRecord(first, "b", record("new", 1), null)).toBe(true);
     const second = await FileSystemDriver.open({ directory, durability: "relaxed" });
     expect(await keys(second)).toEqual(["b"]);
-    await second.write("c", record("from second", 1), null);
+    await writeRecord(second, "c", record("from second", 1), null);
     expect(await keys(first)).toEqual(["b", "c"]);
     await first.close();
     await second.close();
@@ -61,10 +62,10 @@ describe("files deleted under an open driver", () => {
   it("notices its whole folder was deleted: starts over on an empty store that other processes see too", async () => {
     const directory = join(tempFolder(), "store");
     const first = await FileSystemDriver.open({ directory, durability: "relaxed" });
-    await first.write("a", record("old", 1), null);
+    await writeRecord(first, "a", record("old", 1), null);
     rmSync(directory, { recursive: true, force: true });
     expect(await first.read("a")).toBeNull();
-    expect(await first.write("b", record("new", 1), null)).toBe(true);
+    expect(await writeRecord(first, "b", record("new", 1), null)).toBe(true);
     const second = await FileSystemDriver.open({ directory, durability: "relaxed" });
     expect(await keys(second)).toEqual(["b"]);
     await first.close();

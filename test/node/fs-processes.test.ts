@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KVRegistry } from "edge-kv";
 import { FileSystemDriver } from "edge-kv/node";
+import { writeRecord } from "../contract/plans.js";
 import { KEYS, valueFor } from "./children/crash-pattern.js";
 import { removeTempFolders, runChild, tempFolder } from "./helpers.js";
 
@@ -56,8 +57,8 @@ describe("a process writing without pause", () => {
     const busy = runChild("busy-writer.ts", [directory]);
     await busy.waitForLine((line) => line === "busy");
     const driver = new FileSystemDriver({ directory, durability: "relaxed" });
-    for (let i = 0; i < 50; i++) expect(await driver.write(`mine-${i}`, { value: new Uint8Array([i]), metadata: null, generation: 1, expiresAt: null, lastModified: 0, contentType: null }, null)).toBe(true);
-    await driver.write("done", { value: new Uint8Array(0), metadata: null, generation: 1, expiresAt: null, lastModified: 0, contentType: null }, null);
+    for (let i = 0; i < 50; i++) expect(await writeRecord(driver, `mine-${i}`, { value: new Uint8Array([i]), metadata: null, generation: 1, expiresAt: null, lastModified: 0, contentType: null }, null)).toBe(true);
+    await writeRecord(driver, "done", { value: new Uint8Array(0), metadata: null, generation: 1, expiresAt: null, lastModified: 0, contentType: null }, null);
     await driver.close();
     expect((await busy.exited).code).toBe(0);
     expect(busy.lines.at(-1)).toBe("stopped: done");
@@ -98,7 +99,7 @@ describe("a writer killed at any moment", () => {
         expect(log.length - 1).toBeLessThanOrEqual(acked.get("log")! + 1);
         expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["alpha", "beta", "gamma", "log", ...(round > 0 ? ["probe"] : [])]);
 
-        expect(await driver.write("probe", { value: new Uint8Array([round]), metadata: null, generation: round + 1, expiresAt: null, lastModified: 1, contentType: null }, undefined)).toBe(true);
+        expect(await writeRecord(driver, "probe", { value: new Uint8Array([round]), metadata: null, generation: round + 1, expiresAt: null, lastModified: 1, contentType: null })).toBe(true);
         await driver.close();
         // What the killed writer left (its lock, staging files, an older segment) is gone once a writer came by.
         expect(readdirSync(directory).sort()).toEqual([expect.stringMatching(/^data-\d{16}\.log$/), "edge-kv-store.json"]);

@@ -18,8 +18,8 @@ function yieldingDriver(): KVDriver {
   return {
     description: "yielding memory",
     read: (key) => later(() => inner.read(key)),
-    write: (key, record, expected) => later(() => inner.write(key, record, expected)),
-    delete: (key, expected) => later(() => inner.delete(key, expected)),
+    write: (key, plan) => later(() => inner.write(key, plan)),
+    delete: (key, plan) => later(() => inner.delete(key, plan)),
     scan: (range) => later(() => inner.scan(range)),
     clear: () => later(() => inner.clear()),
   };
