@@ -4,6 +4,7 @@
  * (`edge-kv dev` hands every HTTP request to the same `fetch`).
  */
 import { EdgeKvError } from "../errors.js";
+import { setOperationContextProvider, type OperationContextProvider } from "../observer.js";
 import { setRegistry, setRegistryScope, type KVRegistry } from "../registry.js";
 import { currentRequest, runInRequest, type RequestScope } from "./context.js";
 import { createFetchEvent, type AppErrorInfo, type ClientValues, type FetchListener, type ServerValues } from "./fetch-event.js";
@@ -70,6 +71,7 @@ export function defaultOnError(error: unknown, info: AppErrorInfo): void {
 /** Loads an app: evaluates its module with `addEventListener` captured, and returns its `fetch`. */
 export async function loadApp(entry: string | URL | AppModuleLoader, options: LoadAppOptions = {}): Promise<App> {
   const settings = checkOptions(options);
+  installOperationContext();
   const load = typeof entry === "function" ? async () => entry() : importer(entry, options.fresh !== false);
   const registry = options.registry;
   // The app's top level runs against its registry (a store opened at the top level is one of its own).
@@ -173,6 +175,20 @@ function toRequest(input: RequestInfo | URL, init: RequestInit | undefined, orig
 }
 
 const scopedRegistry = () => currentRequest()?.registry;
+
+let operationContextInstalled = false;
+
+/** Store operations made while a request runs carry `{ requestId }` in their observer events (registry.onOperation). */
+function installOperationContext(): void {
+  if (operationContextInstalled) return;
+  operationContextInstalled = true;
+  let previous: OperationContextProvider | null = null;
+  const provider: OperationContextProvider = () => {
+    const request = currentRequest();
+    return request === undefined ? (previous?.() ?? undefined) : { requestId: request.requestId };
+  };
+  previous = setOperationContextProvider(provider);
+}
 
 function importer(entry: string | URL, fresh: boolean): () => Promise<unknown> {
   const url = entryUrl(entry);

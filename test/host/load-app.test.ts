@@ -126,6 +126,22 @@ describe("stores", () => {
     expect(getRegistry()).not.toBe(own);
   });
 
+  it("store operations made by a request carry its id in registry.onOperation events; others carry none", async () => {
+    const registry = getRegistry();
+    const store = registry.defineStore("data");
+    const events: Array<[string, string | undefined, unknown]> = [];
+    registry.onOperation((event) => events.push([event.operation, event.key, event.context]));
+    const app = await loadApp(fixture("kv-app.ts"));
+    await app.fetch("/a", { method: "PUT", body: "1" });
+    await app.fetch("/a");
+    await store.inspect("a");
+    expect(events).toEqual([
+      ["insert", "a", { requestId: "00000000000000000000000000000000" }],
+      ["lookup", "a", { requestId: "00000000000000000000000000000001" }],
+      ["lookup", "a", undefined],
+    ]);
+  });
+
   it("currentRequest() names the request being handled, across awaits", async () => {
     const seen: unknown[] = [];
     const { app } = await inlineApp([
