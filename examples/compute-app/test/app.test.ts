@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { loadApp } from "edge-kv/host";
 import { getTestKv } from "edge-kv/testing";
-import { handleRequest } from "../src/app.js";
 
-const call = (path: string, init?: RequestInit) => handleRequest(new Request(`https://sho.rt${path}`, init));
+// The app's real entry point (a fetch-event listener), loaded as Compute runs it; requests reach it as a client's would.
+const app = await loadApp(new URL("../src/index.ts", import.meta.url), { origin: "https://sho.rt" });
+const call = (path: string, init?: RequestInit) => app.fetch(path, init);
 const create = (body: unknown) => call("/links", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
 describe("link shortener (stores seeded from fastly.toml before every test)", () => {
