@@ -116,17 +116,31 @@ export interface DevOutput {
   error(message: string, error?: unknown): void;
 }
 
-const consoleOutput: DevOutput = {
-  log: (line) => process.stdout.write(`${line}\n`),
-  error: (message, error) => (error === undefined ? console.error(message) : console.error(message, error)),
-};
+/**
+ * Request log lines are written once per turn of the event loop (one write for many requests under
+ * load, at once for a single request); errors go to stderr as they happen.
+ */
+function consoleOutput(): DevOutput {
+  let pending = "";
+  const flush = () => {
+    process.stdout.write(pending);
+    pending = "";
+  };
+  return {
+    log: (line) => {
+      if (pending === "") setImmediate(flush);
+      pending += `${line}\n`;
+    },
+    error: (message, error) => (error === undefined ? console.error(message) : console.error(message, error)),
+  };
+}
 
 function describeMs(ms: number): string {
   return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
 }
 
 /** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
-export async function startDev(options: DevOptions, output: DevOutput = consoleOutput): Promise<DevServer> {
+export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
   const entry = findAppEntry(options.root, options.entry);
   const { registry, stateFile, createDriver } = await openStores({ data: options.data, fastlyToml: options.fastlyToml, stores: [] }, "dev");
   installGlobals();

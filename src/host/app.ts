@@ -168,6 +168,7 @@ class LoadedApp implements App {
 function toRequest(input: RequestInfo | URL, init: RequestInit | undefined, origin: string): Request {
   let request: Request;
   if (typeof input === "string" && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(input)) request = new Request(new URL(input, origin), init);
+  else if (input instanceof Request && (init === undefined || isEmpty(init))) request = input; // as fetch(request) sends it: no copy
   else request = new Request(input, init);
   // On Compute every method but GET and HEAD has a (possibly empty) body stream.
   if (request.body === null && request.method !== "GET" && request.method !== "HEAD") request = new Request(request, { body: new Uint8Array(0) });
@@ -188,6 +189,11 @@ function installOperationContext(): void {
     return request === undefined ? (previous?.() ?? undefined) : { requestId: request.requestId };
   };
   previous = setOperationContextProvider(provider);
+}
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
 }
 
 function importer(entry: string | URL, fresh: boolean): () => Promise<unknown> {
@@ -278,12 +284,19 @@ const DEFAULT_CLIENT: ClientValues = {
 const STRING_OR_NULL = ["address", "tlsCipherOpensslName", "tlsProtocol", "tlsJA3MD5", "tlsJA4", "h2Fingerprint", "ohFingerprint", "tlsClientSNI"] as const;
 const BYTES_OR_NULL = ["tlsClientCertificate", "tlsClientHello"] as const;
 
+const CLIENT_FIELDS = new Set<string>(["requestId", "geo", ...STRING_OR_NULL, ...BYTES_OR_NULL]);
+
+/** Checks client overrides; returns them without undefined fields. */
 function checkClient(client: ClientOverrides, where: string): ClientOverrides {
   if (client === null || typeof client !== "object") throw new EdgeKvError(`loadApp: ${where} must be an object like { address: "203.0.113.7" }, got ${client === null ? "null" : typeof client}`);
-  const known = new Set<string>(["requestId", "geo", ...STRING_OR_NULL, ...BYTES_OR_NULL]);
-  for (const [key, value] of Object.entries(client)) {
-    if (!known.has(key)) throw new EdgeKvError(`loadApp: unknown ${where} field "${key}". Client fields are: ${[...known].join(", ")}`);
-    if (value === undefined) continue;
+  let defined = true;
+  for (const key in client) {
+    const value = client[key as keyof ClientOverrides];
+    if (!CLIENT_FIELDS.has(key)) throw new EdgeKvError(`loadApp: unknown ${where} field "${key}". Client fields are: ${[...CLIENT_FIELDS].join(", ")}`);
+    if (value === undefined) {
+      defined = false;
+      continue;
+    }
     if (key === "requestId") {
       if (typeof value !== "string" || value === "") throw new EdgeKvError(`loadApp: ${where}.requestId must be a non-empty string, got ${JSON.stringify(value)}`);
     } else if (key === "geo") {
@@ -294,7 +307,7 @@ function checkClient(client: ClientOverrides, where: string): ClientOverrides {
       throw new EdgeKvError(`loadApp: ${where}.${key} must be a string or null, got ${typeof value}`);
     }
   }
-  return Object.fromEntries(Object.entries(client).filter(([, value]) => value !== undefined)) as ClientOverrides;
+  return defined ? client : (Object.fromEntries(Object.entries(client).filter(([, value]) => value !== undefined)) as ClientOverrides);
 }
 
 function checkServer(server: ServerOverrides, where: string): ServerOverrides {

@@ -28,9 +28,9 @@ export function requestUrl(req: IncomingMessage): string {
 
 /** A Request and the client/server values (TCP peer and local address) for `app.fetch`. */
 export function toAppRequest(req: IncomingMessage, body: Uint8Array<ArrayBuffer> | undefined): { request: Request; init: AppRequestInit } {
-  const headers = new Headers();
   const raw = req.rawHeaders;
-  for (let index = 0; index < raw.length; index += 2) headers.append(raw[index]!, raw[index + 1]!);
+  const headers: Array<[string, string]> = [];
+  for (let index = 0; index < raw.length; index += 2) headers.push([raw[index]!, raw[index + 1]!]);
   const method = req.method ?? "GET";
   const request = new Request(requestUrl(req), body === undefined ? { method, headers } : { method, headers, body });
   const init: AppRequestInit = {
@@ -38,6 +38,15 @@ export function toAppRequest(req: IncomingMessage, body: Uint8Array<ArrayBuffer>
     server: { address: req.socket.localAddress ?? "127.0.0.1" },
   };
   return { request, init };
+}
+
+/**
+ * A small body as a latin1 string (one character per byte, so the bytes go out unchanged): Node then
+ * sends the header and the body in one write instead of a writev of two buffers — half the latency
+ * on loopback. Larger bodies go as they are.
+ */
+function asLatin1(bytes: Uint8Array): string | undefined {
+  return bytes.byteLength <= 16384 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1") : undefined;
 }
 
 /** Writes `response` to `res`; resolves when it is sent (or the client went away). */
@@ -63,7 +72,9 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
     // The whole body in one chunk: send it with its length, no chunked encoding.
     if (!response.headers.has("content-length")) headers.push("content-length", String(first.value.byteLength));
     res.writeHead(response.status, headers);
-    res.end(first.value);
+    const small = asLatin1(first.value);
+    if (small === undefined) res.end(first.value);
+    else res.end(small, "latin1");
     return;
   }
   res.writeHead(response.status, headers);
