@@ -37,6 +37,8 @@ for (const subject of ["map", "edge-kv"]) {
   if (out) memory.push({ subject: subject === "map" ? "Map<string, Uint8Array>" : "edge-kv memory", n: out.n as number, rawBytes: out.rawBytes as number, delta: out.delta as MemoryResult["delta"] });
 }
 
+await (await import("./host/run.js")).runHostBench({ runs, timeMs, httpMs: quick ? 1000 : 3000, concurrency: 8 }); // app host: bench/host/
+
 if (quick) {
   // A smoke test: its single short run is not worth recording over the real figures.
   process.stderr.write(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (--quick: results printed above, docs/benchmarks.md left as it was)\n`);
