@@ -19,7 +19,7 @@ import { readRequestBody, sendResponse, toAppRequest } from "../host/node/http.j
 import type { KVRegistry } from "../registry.js";
 import { createRequestHandler } from "../server/index.js";
 import { installGlobals } from "../shim/globals.js";
-import type { Command } from "./command.js";
+import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { openStores } from "./stores.js";
 
 /** Requests under this prefix are edge-kv's, never the app's. */
@@ -284,17 +284,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 /** Runs `edge-kv dev <args>` until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runDev(args: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseDevArgs(args);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const options = parseCommandArgs(() => parseDevArgs(args), USAGE);
+  if (typeof options === "number") return options;
   let dev: DevServer;
   try {
     dev = await startDev(options);
@@ -310,15 +301,7 @@ export async function runDev(args: string[]): Promise<number> {
   process.stdout.write(
     `  ${stores.length === 0 ? "no stores" : `${stores.join(", ")}`} ${where}${options.fastlyToml ? ` (from ${relative(options.root, options.fastlyToml) || options.fastlyToml})` : ""}; entry from ${dev.entry.source}${options.watch ? "; watching for changes" : ""}; Ctrl-C stops it\n`,
   );
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      void dev.close().finally(done);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilStopped(() => dev.close());
   return 0;
 }
 

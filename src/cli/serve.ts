@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
 import { createServer, type RestServer } from "../server/index.js";
-import type { Command } from "./command.js";
+import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { openStores } from "./stores.js";
 
 export { STATE_FILE_NAME } from "./stores.js";
@@ -95,17 +95,8 @@ export async function serve(options: ServeOptions): Promise<RestServer> {
 
 /** Runs `edge-kv serve <args>` until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runServe(rest: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseServeArgs(rest);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const options = parseCommandArgs(() => parseServeArgs(rest), USAGE);
+  if (typeof options === "number") return options;
   let server: RestServer;
   try {
     server = await serve(options);
@@ -121,15 +112,7 @@ export async function runServe(rest: string[]): Promise<number> {
   const where = options.data === undefined ? "memory stores" : `stores in ${options.data}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      void server.close().finally(done);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilStopped(() => server.close());
   await import("../registry.js").then(({ getRegistry }) => getRegistry().reset());
   return 0;
 }
