@@ -3,10 +3,9 @@
  * fixed response; `--mode dev` is `edge-kv dev` (startDev, request log included) serving an app that
  * answers the same response. Prints `listening <url>` on stderr once it listens.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDev } from "../../src/cli/dev.js";
 import { parseArgs } from "../lib/harness.js";
@@ -19,7 +18,8 @@ if (mode === "bare") {
   });
   server.listen(0, "127.0.0.1", () => process.stderr.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`));
 } else if (mode === "dev") {
-  const root = mkdtempSync(join(tmpdir(), "edge-kv-bench-app-"));
+  const root = join(process.cwd(), ".bench-tmp", "host-app");
+  mkdirSync(root, { recursive: true });
   writeFileSync(join(root, "index.js"), 'addEventListener("fetch", (event) => event.respondWith(new Response("hello")));\n');
   const dev = await startDev({ entry: "index.js", root, port: 0, host: "127.0.0.1", data: undefined, fastlyToml: undefined, watch: false });
   process.stderr.write(`listening ${dev.url}\n`);

@@ -15,7 +15,7 @@ import type { AppErrorInfo } from "../host/fetch-event.js";
 import { LOCAL_SERVER, formatRequestId } from "../host/messages.js";
 import { AppBundler, type AppBuild, type AppBuildError } from "../host/node/bundle.js";
 import { findAppEntry, type AppEntry } from "../host/node/entry.js";
-import { readRequestBody, sendResponse, toAppRequest } from "../host/node/http.js";
+import { hasBody, readRequestBody, sendResponse, toAppRequest } from "../host/node/http.js";
 import type { KVRegistry } from "../registry.js";
 import { createRequestHandler } from "../server/index.js";
 import { installGlobals } from "../shim/globals.js";
@@ -257,7 +257,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 async function serveApp(req: IncomingMessage, res: ServerResponse, app: App, requestId: string, output: DevOutput): Promise<void> {
   let request;
   try {
-    request = toAppRequest(req, await readRequestBody(req));
+    request = toAppRequest(req, hasBody(req) ? await readRequestBody(req) : undefined);
   } catch (error) {
     if (res.headersSent || res.destroyed) return;
     return sendJson(res, 400, { error: `edge-kv dev: cannot turn this request into a Request: ${(error as Error).message}` });

@@ -102,13 +102,15 @@ class LoadedApp implements App {
   #listeners: readonly FetchListener[];
   #settings: Settings;
   #registry: KVRegistry | undefined;
-  #pending = new Set<Promise<unknown>>();
+  /** respondWith / waitUntil / listener promises of every request, not settled yet. */
+  #inFlight = 0;
+  #idle: Array<() => void> = [];
   #closed = false;
   #hooks = {
     report: (error: unknown, info: AppErrorInfo) => this.#report(error, info),
-    track: (promise: Promise<unknown>) => {
-      this.#pending.add(promise);
-      void promise.then(() => this.#pending.delete(promise));
+    begin: () => void this.#inFlight++,
+    end: () => {
+      if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
     },
   };
 
@@ -139,13 +141,11 @@ class LoadedApp implements App {
       ? { requestId: client.requestId!, traceId: client.requestId! }
       : { requestId: client.requestId!, traceId: client.requestId!, registry: this.#registry };
     const lifecycle = createFetchEvent(request, client, server, VICEROY_LOOPBACK_GEO, this.#hooks);
-    const response = runInRequest(scope, () => lifecycle.dispatch(this.#listeners));
-    this.#hooks.track(response);
-    return response;
+    return runInRequest(scope, () => lifecycle.dispatch(this.#listeners));
   }
 
-  async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  settled(): Promise<void> {
+    return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
   }
 
   async close(): Promise<void> {

@@ -56,10 +56,11 @@ export interface AppErrorInfo {
   url: string;
 }
 
-/** Receives a request's errors and the promises it leaves running (for `settled()`). */
+/** Receives a request's errors, and hears when work it leaves running starts and ends (for `settled()`). */
 export interface LifecycleHooks {
   report(error: unknown, info: AppErrorInfo): void;
-  track(promise: Promise<unknown>): void;
+  begin(): void;
+  end(): void;
 }
 
 /** A function passed to addEventListener("fetch", ...). */
@@ -316,32 +317,35 @@ export class FetchEventLifecycle {
     if (this.#state !== "unhandled" && this.#state !== "waitToRespond") throw new Error("FetchEvent#respondWith can't be called twice on the same event");
     this.#state = "waitToRespond";
     // A second call in the same listener is not refused: the first promise to settle answers.
-    this.#addPending(
-      promise.then(
-        (value) => {
-          if (this.#state !== "waitToRespond") return;
-          if (value instanceof Response) {
-            this.#state = "done";
-            this.#resolve(value);
-          } else {
-            this.#report(new Error(HostMessages.respondWithNotResponse), "not-a-response", `${HostMessages.respondWithNotResponse} (got ${describeValue(value)}); the runtime answers 500`);
-            this.#respondWithError();
-          }
-        },
-        (error: unknown) => {
-          this.#report(error, "response-rejected", `${RuntimeLog.responseRejected} the promise passed to event.respondWith() rejected; the runtime answers 500`);
-          if (this.#state === "waitToRespond") this.#respondWithError();
-        },
-      ),
+    this.#pending++;
+    this.#follow(
+      promise,
+      (value) => {
+        if (this.#state !== "waitToRespond") return;
+        if (value instanceof Response) {
+          this.#state = "done";
+          this.#resolve(value);
+        } else {
+          this.#report(new Error(HostMessages.respondWithNotResponse), "not-a-response", `${HostMessages.respondWithNotResponse} (got ${describeValue(value)}); the runtime answers 500`);
+          this.#respondWithError();
+        }
+      },
+      (error) => {
+        this.#report(error, "response-rejected", `${RuntimeLog.responseRejected} the promise passed to event.respondWith() rejected; the runtime answers 500`);
+        if (this.#state === "waitToRespond") this.#respondWithError();
+      },
+      () => this.#pending--,
     );
   }
 
   waitUntil(promise: Promise<unknown>): void {
     if (!this.#isActive()) throw new Error(HostMessages.waitUntilInactive);
-    this.#addPending(
-      promise.then(undefined, (error: unknown) =>
-        this.#report(error, "wait-until-rejected", "A promise passed to event.waitUntil() rejected (the runtime ignores it)"),
-      ),
+    this.#pending++;
+    this.#follow(
+      promise,
+      undefined,
+      (error) => this.#report(error, "wait-until-rejected", "A promise passed to event.waitUntil() rejected (the runtime ignores it)"),
+      () => this.#pending--,
     );
   }
 
@@ -354,25 +358,43 @@ export class FetchEventLifecycle {
     return this.#dispatching || this.#pending > 0;
   }
 
-  #addPending(settles: Promise<void>): void {
-    this.#pending++;
-    const done = settles.then(() => {
-      this.#pending--;
+  /**
+   * Reacts to `promise` (one reaction, no derived promise to track): `onFulfilled` / `onRejected`, then
+   * `settle` (after which it no longer counts as pending), then the runtime's 500 if nothing answered.
+   */
+  #follow(promise: PromiseLike<unknown>, onFulfilled: ((value: unknown) => void) | undefined, onRejected: (error: unknown) => void, settle: () => void): void {
+    this.#hooks.begin();
+    const finish = () => {
+      settle();
       this.#maybeRespondWithError();
-    });
-    this.#hooks.track(done);
+      this.#hooks.end();
+    };
+    promise.then(
+      (value) => {
+        try {
+          onFulfilled?.(value);
+        } finally {
+          finish();
+        }
+      },
+      (error: unknown) => {
+        try {
+          onRejected(error);
+        } finally {
+          finish();
+        }
+      },
+    );
   }
 
   #watchListenerPromise(promise: PromiseLike<unknown>): void {
     this.#listenerPromises++;
-    const done = resolvePromise(promise).then(
-      () => undefined,
-      (error: unknown) => this.#report(error, "listener-rejected", "A fetch listener's promise rejected (the runtime ignores the promise a listener returns)"),
-    ).then(() => {
-      this.#listenerPromises--;
-      this.#maybeRespondWithError();
-    });
-    this.#hooks.track(done);
+    this.#follow(
+      promise,
+      undefined,
+      (error) => this.#report(error, "listener-rejected", "A fetch listener's promise rejected (the runtime ignores the promise a listener returns)"),
+      () => this.#listenerPromises--,
+    );
   }
 
   /** No listener responded: once nothing of this request is pending any more, the runtime sends its 500. */

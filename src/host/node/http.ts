@@ -7,9 +7,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppRequestInit } from "../app.js";
 
+/** Whether the request can have a body (every method but GET and HEAD). */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.method !== "GET" && req.method !== "HEAD";
+}
+
 /** The request body (none for GET and HEAD). */
 export async function readRequestBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  if (req.method === "GET" || req.method === "HEAD") return undefined;
+  if (!hasBody(req)) return undefined;
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
