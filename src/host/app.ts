@@ -68,11 +68,24 @@ export function defaultOnError(error: unknown, info: AppErrorInfo): void {
   console.error(`${info.message} (${info.method} ${info.url}, request ${info.requestId})\n`, error);
 }
 
+/** Imports a module by URL or path specifier (`(specifier) => import(specifier)` in the caller's module). */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+const nativeImport: ModuleImporter = (specifier) => import(/* @vite-ignore */ specifier);
+
 /** Loads an app: evaluates its module with `addEventListener` captured, and returns its `fetch`. */
-export async function loadApp(entry: string | URL | AppModuleLoader, options: LoadAppOptions = {}): Promise<App> {
+export function loadApp(entry: string | URL | AppModuleLoader, options: LoadAppOptions = {}): Promise<App> {
+  return loadAppWith(nativeImport, entry, options);
+}
+
+/**
+ * loadApp with the `import()` of a given module: edge-kv/host passes its own, so that the import runs
+ * where the entry module was loaded (Vitest's module runner inlines that one file).
+ */
+export async function loadAppWith(importModule: ModuleImporter, entry: string | URL | AppModuleLoader, options: LoadAppOptions = {}): Promise<App> {
   const settings = checkOptions(options);
   installOperationContext();
-  const load = typeof entry === "function" ? async () => entry() : importer(entry, options.fresh !== false);
+  const load = typeof entry === "function" ? async () => entry() : importer(importModule, entry, options.fresh !== false);
   const registry = options.registry;
   // The app's top level runs against its registry (a store opened at the top level is one of its own).
   const evaluate = registry === undefined ? load : async () => {
@@ -196,7 +209,7 @@ function isEmpty(object: object): boolean {
   return true;
 }
 
-function importer(entry: string | URL, fresh: boolean): () => Promise<unknown> {
+function importer(importModule: ModuleImporter, entry: string | URL, fresh: boolean): () => Promise<unknown> {
   const url = entryUrl(entry);
   if (fresh && (url.protocol === "file:" || url.protocol === "http:" || url.protocol === "https:")) {
     const count = (counterHolder[FRESH] = (counterHolder[FRESH] ?? 0) + 1);
@@ -207,7 +220,7 @@ function importer(entry: string | URL, fresh: boolean): () => Promise<unknown> {
   // origin (http://localhost:3000/...): the module runner resolves its path, not the URL.
   const pageOrigin = (globalThis as { location?: { origin?: string } }).location?.origin;
   if (url.origin === pageOrigin && (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.VITEST) specifier = url.pathname + url.search;
-  return () => import(/* @vite-ignore */ specifier);
+  return () => importModule(specifier);
 }
 
 /** The entry as a URL: URLs as they are, absolute paths as file URLs, relative paths against the working directory. */

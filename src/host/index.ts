@@ -8,8 +8,20 @@
  *
  * `edge-kv dev` serves the same `fetch` over HTTP. See docs/app-host.md.
  */
-export { loadApp, defaultOnError, entryUrl } from "./app.js";
+import { loadAppWith, type App, type AppModuleLoader, type LoadAppOptions } from "./app.js";
+
+export { defaultOnError, entryUrl } from "./app.js";
 export type { App, AppModuleLoader, AppRequestInit, ClientOverrides, LoadAppOptions, ServerOverrides } from "./app.js";
+
+/**
+ * Loads a Compute app — a path (relative to the working directory), a URL, or a function that imports
+ * the module — with its `addEventListener("fetch", ...)` calls captured, and returns `{ fetch, settled,
+ * close }`. The import() is in this file on purpose: the edgeKv() Vitest plugin inlines it, so the app
+ * goes through Vitest's module runner (TypeScript, fastly:*) even from an installed package.
+ */
+export function loadApp(entry: string | URL | AppModuleLoader, options?: LoadAppOptions): Promise<App> {
+  return loadAppWith((specifier) => import(/* @vite-ignore */ specifier), entry, options);
+}
 export type { AppErrorInfo, AppErrorKind, ClientInfo, ClientValues, FetchEvent, ServerInfo, ServerValues } from "./fetch-event.js";
 export { currentRequest, requestScopeSurvivesAwait } from "./context.js";
 export type { RequestScope } from "./context.js";
