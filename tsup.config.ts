@@ -6,6 +6,10 @@ import { defineConfig } from "tsup";
 const entries: Record<string, string> = {
   index: "src/index.ts", // edge-kv (web-standard core)
   "fastly-kv-store": "src/shim/fastly-kv-store.ts", // edge-kv/fastly-kv-store (web-standard)
+  "fastly-config-store": "src/shim/fastly-config-store.ts", // edge-kv/fastly-config-store (web-standard)
+  "fastly-dictionary": "src/shim/fastly-dictionary.ts", // edge-kv/fastly-dictionary (web-standard)
+  "fastly-secret-store": "src/shim/fastly-secret-store.ts", // edge-kv/fastly-secret-store (web-standard)
+  "fastly-env": "src/shim/fastly-env.ts", // edge-kv/fastly-env (web-standard)
   globals: "src/shim/globals.ts", // edge-kv/globals (web-standard)
   testing: "src/testing/index.ts", // edge-kv/testing (web-standard)
   node: "src/node/index.ts", // edge-kv/node (Node only)

@@ -14,6 +14,10 @@ const alias = {
   "edge-kv/server": src("server/index.ts"),
   "edge-kv/host": src("host/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),
+  "fastly:config-store": src("shim/fastly-config-store.ts"),
+  "fastly:dictionary": src("shim/fastly-dictionary.ts"),
+  "fastly:secret-store": src("shim/fastly-secret-store.ts"),
+  "fastly:env": src("shim/fastly-env.ts"),
   "edge-kv": src("index.ts"),
 };
 
@@ -37,7 +41,7 @@ export default defineConfig({
         test: {
           name: "happy-dom",
           environment: "happy-dom",
-          include: ["test/core/**/*.test.ts"],
+          include: ["test/core/**/*.test.ts", "test/compute/**/*.test.ts"],
         },
       },
       {

@@ -7,6 +7,7 @@ import { Messages } from "./messages.js";
 import { decodeUtf8Strict } from "./utf8.js";
 import { fixShape } from "./shape.js";
 import { concatBytes } from "./bytes.js";
+import { markBodyStream } from "./compute/bodies.js";
 
 const INTERNAL = Symbol("edge-kv internal");
 
@@ -66,6 +67,8 @@ class EntryImpl {
           this.#bodyRead = true;
         },
       });
+      // KVStore.put accepts this stream (it is an entry's body), as on Compute.
+      markBodyStream(this.#body, () => this.#bodyRead);
     }
     return this.#body;
   }

@@ -7,8 +7,22 @@ export type { KVStoreConstructor, KVStoreListOptions, KVStoreListResult, KVStore
 export { KVStoreEntry } from "./entry.js";
 export type { KVStoreEntryConstructor } from "./entry.js";
 
-export { KVRegistry, defineStore, getRegistry, resetRegistry, setRegistry } from "./registry.js";
-export type { RegistryOptions, StoreOptions } from "./registry.js";
+export { KVRegistry, defineStore, getRegistry, isRegistry, resetRegistry, setRegistry, REGISTRY_PROTOCOL } from "./registry.js";
+export type { DefineOptions, RegistryOptions, StoreOptions } from "./registry.js";
+
+// The other Compute store modules and their storage (fastly:config-store, fastly:dictionary, fastly:secret-store, fastly:env).
+export { ConfigStore, Dictionary } from "./compute/config-store.js";
+export type { ConfigStoreConstructor, DictionaryConstructor } from "./compute/config-store.js";
+export { SecretStore, SecretStoreEntry } from "./compute/secret-store.js";
+export type { SecretStoreConstructor, SecretStoreEntryConstructor } from "./compute/secret-store.js";
+export { env, fastly } from "./compute/env.js";
+export type { FastlyGlobal } from "./compute/env.js";
+export { ComputeEnv, ConfigStoreAdmin, ConfigStoreLimits, SecretStoreAdmin, VICEROY_ENV } from "./compute/resources.js";
+export { computeContext, isInitializing, setComputeContextProvider } from "./compute/context.js";
+export type { ComputeContext, ComputeContextProvider, ComputePhase } from "./compute/context.js";
+export { ComputeMessages } from "./compute/messages.js";
+export { trackBodyStreams } from "./compute/bodies.js";
+export { configStoreKeyError, configStoreNameError, secretKeyError, secretStoreNameError } from "./compute/rules.js";
 export { StoreAdmin, decodeCursor, encodeCursor } from "./admin.js";
 export type { AdminPutOptions, Bytes, KeyInfo, RecordView, SeedData, StoreStats } from "./admin.js";
 export { StoreCore, LimitExceededError, INSERT_MODES } from "./core.js";

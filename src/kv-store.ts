@@ -14,6 +14,9 @@ import { KVErrorDetails, Messages } from "./messages.js";
 import { getRegistry } from "./registry.js";
 import { keyError, storeNameError, viceroyRejectsKey } from "./rules.js";
 import { fixShape } from "./shape.js";
+import { isInitializing } from "./compute/context.js";
+import { classifyStream } from "./compute/bodies.js";
+import { ComputeMessages } from "./compute/messages.js";
 import { concatBytes } from "./bytes.js";
 import { encodeUtf8, encodeUtf8Transient, isValidUtf8, toWellFormed } from "./utf8.js";
 
@@ -113,6 +116,7 @@ function kvTypeError(operation: "lookup" | "insert" | "delete" | "list", error: 
 }
 
 function KVStoreFunction(this: unknown, name?: unknown): void {
+  if (isInitializing()) throw new TypeError(ComputeMessages.requestOnly("KVStore"));
   if (!new.target) throw new TypeError(Messages.constructorWithoutNew);
   if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("KVStore constructor", 1, 0));
   const storeName = toWellFormed(`${name as string}`); // names are UTF-8 encoded like keys
@@ -195,6 +199,8 @@ const methods = {
     }
 
     const body = toBody(value);
+    // A body stream goes to the store without its generation check on Compute (gen is ignored).
+    if (hasBrand(value, lockedOf)) gen = undefined;
     const write = (bytes: Uint8Array): Promise<undefined> => {
       if (bytes.byteLength > KVLimits.MAX_VALUE_BYTES) return Promise.reject(new TypeError(Messages.valueTooLarge));
       let metadata: Uint8Array | null = null;
@@ -308,14 +314,21 @@ function bufferSourceBytes(input: unknown): Uint8Array | null {
 }
 
 /**
- * A put value as bytes (§5.4): BufferSource bytes, URLSearchParams serialized, a ReadableStream
- * read to the end (a locked one rejects), anything else ToString'd (a Symbol throws synchronously).
+ * A put value as bytes (§5.4): BufferSource bytes, URLSearchParams serialized, a body ReadableStream
+ * read to the end (a locked, disturbed or app-made one rejects), anything else ToString'd (a Symbol
+ * throws synchronously).
  */
 function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
   if (typeof value === "string") return encodeUtf8Transient(value);
   const bytes = bufferSourceBytes(value);
   if (bytes !== null) return bytes;
-  if (hasBrand(value, lockedOf)) return readStream(value as ReadableStream<unknown>);
+  if (hasBrand(value, lockedOf)) {
+    // Only the body stream of a Request, Response or KVStoreEntry can be put (see compute/bodies.ts).
+    const kind = classifyStream(value as ReadableStream);
+    if (kind === "locked") return Promise.reject(new TypeError(Messages.streamLocked));
+    if (kind === "content") return Promise.reject(new TypeError(Messages.contentStream));
+    return readStream(value as ReadableStream<unknown>);
+  }
   // URLSearchParams serializes through its own toString, which ToString below calls as well; the brand
   // check only keeps a real one on the fast path.
   if (hasBrand(value, urlSearchParamsSize)) return encodeUtf8(String(value));

@@ -27,6 +27,7 @@ export const Messages = {
   metadataTooLarge: (limit: number) => `KVStore.put: metadata can not be more than ${limit} bytes`,
   valueTooLarge: "KVStore value can not be more than 30 Megabytes in size",
   streamLocked: "Can't use a ReadableStream that's locked or has ever been read from or canceled",
+  contentStream: "Content-provided streams are not yet supported for streaming into KVStore",
 
   listOptionsNotObject: "KVStore.list: options must be an object",
   listCursorType: "KVStore.list: cursor must be a string",

@@ -9,7 +9,8 @@ import { MemoryDriver } from "./drivers/memory.js";
 import { EdgeKvError } from "./errors.js";
 import { storeNameError } from "./rules.js";
 import { KVLimits } from "./limits.js";
-import { StoreAdmin } from "./admin.js";
+import { StoreAdmin, type Bytes } from "./admin.js";
+import { ComputeResources, type ComputeEnv, type ConfigStoreAdmin, type SecretStoreAdmin } from "./compute/resources.js";
 import { OperationListeners, type OperationListener } from "./observer.js";
 
 export interface RegistryOptions {
@@ -33,8 +34,24 @@ export interface StoreOptions {
   replace?: boolean;
 }
 
+/** Marks registries across copies of edge-kv; the value is the protocol the registry speaks. */
+const REGISTRY_BRAND = Symbol.for("edge-kv.KVRegistry");
+/**
+ * Version of the interface that surfaces use on a registry (and the store cores it returns). Copies of
+ * edge-kv that speak the same protocol share the active registry; a copy that finds another protocol
+ * there fails with an error naming both copies.
+ */
+export const REGISTRY_PROTOCOL = 2;
+
+export interface DefineOptions {
+  /** Replace an existing store of the same name instead of failing. */
+  replace?: boolean;
+}
+
 export class KVRegistry {
+  readonly [REGISTRY_BRAND] = REGISTRY_PROTOCOL;
   #stores = new Map<string, StoreAdmin>();
+  #compute = new ComputeResources();
   #clock: Clock;
   #options: RegistryOptions;
   #listeners = new OperationListeners();
@@ -163,10 +180,65 @@ export class KVRegistry {
     for (const admin of this.#stores.values()) await admin.clear();
   }
 
-  /** Forgets every store (their drivers are closed, their data left where it is). */
+  /**
+   * The service's `fastly:env` values: `env.get(name)` is what `env(name)` returns; `env.set({...})`
+   * overrides (undefined unsets); defaults are Viceroy's (FASTLY_HOSTNAME=localhost, FASTLY_POP=XXX...).
+   */
+  get env(): ComputeEnv {
+    return this.#compute.env;
+  }
+
+  /** Defines a config store (read by `ConfigStore` and `Dictionary`): string keys to string values. */
+  defineConfigStore(name: string, entries?: Record<string, string>, options?: DefineOptions): ConfigStoreAdmin {
+    return this.#compute.defineConfigStore(name, entries, options);
+  }
+
+  /** The admin handle of config store `name` (get/set/delete/entries/replace); throws when unknown. */
+  configStore(name: string): ConfigStoreAdmin {
+    return this.#compute.configStore(name);
+  }
+
+  /** Config store `name`, or undefined (used by ConfigStore and Dictionary). */
+  lookupConfigStore(name: string): ConfigStoreAdmin | undefined {
+    return this.#compute.configStores.get(name);
+  }
+
+  configStoreNames(): string[] {
+    return [...this.#compute.configStores.keys()];
+  }
+
+  removeConfigStore(name: string): boolean {
+    return this.#compute.configStores.delete(name);
+  }
+
+  /** Defines a secret store: secret names to strings (stored as UTF-8) or bytes. */
+  defineSecretStore(name: string, entries?: Record<string, Bytes>, options?: DefineOptions): SecretStoreAdmin {
+    return this.#compute.defineSecretStore(name, entries, options);
+  }
+
+  /** The admin handle of secret store `name`; throws when unknown. */
+  secretStore(name: string): SecretStoreAdmin {
+    return this.#compute.secretStore(name);
+  }
+
+  /** Secret store `name`, or undefined (used by SecretStore). */
+  lookupSecretStore(name: string): SecretStoreAdmin | undefined {
+    return this.#compute.secretStores.get(name);
+  }
+
+  secretStoreNames(): string[] {
+    return [...this.#compute.secretStores.keys()];
+  }
+
+  removeSecretStore(name: string): boolean {
+    return this.#compute.secretStores.delete(name);
+  }
+
+  /** Forgets every store — KV, config and secret — and every env value set (their drivers are closed, their data left where it is). */
   async reset(): Promise<void> {
     const admins = [...this.#stores.values()];
     this.#stores.clear();
+    this.#compute.reset();
     for (const admin of admins) await admin.core.driver.close?.();
   }
 }
@@ -178,12 +250,47 @@ export function unknownStore(name: string, defined: string[]): EdgeKvError {
   );
 }
 
-let active = new KVRegistry();
-let scoped: (() => KVRegistry | undefined) | undefined;
+/**
+ * The active registry lives on globalThis under a registered symbol, so that every copy of edge-kv
+ * loaded in one process (the Vite-transformed one and Node's own, dist and src, two installs) resolves
+ * `new KVStore(name)` — and config stores, secret stores, env — in the same place.
+ */
+const ACTIVE = Symbol.for("edge-kv.registry.active");
+interface ActiveSlot {
+  protocol: number;
+  registry: KVRegistry;
+  /** Which copy of edge-kv created the slot (for the two-copies error). */
+  source: string;
+  /** Set by the app host: the registry of the app whose request is running, when it has its own. */
+  scope?: () => KVRegistry | undefined;
+}
+type Holder = { [ACTIVE]?: ActiveSlot };
+const SOURCE: string = typeof import.meta.url === "string" ? import.meta.url : "unknown";
 
-/** The registry `new KVStore(name)` resolves names in. */
+function activeSlot(): ActiveSlot {
+  const holder = globalThis as Holder;
+  let slot = holder[ACTIVE];
+  if (slot === undefined) {
+    slot = { protocol: REGISTRY_PROTOCOL, registry: new KVRegistry(), source: SOURCE };
+    holder[ACTIVE] = slot;
+  } else if (slot.protocol !== REGISTRY_PROTOCOL) {
+    throw new EdgeKvError(
+      `two incompatible copies of edge-kv are loaded in this process: ${slot.source} (registry protocol ${slot.protocol}) and ${SOURCE} (protocol ${REGISTRY_PROTOCOL}). ` +
+        "Stores defined through one would be invisible to the other. Install a single version (npm ls edge-kv shows them) and import it by one name",
+    );
+  }
+  return slot;
+}
+
+/** Whether `value` is a KVRegistry of this copy of edge-kv or of another one that speaks the same protocol. */
+export function isRegistry(value: unknown): value is KVRegistry {
+  return value instanceof KVRegistry || (value !== null && typeof value === "object" && (value as Record<symbol, unknown>)[REGISTRY_BRAND] === REGISTRY_PROTOCOL);
+}
+
+/** The registry `new KVStore(name)` (and ConfigStore, SecretStore, env) resolves names in. */
 export function getRegistry(): KVRegistry {
-  return (scoped !== undefined && scoped()) || active;
+  const slot = activeSlot();
+  return (slot.scope !== undefined && slot.scope()) || slot.registry;
 }
 
 /**
@@ -191,25 +298,26 @@ export function getRegistry(): KVRegistry {
  * app loaded with its own registry), or undefined to use the active one.
  */
 export function setRegistryScope(resolve: (() => KVRegistry | undefined) | undefined): void {
-  scoped = resolve;
+  activeSlot().scope = resolve;
 }
 
 /** Makes `registry` the active one and returns the previous one. */
 export function setRegistry(registry: KVRegistry): KVRegistry {
-  if (!(registry instanceof KVRegistry)) throw new EdgeKvError("setRegistry expects a KVRegistry (create one with new KVRegistry())");
-  const previous = active;
-  active = registry;
+  if (!isRegistry(registry)) throw new EdgeKvError("setRegistry expects a KVRegistry (create one with new KVRegistry())");
+  const slot = activeSlot();
+  const previous = slot.registry;
+  slot.registry = registry;
   return previous;
 }
 
 /** Makes a new, empty registry the active one and returns it: `beforeEach(() => resetRegistry())` isolates every test. */
 export function resetRegistry(options?: RegistryOptions): KVRegistry {
   const registry = new KVRegistry(options);
-  active = registry;
+  activeSlot().registry = registry;
   return registry;
 }
 
 /** Shorthand for getRegistry().defineStore(...). */
 export function defineStore(name: string, options?: StoreOptions): StoreAdmin {
-  return active.defineStore(name, options);
+  return getRegistry().defineStore(name, options);
 }

@@ -71,7 +71,7 @@ quiet = false;
 console.log("the three steps, in your own app's folder:");
 console.log("  test it:     npx vitest run                 (test/app.test.ts sends it requests with loadApp(...).fetch)");
 console.log(`  serve it:    npx edge-kv dev                (what this command is doing now: ${dev.url})`);
-console.log(`  inspect it:  curl ${dev.url}/_edge-kv/api/resources/stores/kv -H 'Fastly-Key: local'`);
+console.log(`  inspect it:  open ${dev.url}/_edge-kv/ (the explorer: what the app wrote, edit, import, export)`);
 console.log(`try:  curl -i ${dev.url}/home`);
 console.log(`      curl -i -X POST ${dev.url}/links -d '{"url":"https://example.com","slug":"ex","ttl":60}'`);
 console.log("Ctrl-C to stop");

@@ -1,8 +1,8 @@
 /**
  * `edge-kv dev [entry]`: serves a Compute app locally, the way `fastly compute serve` does, without
  * building wasm — the app's own entry runs in-process through edge-kv/host (`loadApp(...).fetch`, the
- * path tests use) on stores from ./fastly.toml. `/_edge-kv/` is reserved: the REST API of every
- * dialect is mounted at /_edge-kv/api/ (the handler `edge-kv serve` serves at its root).
+ * path tests use) on stores from ./fastly.toml. `/_edge-kv/` is reserved: the explorer page is there and
+ * the REST API of every dialect at /_edge-kv/api/ (the handler of `edge-kv serve`).
  */
 import { existsSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -17,13 +17,11 @@ import { AppBundler, type AppBuild, type AppBuildError } from "../host/node/bund
 import { findAppEntry, type AppEntry } from "../host/node/entry.js";
 import { hasBody, readRequestBody, sendResponse, toAppRequest } from "../host/node/http.js";
 import type { KVRegistry } from "../registry.js";
-import { createRequestHandler } from "../server/index.js";
+import { sendJson } from "../server/http.js";
+import { createRequestHandler, explorerUrl, isReservedPath } from "../server/index.js";
 import { installGlobals } from "../shim/globals.js";
 import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { openStores } from "./stores.js";
-
-/** Requests under this prefix are edge-kv's, never the app's. */
-export const RESERVED_PREFIX = "/_edge-kv";
 
 const USAGE = `Usage: edge-kv dev [entry] [options]
 
@@ -40,8 +38,8 @@ Options:
   --watch               rebuild and reload the app when one of its files changes (stores are kept)
   -h, --help            show this help
 
-Every request is logged as: METHOD /path STATUS time. The stores are at /_edge-kv/ and their REST
-API (Fastly, Apify and Telnyx dialects) at /_edge-kv/api/.`;
+Every request is logged as: METHOD /path STATUS time. The explorer page shows the stores at
+/_edge-kv/; their REST API (Fastly, Apify and Telnyx dialects) is at /_edge-kv/api/.`;
 
 export interface DevOptions {
   entry: string | undefined;
@@ -142,7 +140,7 @@ function describeMs(ms: number): string {
 /** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
 export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
   const entry = findAppEntry(options.root, options.entry);
-  const { registry, stateFile, createDriver } = await openStores({ data: options.data, fastlyToml: options.fastlyToml, stores: [] }, "dev");
+  const { registry, stateFile, createDriver } = await openStores({ data: options.data, fastlyToml: options.fastlyToml, stores: [] });
   installGlobals();
   process.setSourceMapsEnabled(true);
   const entryName = relative(options.root, entry.path) || entry.path;
@@ -185,7 +183,8 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     const started = performance.now();
     const target = req.url ?? "/";
     res.once("close", () => output.log(`${req.method} ${target} ${res.writableFinished ? res.statusCode : `${res.statusCode} (connection closed)`} ${describeMs(performance.now() - started)}`));
-    if (isReserved(target)) return reserved(req, res, rest, registry);
+    // PLAN I5: /_edge-kv/ (the explorer) and /_edge-kv/api/ (the REST API) are edge-kv's, never the app's.
+    if (isReservedPath(target.split("?", 1)[0]!)) return rest(req, res);
     void serveApp(req, res, app, formatRequestId(nextRequestId++), output);
   };
 
@@ -223,35 +222,6 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
         await registry.reset();
       })()),
   };
-}
-
-function isReserved(target: string): boolean {
-  return target.startsWith(RESERVED_PREFIX) && (target.length === RESERVED_PREFIX.length || "/?".includes(target[RESERVED_PREFIX.length]!));
-}
-
-/** /_edge-kv/api/* → the REST handler (prefix removed); /_edge-kv/ → where things are; anything else 404. */
-function reserved(req: IncomingMessage, res: ServerResponse, rest: (req: IncomingMessage, res: ServerResponse) => void, registry: KVRegistry): void {
-  const target = req.url ?? "/";
-  const api = `${RESERVED_PREFIX}/api`;
-  if (target === api || target.startsWith(`${api}/`) || target.startsWith(`${api}?`)) {
-    req.url = target.slice(api.length) || "/";
-    if (req.url.startsWith("?")) req.url = `/${req.url}`;
-    return rest(req, res);
-  }
-  const path = target.split("?")[0];
-  if (path === RESERVED_PREFIX) {
-    res.writeHead(308, { location: `${RESERVED_PREFIX}/` }).end();
-    return;
-  }
-  if (path === `${RESERVED_PREFIX}/`) {
-    return sendJson(res, 200, { stores: registry.storeNames(), api: `${RESERVED_PREFIX}/api/`, note: "edge-kv dev: the stores of this app; the REST API (Fastly, Apify, Telnyx dialects) is under api/" });
-  }
-  sendJson(res, 404, { error: `no such edge-kv page: ${path}. ${RESERVED_PREFIX}/ lists the stores; the REST API is under ${RESERVED_PREFIX}/api/` });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
 }
 
 async function serveApp(req: IncomingMessage, res: ServerResponse, app: App, requestId: string, output: DevOutput): Promise<void> {
@@ -297,7 +267,7 @@ export async function runDev(args: string[]): Promise<number> {
   const stores = dev.registry.storeNames();
   const where = options.data === undefined ? "in memory" : `in ${options.data}`;
   process.stdout.write(`edge-kv dev: serving ${entryName} on ${dev.url}\n`);
-  process.stdout.write(`  stores: ${dev.url}${RESERVED_PREFIX}/ (REST API: ${dev.url}${RESERVED_PREFIX}/api/)\n`);
+  process.stdout.write(`  explorer: ${explorerUrl(dev.url)} (REST API: ${dev.url}/_edge-kv/api/)\n`);
   process.stdout.write(
     `  ${stores.length === 0 ? "no stores" : `${stores.join(", ")}`} ${where}${options.fastlyToml ? ` (from ${relative(options.root, options.fastlyToml) || options.fastlyToml})` : ""}; entry from ${dev.entry.source}${options.watch ? "; watching for changes" : ""}; Ctrl-C stops it\n`,
   );

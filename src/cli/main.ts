@@ -10,6 +10,14 @@ import type { Command } from "./command.js";
 /** Every subcommand, by name. Add a line here and a module exporting `command: Command`. */
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./serve.js")).command,
+  get: async () => (await import("./get.js")).command,
+  put: async () => (await import("./put.js")).command,
+  delete: async () => (await import("./delete.js")).command,
+  list: async () => (await import("./list.js")).command,
+  export: async () => (await import("./export.js")).command,
+  import: async () => (await import("./import.js")).command,
+  pull: async () => (await import("./pull.js")).command,
+  push: async () => (await import("./push.js")).command,
   dev: async () => (await import("./dev.js")).command,
 };
 

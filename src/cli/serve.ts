@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
-import { createServer, type RestServer } from "../server/index.js";
+import { createServer, explorerUrl, type RestServer } from "../server/index.js";
 import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { openStores } from "./stores.js";
 
@@ -28,7 +28,8 @@ Options:
                         Without one, any token is accepted
   -h, --help            show this help
 
-The first line printed is "edge-kv REST server listening on <url>".`;
+The first line printed is "edge-kv REST server listening on <url>"; the second gives the explorer
+page, <url>/_edge-kv/ (with #token=... when a token is required).`;
 
 export interface ServeOptions {
   port: number;
@@ -82,7 +83,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
 
 /** Builds the registry the options describe and starts the server on it. */
 export async function serve(options: ServeOptions): Promise<RestServer> {
-  const { registry, stateFile, createDriver } = await openStores(options, "serve");
+  const { registry, stateFile, createDriver } = await openStores(options);
   return createServer({
     registry,
     host: options.host,
@@ -111,6 +112,7 @@ export async function runServe(rest: string[]): Promise<number> {
   }
   const where = options.data === undefined ? "memory stores" : `stores in ${options.data}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
+  process.stdout.write(`  explorer: ${explorerUrl(server.url, options.token)}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
   await untilStopped(() => server.close());
   await import("../registry.js").then(({ getRegistry }) => getRegistry().reset());

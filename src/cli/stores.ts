@@ -3,13 +3,12 @@
  * folder (filesystem driver, one folder per store), the stores of a fastly.toml (re-seeded on every
  * start, as Viceroy does; other keys in a data folder stay), and the stores already in the folder.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KVDriver } from "../drivers/driver.js";
-import { EdgeKvError } from "../errors.js";
 import { fileSystemStores, loadFastlyToml } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
+import { storesInFolder } from "./data-folder.js";
 
 export const STATE_FILE_NAME = ".edge-kv-server.json";
 
@@ -30,30 +29,8 @@ export interface OpenedStores {
   createDriver: ((storeName: string) => KVDriver) | undefined;
 }
 
-/** Store names found in a data folder (each store folder's marker file records its name). */
-function storesInFolder(root: string, command: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(root, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return [];
-    throw new EdgeKvError(`${command}: cannot read the data folder ${root}: ${(error as Error).message}`);
-  }
-  const names: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    try {
-      const marker = JSON.parse(readFileSync(join(root, entry.name, "edge-kv-store.json"), "utf8")) as { store?: unknown };
-      if (typeof marker.store === "string") names.push(marker.store);
-    } catch {
-      // not a store folder
-    }
-  }
-  return names;
-}
-
 /** Builds the registry `setup` describes and makes it the active one. */
-export async function openStores(setup: StoreSetup, command: string): Promise<OpenedStores> {
+export async function openStores(setup: StoreSetup): Promise<OpenedStores> {
   const createDriver = setup.data === undefined ? undefined : fileSystemStores(setup.data);
   const registry = new KVRegistry(createDriver ? { createDriver } : {});
   setRegistry(registry);
@@ -64,7 +41,7 @@ export async function openStores(setup: StoreSetup, command: string): Promise<Op
     // Load the state file first, so renamed stores re-open their data and keep their ids.
     const catalog = new StoreCatalog(registry, { stateFile, restStoreOptions: {}, createDriver });
     const retired = catalog.dataNamesInUse();
-    for (const name of storesInFolder(setup.data, command)) if (!registry.hasStore(name) && !retired.has(name)) registry.defineStore(name);
+    for (const name of storesInFolder(setup.data)) if (!registry.hasStore(name) && !retired.has(name)) registry.defineStore(name);
   }
   return { registry, stateFile, createDriver };
 }

@@ -4,9 +4,11 @@
  * (`edge-kv dev` hands every HTTP request to the same `fetch`).
  */
 import { EdgeKvError } from "../errors.js";
+import { setComputeContextProvider } from "../compute/context.js";
 import { setOperationContextProvider, type OperationContextProvider } from "../observer.js";
-import { setRegistry, setRegistryScope, type KVRegistry } from "../registry.js";
-import { currentRequest, runInRequest, type RequestScope } from "./context.js";
+import { isRegistry, setRegistry, setRegistryScope, type KVRegistry } from "../registry.js";
+import { installGlobals } from "../shim/globals.js";
+import { currentRequest, currentScope, runInScope, type HostScope, type RequestScope } from "./context.js";
 import { createFetchEvent, type AppErrorInfo, type ClientValues, type FetchListener, type ServerValues } from "./fetch-event.js";
 import { captureListeners } from "./listeners.js";
 import { LOCAL_SERVER, VICEROY_LOOPBACK_GEO, formatRequestId } from "./messages.js";
@@ -41,6 +43,13 @@ export type AppModuleLoader = () => unknown;
 export interface LoadAppOptions {
   /** The registry the app runs against (its stores, config and secret stores, env). Default: the active one. */
   registry?: KVRegistry;
+  /**
+   * `fastly:env` values of this app, seen at its top level and in every request (like build-time
+   * `--env` values); `undefined` hides a variable. Values set with `registry.env.set` still win.
+   */
+  env?: Record<string, string | undefined>;
+  /** Install the Compute globals (KVStore, ConfigStore, SecretStore, `fastly`...) as the runtime has them. Default true. */
+  globals?: boolean;
   /** Default client values for every request (per request: `init.client`). Default: address 127.0.0.1. */
   client?: ClientOverrides;
   /** Default server values (per request: `init.server`). Default: address 127.0.0.1. */
@@ -84,18 +93,22 @@ export function loadApp(entry: string | URL | AppModuleLoader, options: LoadAppO
  */
 export async function loadAppWith(importModule: ModuleImporter, entry: string | URL | AppModuleLoader, options: LoadAppOptions = {}): Promise<App> {
   const settings = checkOptions(options);
-  installOperationContext();
+  installContextProviders();
+  if (options.globals !== false) installGlobals();
   const load = typeof entry === "function" ? async () => entry() : importer(importModule, entry, options.fresh !== false);
   const registry = options.registry;
-  // The app's top level runs against its registry (a store opened at the top level is one of its own).
-  const evaluate = registry === undefined ? load : async () => {
-    const previous = setRegistry(registry);
-    try {
-      return await load();
-    } finally {
-      setRegistry(previous);
-    }
-  };
+  // The app's top level runs as Compute's initialization (store constructors refuse to run, env shows
+  // only build-time values), against the app's registry when it has one.
+  const initScope: HostScope = { phase: "init", ...(settings.env && { env: settings.env }), ...(registry && { registry }) };
+  const evaluate = () =>
+    runInScope(initScope, async () => {
+      const previous = registry === undefined ? undefined : setRegistry(registry);
+      try {
+        return await load();
+      } finally {
+        if (previous !== undefined) setRegistry(previous);
+      }
+    });
   const { listeners } = await captureListeners(evaluate);
   if (listeners.length === 0) throw noListener(entry);
   // From now on `new KVStore(name)` (and the other stores) look in the registry of the app whose request runs.
@@ -105,6 +118,7 @@ export async function loadAppWith(importModule: ModuleImporter, entry: string | 
 
 interface Settings {
   origin: string;
+  env: Readonly<Record<string, string | undefined>> | undefined;
   client: ClientValues;
   server: ServerValues;
   nextRequestId: number;
@@ -150,11 +164,11 @@ class LoadedApp implements App {
       return Promise.reject(error);
     }
     if (client.requestId === undefined) client = { ...client, requestId: formatRequestId(this.#settings.nextRequestId++) };
-    const scope: RequestScope = this.#registry === undefined
-      ? { requestId: client.requestId!, traceId: client.requestId! }
-      : { requestId: client.requestId!, traceId: client.requestId!, registry: this.#registry };
+    const requestId = client.requestId!;
+    const env = { ...this.#settings.env, FASTLY_TRACE_ID: requestId };
+    const scope: RequestScope = this.#registry === undefined ? { phase: "request", requestId, traceId: requestId, env } : { phase: "request", requestId, traceId: requestId, env, registry: this.#registry };
     const lifecycle = createFetchEvent(request, client, server, VICEROY_LOOPBACK_GEO, this.#hooks);
-    return runInRequest(scope, () => lifecycle.dispatch(this.#listeners));
+    return runInScope(scope, () => lifecycle.dispatch(this.#listeners));
   }
 
   settled(): Promise<void> {
@@ -188,20 +202,28 @@ function toRequest(input: RequestInfo | URL, init: RequestInit | undefined, orig
   return request;
 }
 
-const scopedRegistry = () => currentRequest()?.registry;
+const scopedRegistry = () => currentScope()?.registry;
 
-let operationContextInstalled = false;
+let providersInstalled = false;
 
-/** Store operations made while a request runs carry `{ requestId }` in their observer events (registry.onOperation). */
-function installOperationContext(): void {
-  if (operationContextInstalled) return;
-  operationContextInstalled = true;
+/**
+ * Tells the rest of edge-kv where code runs (once per process): store operations made while a request
+ * runs carry `{ requestId }` in their observer events (registry.onOperation), and the Compute modules
+ * see the phase (init or request) and the host's env values (FASTLY_TRACE_ID, the app's `env` option).
+ */
+function installContextProviders(): void {
+  if (providersInstalled) return;
+  providersInstalled = true;
   let previous: OperationContextProvider | null = null;
-  const provider: OperationContextProvider = () => {
+  const operationContext: OperationContextProvider = () => {
     const request = currentRequest();
     return request === undefined ? (previous?.() ?? undefined) : { requestId: request.requestId };
   };
-  previous = setOperationContextProvider(provider);
+  previous = setOperationContextProvider(operationContext);
+  setComputeContextProvider(() => {
+    const scope = currentScope();
+    return scope === undefined ? undefined : scope.env === undefined ? { phase: scope.phase } : { phase: scope.phase, env: scope.env };
+  });
 }
 
 function isEmpty(object: object): boolean {
@@ -256,7 +278,7 @@ function noListener(entry: string | URL | AppModuleLoader): EdgeKvError {
 
 function checkOptions(options: LoadAppOptions): Settings {
   if (options === null || typeof options !== "object") throw new EdgeKvError(`loadApp: options must be an object, got ${options === null ? "null" : typeof options}`);
-  const known = new Set(["registry", "client", "server", "origin", "requestIdStart", "onError", "fresh"]);
+  const known = new Set(["registry", "env", "globals", "client", "server", "origin", "requestIdStart", "onError", "fresh"]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new EdgeKvError(`loadApp: unknown option "${key}". Options are: ${[...known].join(", ")}`);
   }
@@ -273,12 +295,18 @@ function checkOptions(options: LoadAppOptions): Settings {
   const start = options.requestIdStart ?? 0;
   if (!Number.isSafeInteger(start) || start < 0) throw new EdgeKvError(`loadApp: requestIdStart must be a non-negative integer, got ${String(start)}`);
   if (options.onError !== undefined && typeof options.onError !== "function") throw new EdgeKvError(`loadApp: onError must be a function (error, info) => void, got ${typeof options.onError}`);
-  if (options.registry !== undefined && (options.registry === null || typeof options.registry.lookup !== "function")) {
+  if (options.registry !== undefined && !isRegistry(options.registry)) {
     throw new EdgeKvError("loadApp: registry must be a KVRegistry (new KVRegistry() from edge-kv)");
   }
   const client: ClientValues = { ...DEFAULT_CLIENT, ...(options.client === undefined ? {} : checkClient(options.client, "client")) };
   const server: ServerValues = { address: LOCAL_SERVER.serverAddress, ...(options.server === undefined ? {} : checkServer(options.server, "server")) };
-  return { origin, client, server, nextRequestId: start, onError: options.onError ?? defaultOnError };
+  if (options.env !== undefined) {
+    if (options.env === null || typeof options.env !== "object" || Array.isArray(options.env)) throw new EdgeKvError(`loadApp: env must be an object like { API_URL: "https://..." }, got ${Array.isArray(options.env) ? "an array" : options.env === null ? "null" : typeof options.env}`);
+    for (const [name, value] of Object.entries(options.env)) {
+      if (value !== undefined && typeof value !== "string") throw new EdgeKvError(`loadApp: env.${name} must be a string (or undefined to hide the variable), got ${typeof value}`);
+    }
+  }
+  return { origin, env: options.env === undefined ? undefined : { ...options.env }, client, server, nextRequestId: start, onError: options.onError ?? defaultOnError };
 }
 
 const DEFAULT_CLIENT: ClientValues = {

@@ -24,5 +24,5 @@ export function loadApp(entry: string | URL | AppModuleLoader, options?: LoadApp
 }
 export type { AppErrorInfo, AppErrorKind, ClientInfo, ClientValues, FetchEvent, ServerInfo, ServerValues } from "./fetch-event.js";
 export { currentRequest, requestScopeSurvivesAwait } from "./context.js";
-export type { RequestScope } from "./context.js";
+export type { HostScope, RequestScope } from "./context.js";
 export { HostMessages, LOCAL_SERVER, RuntimeLog, VICEROY_LOOPBACK_GEO, formatRequestId } from "./messages.js";

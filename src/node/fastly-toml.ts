@@ -16,6 +16,7 @@ import { EdgeKvError } from "../errors.js";
 import { getRegistry, type KVRegistry } from "../registry.js";
 import { storeNameError } from "../rules.js";
 import { utf8ByteLength } from "../utf8.js";
+import { checkComputeStoresFree, defineComputeStores, readFastlyService } from "./fastly-toml-service.js";
 
 export interface FastlyKvEntry {
   key: string;
@@ -35,13 +36,13 @@ export interface LoadFastlyTomlOptions {
 /** The section names Viceroy accepts for KV stores (one of them at most). */
 export const KV_STORE_SECTIONS = ["kv_stores", "object_stores", "object_store"] as const;
 
-type Table = Record<string, unknown>;
+export type Table = Record<string, unknown>;
 
-function isTable(value: unknown): value is Table {
+export function isTable(value: unknown): value is Table {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-function typeName(value: unknown): string {
+export function typeName(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value instanceof Date) return "a date";
   if (isTable(value)) return "a table";
@@ -49,7 +50,7 @@ function typeName(value: unknown): string {
 }
 
 /** Where a config problem is, appended to Viceroy's text. */
-interface Place {
+export interface Place {
   toml: string;
   /** The whole-store JSON file the entry came from. */
   json?: string;
@@ -58,10 +59,26 @@ interface Place {
   entry?: number;
 }
 
-function configError(store: string, text: string, place: Place): EdgeKvError {
+export function configError(store: string, text: string, place: Place): EdgeKvError {
   const file = place.json === undefined ? `file ${place.toml}` : `file ${place.json} (listed in ${place.toml})`;
   const what = place.key !== undefined ? `, key '${place.key}'` : place.entry !== undefined ? `, entry ${place.entry}` : "";
   return new EdgeKvError(`invalid configuration for '${store}': ${text} [${file}${what}]`);
+}
+
+/** One section of [local_server] that may be spelled several ways: its name, and its table of stores (or undefined). */
+export function aliasedSection(document: FastlyTomlDocument, names: readonly string[]): [string, Record<string, unknown>] | undefined {
+  const { toml, localServer } = document;
+  const present = names.filter((name) => localServer[name] !== undefined);
+  if (present.length > 1) {
+    throw new EdgeKvError(
+      `error parsing \`fastly.toml\` at ${toml}: [local_server] has ${present.map((name) => `'${name}'`).join(" and ")}, which are one section under different names. Keep one of them.`,
+    );
+  }
+  const section = present[0];
+  if (section === undefined) return undefined;
+  const definitions = localServer[section];
+  if (!isTable(definitions)) throw new EdgeKvError(`error parsing \`fastly.toml\` at ${toml}: [local_server.${section}] must be a table of stores, got ${typeName(definitions)}`);
+  return [section, definitions];
 }
 
 /** Viceroy's own key check for configured entries (stricter than the runtime's), with its texts. */
@@ -84,7 +101,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(await fsp.readFile(path));
 }
 
-function ioReason(error: unknown): string {
+export function ioReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === "ENOENT") return "no such file";
   if (code === "EACCES" || code === "EPERM") return "permission denied";
@@ -97,7 +114,19 @@ function ioReason(error: unknown): string {
  * entries in file order (values as bytes, `file` values read from disk). Throws EdgeKvError.
  */
 export async function readFastlyKvStores(path: string): Promise<Map<string, FastlyKvEntry[]>> {
-  if (typeof path !== "string" || path === "") throw new EdgeKvError(`readFastlyKvStores: path must be the path of a fastly.toml, got ${typeName(path)}`);
+  return readKvStoresSection(await readFastlyTomlDocument(path, "readFastlyKvStores"));
+}
+
+/** A parsed fastly.toml: its absolute path, its folder (relative paths resolve against it), its [local_server] table ({} when absent). */
+export interface FastlyTomlDocument {
+  toml: string;
+  base: string;
+  localServer: Table;
+}
+
+/** Reads and parses a fastly.toml (Viceroy's wording for unreadable or malformed files). */
+export async function readFastlyTomlDocument(path: string, caller = "readFastlyToml"): Promise<FastlyTomlDocument> {
+  if (typeof path !== "string" || path === "") throw new EdgeKvError(`${caller}: path must be the path of a fastly.toml, got ${typeName(path)}`);
   const toml = resolve(path);
   const base = dirname(toml);
   let text: string;
@@ -116,22 +145,18 @@ export async function readFastlyKvStores(path: string): Promise<Map<string, Fast
     }
     throw error;
   }
-  const stores = new Map<string, FastlyKvEntry[]>();
   const localServer = document["local_server"];
-  if (localServer === undefined) return stores;
+  if (localServer === undefined) return { toml, base, localServer: {} };
   if (!isTable(localServer)) throw new EdgeKvError(`error parsing \`fastly.toml\` at ${toml}: 'local_server' must be a table, got ${typeName(localServer)}`);
-  const present = KV_STORE_SECTIONS.filter((name) => localServer[name] !== undefined);
-  if (present.length > 1) {
-    throw new EdgeKvError(
-      `error parsing \`fastly.toml\` at ${toml}: [local_server] has ${present.map((name) => `'${name}'`).join(" and ")}, which are one section under different names. Keep one of them.`,
-    );
-  }
-  const section = present[0];
-  if (section === undefined) return stores;
-  const definitions = localServer[section];
-  if (!isTable(definitions)) {
-    throw new EdgeKvError(`error parsing \`fastly.toml\` at ${toml}: [local_server.${section}] must be a table of stores, got ${typeName(definitions)}`);
-  }
+  return { toml, base, localServer };
+}
+
+/** The KV stores of a parsed fastly.toml: store name → entries in file order. */
+export async function readKvStoresSection({ toml, base, localServer }: FastlyTomlDocument): Promise<Map<string, FastlyKvEntry[]>> {
+  const stores = new Map<string, FastlyKvEntry[]>();
+  const found = aliasedSection({ toml, base, localServer }, KV_STORE_SECTIONS);
+  if (found === undefined) return stores;
+  const definitions = found[1];
 
   for (const [store, definition] of Object.entries(definitions)) {
     const nameProblem = storeNameError(store);
@@ -188,7 +213,7 @@ export async function readFastlyKvStores(path: string): Promise<Map<string, Fast
   return stores;
 }
 
-function resolveFrom(base: string, path: string): string {
+export function resolveFrom(base: string, path: string): string {
   return isAbsolute(path) ? path : resolve(base, path);
 }
 
@@ -231,15 +256,18 @@ async function readJsonStore(store: string, json: string, toml: string): Promise
 }
 
 /**
- * Defines every KV store of a `fastly.toml` in a registry (default: the active one) and seeds it
- * with its entries (overwrite mode, no TTL). Resolves the store names, in file order.
+ * Defines every store of a `fastly.toml` in a registry (default: the active one): KV stores, seeded with
+ * their entries (overwrite mode, no TTL), config stores and secret stores. Resolves the KV store names,
+ * in file order.
  * Everything is read and checked before any store is defined or any entry written.
  */
 export async function loadFastlyToml(path: string, options: LoadFastlyTomlOptions = {}): Promise<string[]> {
-  const stores = await readFastlyKvStores(path);
+  const service = await readFastlyService(path);
+  const stores = service.kvStores;
   const toml = resolve(path);
   const registry = options.registry ?? getRegistry();
   if (!options.replace) {
+    checkComputeStoresFree(service, registry, "loadFastlyToml");
     for (const name of stores.keys()) {
       if (registry.hasStore(name)) {
         throw new EdgeKvError(`store '${name}' from ${toml} is already defined. Pass { replace: true } to loadFastlyToml, or removeStore('${name}') first.`);
@@ -260,6 +288,7 @@ export async function loadFastlyToml(path: string, options: LoadFastlyTomlOption
       }
     }
   }
+  defineComputeStores(service, registry);
   const admins = [...stores.keys()].map((name) => {
     const driver = options.createDriver?.(name);
     return registry.defineStore(name, { ...(driver === undefined ? {} : { driver }), replace: options.replace === true });

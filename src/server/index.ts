@@ -20,10 +20,24 @@ import { handleFastly, renderFastlyError } from "./fastly.js";
 import { handleApify, renderApifyError } from "./apify.js";
 import { handleTelnyx, renderTelnyxError } from "./telnyx.js";
 import { RestError, parseRequest, sendJson, type RestRequest } from "./http.js";
+import { handleExplorerApi } from "../explorer/api.js";
+import { apiPath, guardReserved, isReservedPath, serveExplorerPage } from "../explorer/page.js";
 
 export { RestError } from "./http.js";
 export { StoreCatalog, type StoreInfo } from "./catalog.js";
 export type { ServerLimits } from "./context.js";
+export { EXPLORER_PREFIX, explorerUrl, isReservedPath } from "../explorer/page.js";
+
+/** What the `faults` test hook sees of each request. */
+export interface FaultRequest {
+  method: string;
+  /** The path as sent, with its query. */
+  url: string;
+  /** 1-based number of this request since the server started. */
+  number: number;
+}
+/** `"cut"`: close the connection without answering. `rateLimit`: answer 429 with Retry-After and Fastly's rate-limit headers. */
+export type FaultAction = "cut" | { rateLimit: { retryAfterSeconds?: number } };
 
 export interface RestServerOptions {
   /** The stores served. Default: the active registry at each request (`getRegistry()`). */
@@ -49,6 +63,11 @@ export interface RestServerOptions {
   requestTimeoutMs?: number;
   /** Size limits; defaults follow the REST docs (Fastly 25 MiB values, Telnyx 1 MiB, Apify 9 MiB records). */
   limits?: Partial<ServerLimits>;
+  /**
+   * Test hook, off by default: called for every request; return `"cut"` to drop the connection or
+   * `{ rateLimit }` to answer 429, as a busy api.fastly.com would (tests of clients' resume and retry).
+   */
+  faults?: (request: FaultRequest) => FaultAction | undefined;
 }
 
 export interface RestServer {
@@ -80,7 +99,10 @@ export function createRequestHandler(options: Omit<RestServerOptions, "host" | "
     return { catalog, limits, token: options.token };
   };
   contextFor(); // load the state file (and re-define REST stores) now: a bad one fails here, not at a request
+  let requests = 0;
+  const faults = options.faults;
   return (req, res) => {
+    if (faults !== undefined && injectFault(faults({ method: req.method ?? "GET", url: req.url ?? "/", number: ++requests }), req, res)) return;
     const request = parseRequest(req, res);
     void route(request, contextFor).catch((error: unknown) => fail(request, error));
   };
@@ -95,7 +117,23 @@ const DIALECTS: Dialect[] = [
   { handle: handleApify, render: renderApifyError },
   { handle: handleTelnyx, render: renderTelnyxError },
 ];
-const dialectOf = new WeakMap<RestRequest, Dialect>();
+const dialectOf = new WeakMap<ServerResponse, Dialect>();
+
+function injectFault(action: FaultAction | undefined, req: IncomingMessage, res: ServerResponse): boolean {
+  if (action === undefined) return false;
+  if (action === "cut") {
+    req.socket.destroy();
+    return true;
+  }
+  const wait = action.rateLimit.retryAfterSeconds ?? 1;
+  req.resume();
+  sendJson(res, 429, { msg: "Too Many Requests", detail: "rate limit exceeded (injected by the server's faults test hook)" }, {
+    "retry-after": String(wait),
+    "fastly-ratelimit-remaining": "0",
+    "fastly-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + wait),
+  });
+  return true;
+}
 
 async function route(request: RestRequest, contextFor: () => DialectContext): Promise<void> {
   if (request.rawPath === "/realms/fastly/.well-known/openid-configuration") {
@@ -103,11 +141,19 @@ async function route(request: RestRequest, contextFor: () => DialectContext): Pr
     return sendJson(request.res, 200, { issuer: "http://127.0.0.1/realms/fastly", note: "edge-kv local server" });
   }
   const context = contextFor();
+  if (isReservedPath(request.rawPath)) {
+    // PLAN I5: the explorer at /_edge-kv/, the whole REST API again under /_edge-kv/api/.
+    guardReserved(request);
+    const path = apiPath(request.rawPath);
+    if (path === null) return serveExplorerPage(request);
+    request = { ...request, rawPath: path };
+    if (await handleExplorerApi(request, context)) return;
+  }
   for (const dialect of DIALECTS) {
-    dialectOf.set(request, dialect);
+    dialectOf.set(request.res, dialect);
     if (await dialect.handle(request, context)) return;
   }
-  dialectOf.delete(request);
+  dialectOf.delete(request.res);
   throw new RestError(404, `no such endpoint: ${request.method} ${request.rawPath}. edge-kv serves /resources/stores/kv (Fastly), /v2/key-value-stores (Apify) and /v2/storage/kvs (Telnyx)`);
 }
 
@@ -125,7 +171,7 @@ function fail(request: RestRequest, error: unknown): void {
     request.req.resume();
     res.once("finish", () => setTimeout(() => request.req.socket.destroy(), 1000).unref());
   }
-  const dialect = dialectOf.get(request);
+  const dialect = dialectOf.get(request.res);
   if (dialect) dialect.render(request, restError);
   else sendJson(res, restError.status, { error: restError.message });
 }

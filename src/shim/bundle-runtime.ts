@@ -1,6 +1,7 @@
 /**
  * Runs inside a bundle made with edge-kv/esbuild (web-standard, no top-level await so IIFE bundles
- * work): defines the stores the plugin embedded, in the active registry, and seeds them. Stores that
+ * work): installs the Compute globals (unless `globals: false`), defines the KV, config and secret
+ * stores the plugin embedded in the active registry, seeds them and sets the env values. Stores that
  * already exist are left alone; seeding is synchronous on the default memory driver.
  */
 import { toBytes, type Bytes } from "../admin.js";
@@ -8,10 +9,19 @@ import { isPromise } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { getRegistry } from "../registry.js";
 import { keyError } from "../rules.js";
+import { installGlobals } from "./globals.js";
 import type { ConfiguredKv } from "../testing/current.js";
 
 export function defineEmbeddedStores(config: ConfiguredKv): void {
   const registry = getRegistry();
+  if (config.globals !== false) installGlobals();
+  for (const [name, items] of Object.entries(config.configStores ?? {})) {
+    if (registry.lookupConfigStore(name) === undefined) registry.defineConfigStore(name, items);
+  }
+  for (const [name, secrets] of Object.entries(config.secretStores ?? {})) {
+    if (registry.lookupSecretStore(name) === undefined) registry.defineSecretStore(name, secrets);
+  }
+  if (config.env) registry.env.set(config.env);
   for (const [name, store] of Object.entries(config.stores)) {
     if (registry.hasStore(name)) continue;
     const admin = registry.defineStore(name, { profile: store.profile ?? config.profile, maxMetadataBytes: store.maxMetadataBytes });

@@ -5,10 +5,11 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { SeedData } from "../admin.js";
+import type { Bytes, SeedData } from "../admin.js";
 import type { Profile } from "../core.js";
 import { EdgeKvError } from "../errors.js";
-import { readFastlyKvStores } from "../node/index.js";
+import { readFastlyService } from "../node/fastly-toml-service.js";
+import { providedModuleList } from "./modules.js";
 import type { ConsistencyOptions } from "../testing/controller.js";
 import type { ConfiguredKv, ConfiguredStore } from "../testing/current.js";
 
@@ -33,9 +34,15 @@ export interface EdgeKvOptions {
   stores?: Record<string, StoreOption>;
   /** Path of fastly.toml (relative to the project root). Default: `fastly.toml` when one exists and no `stores` are given. `false`: never. */
   fastlyToml?: string | false;
+  /** Config stores (`fastly:config-store`, `fastly:dictionary`): name → { key: value }. Added to (and override) fastly.toml's. */
+  configStores?: Record<string, Record<string, string>>;
+  /** Secret stores (`fastly:secret-store`): name → { secret: string or bytes }. Added to (and override) fastly.toml's. */
+  secretStores?: Record<string, Record<string, Bytes>>;
+  /** `fastly:env` values over Viceroy's defaults (FASTLY_HOSTNAME=localhost, FASTLY_POP=XXX...). */
+  env?: Record<string, string>;
   /**
-   * Other `fastly:*` modules (`fastly:env`, `fastly:config-store`...) mapped to modules of your own,
-   * relative to the project root: `{ "fastly:env": "./test/fastly-env.ts" }`.
+   * `fastly:*` modules mapped to modules of your own, relative to the project root:
+   * `{ "fastly:geolocation": "./test/fake-geolocation.ts" }`. A mapping also replaces a module edge-kv provides.
    */
   modules?: Record<string, string>;
   /**
@@ -46,11 +53,14 @@ export interface EdgeKvOptions {
   /** Start of the fake clock. Default 2025-01-01T00:00:00Z. */
   start?: number | string | Date;
   profile?: Profile;
-  /** Also install KVStore / KVStoreEntry as globals, as the Compute runtime does. Default false. */
+  /**
+   * Install the Compute globals as the runtime does (KVStore, KVStoreEntry, ConfigStore, Dictionary,
+   * SecretStore, SecretStoreEntry, fastly.env) and tell platform body streams from app-made ones for
+   * KVStore.put. Default true; false leaves globalThis alone.
+   */
   globals?: boolean;
 }
 
-export const KV_STORE_MODULE = "fastly:kv-store";
 
 /** The module a `fastly:*` import maps to, or an EdgeKvError naming it and the option that maps it. */
 export function mappedModule(id: string, modules: Record<string, string> | undefined, root: string, option: string, importer?: string): string {
@@ -58,7 +68,7 @@ export function mappedModule(id: string, modules: Record<string, string> | undef
   if (typeof target === "string" && target !== "") return isAbsolute(target) ? target : resolve(root, target);
   const from = importer ? ` (imported from ${relative(root, importer) || importer})` : "";
   throw new EdgeKvError(
-    `cannot resolve "${id}"${from}: edge-kv provides only "fastly:kv-store". Map "${id}" to a module of your own: ${option.replace("$ID", id)}`,
+    `cannot resolve "${id}"${from}: edge-kv provides ${providedModuleList()}. Map "${id}" to a module of your own: ${option.replace("$ID", id)}`,
   );
 }
 
@@ -66,12 +76,17 @@ export function mappedModule(id: string, modules: Record<string, string> | undef
 export async function resolveKvConfig(options: EdgeKvOptions, root: string, caller: string): Promise<ConfiguredKv> {
   if (options === null || typeof options !== "object") throw new EdgeKvError(`${caller}: options must be an object, got ${typeof options}`);
   const stores: Record<string, ConfiguredStore> = {};
+  const configStores: Record<string, Record<string, string>> = {};
+  const secretStores: Record<string, Record<string, Uint8Array | string>> = {};
   const sources: string[] = [];
   const tomlPath = options.fastlyToml === false ? null : resolve(root, options.fastlyToml ?? "fastly.toml");
   const readToml = tomlPath !== null && (options.fastlyToml !== undefined || options.stores === undefined);
   if (readToml) {
     if (existsSync(tomlPath)) {
-      Object.assign(stores, await storesFromFastlyToml(tomlPath));
+      const service = await readFastlyService(tomlPath);
+      Object.assign(stores, kvSeeds(service.kvStores));
+      Object.assign(configStores, Object.fromEntries(service.configStores));
+      Object.assign(secretStores, Object.fromEntries(service.secretStores));
       sources.push(relative(root, tomlPath) || tomlPath);
     } else if (options.fastlyToml !== undefined) {
       throw new EdgeKvError(`${caller}: fastlyToml points to ${tomlPath}, which does not exist. Fix the path, or pass stores: { ... } instead`);
@@ -83,6 +98,22 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
     }
     for (const [name, store] of Object.entries(options.stores)) stores[name] = inlineStore(name, store ?? {}, root, caller);
     sources.push(`${caller}({ stores })`);
+  }
+  for (const [option, target] of [["configStores", configStores], ["secretStores", secretStores]] as const) {
+    const value = options[option];
+    if (value === undefined) continue;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new EdgeKvError(`${caller}: ${option} must be an object mapping store names to { key: value } objects, got ${Array.isArray(value) ? "an array" : typeof value}`);
+    }
+    for (const [name, entries] of Object.entries(value)) {
+      if (entries === null || typeof entries !== "object" || Array.isArray(entries)) {
+        throw new EdgeKvError(`${caller}({ ${option}: { "${name}": ... } }): a store is an object mapping keys to values, got ${Array.isArray(entries) ? "an array" : typeof entries}`);
+      }
+      (target as Record<string, unknown>)[name] = option === "secretStores" ? secretBytes(name, entries as Record<string, Bytes>, caller) : entries;
+    }
+  }
+  if (options.env !== undefined && (options.env === null || typeof options.env !== "object" || Array.isArray(options.env))) {
+    throw new EdgeKvError(`${caller}: env must be an object like { API_URL: "https://..." }, got ${typeof options.env}`);
   }
   let start: number | undefined;
   if (options.start !== undefined) {
@@ -103,7 +134,10 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
     clock: options.clock ?? "fake",
     ...(start !== undefined ? { start } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
-    globals: options.globals === true,
+    ...(Object.keys(configStores).length ? { configStores } : {}),
+    ...(Object.keys(secretStores).length ? { secretStores } : {}),
+    ...(options.env !== undefined ? { env: { ...options.env } } : {}),
+    globals: options.globals !== false,
     source: sources.join(" + ") || `${caller}()`,
   };
 }
@@ -158,10 +192,22 @@ export function readSeedFolder(folder: string, where = "seed folder"): Record<st
   return out;
 }
 
+/** Secret values as bytes (strings as UTF-8), so the configuration is plain data. */
+function secretBytes(store: string, entries: Record<string, Bytes>, caller: string): Record<string, Uint8Array | string> {
+  const out: Record<string, Uint8Array | string> = {};
+  for (const [key, value] of Object.entries(entries)) {
+    if (typeof value === "string") out[key] = value;
+    else if (value instanceof ArrayBuffer) out[key] = new Uint8Array(value.slice(0));
+    else if (ArrayBuffer.isView(value)) out[key] = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+    else throw new EdgeKvError(`${caller}({ secretStores: { "${store}": ... } }): the secret '${key}' must be a string or bytes, got ${typeof value}`);
+  }
+  return out;
+}
+
 /** Stores of fastly.toml's [local_server.kv_stores] (read and checked by edge-kv/node), as seeds. */
-async function storesFromFastlyToml(path: string): Promise<Record<string, ConfiguredStore>> {
+function kvSeeds(kvStores: Awaited<ReturnType<typeof readFastlyService>>["kvStores"]): Record<string, ConfiguredStore> {
   const out: Record<string, ConfiguredStore> = {};
-  for (const [name, entries] of await readFastlyKvStores(path)) {
+  for (const [name, entries] of kvStores) {
     const seed: Record<string, { value: Uint8Array; metadata?: string }> = {};
     for (const entry of entries) seed[entry.key] = entry.metadata === undefined ? { value: entry.value } : { value: entry.value, metadata: entry.metadata };
     out[name] = { seed };

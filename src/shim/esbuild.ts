@@ -9,11 +9,12 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 import { EdgeKvError } from "../errors.js";
-import { KV_STORE_MODULE, mappedModule, resolveKvConfig, toSource, type EdgeKvOptions } from "./config.js";
+import { mappedModule, resolveKvConfig, toSource, type EdgeKvOptions } from "./config.js";
+import { isProvidedModule, PROVIDED_MODULES, type ProvidedModule } from "./modules.js";
 
 export type { EdgeKvOptions, StoreOption } from "./config.js";
 
-export interface EdgeKvEsbuildOptions extends Omit<EdgeKvOptions, "clock" | "start" | "globals"> {
+export interface EdgeKvEsbuildOptions extends Omit<EdgeKvOptions, "clock" | "start"> {
   /** Project root: where fastly.toml and relative paths are looked up. Default: esbuild's absWorkingDir, else the current directory. */
   root?: string;
 }
@@ -31,29 +32,32 @@ export function edgeKvEsbuild(options: EdgeKvEsbuildOptions = {}): Plugin {
     name: "edge-kv",
     setup(build) {
       const root = options.root ?? build.initialOptions.absWorkingDir ?? process.cwd();
-      const shim = sibling("fastly-kv-store");
       const runtime = sibling("bundle-runtime");
+      const mapped = options.modules ?? {};
       build.onResolve({ filter: /^fastly:/ }, (args) => {
-        if (args.path === KV_STORE_MODULE) return { path: KV_STORE_MODULE, namespace: "edge-kv" };
+        if (isProvidedModule(args.path) && !Object.hasOwn(mapped, args.path)) return { path: args.path, namespace: "edge-kv" };
         try {
-          return { path: mappedModule(args.path, options.modules, root, 'edgeKvEsbuild({ modules: { "$ID": "./path/to/your-module.js" } }) in your esbuild build', args.importer || undefined) };
+          return { path: mappedModule(args.path, mapped, root, 'edgeKvEsbuild({ modules: { "$ID": "./path/to/your-module.js" } }) in your esbuild build', args.importer || undefined) };
         } catch (error) {
           return { errors: [{ text: (error as Error).message }] };
         }
       });
-      build.onLoad({ filter: /.*/, namespace: "edge-kv" }, async () => {
+      // Every provided module imports the same embedded configuration, so the stores are defined once.
+      build.onResolve({ filter: /^edge-kv-embedded:config$/ }, () => ({ path: "config", namespace: "edge-kv-config" }));
+      build.onLoad({ filter: /.*/, namespace: "edge-kv-config" }, async () => {
         let config;
         try {
           config = await resolveKvConfig(options, root, "edgeKvEsbuild");
         } catch (error) {
           return { errors: [{ text: (error as Error).message }] };
         }
-        const contents = [
-          `import { defineEmbeddedStores } from ${JSON.stringify(runtime)};`,
-          `defineEmbeddedStores(${toSource(config)});`,
-          `export { KVStore } from ${JSON.stringify(shim)};`,
-          "",
-        ].join("\n");
+        const contents = [`import { defineEmbeddedStores } from ${JSON.stringify(runtime)};`, `defineEmbeddedStores(${toSource(config)});`, ""].join("\n");
+        return { contents, loader: "js", resolveDir: dirname(runtime) };
+      });
+      build.onLoad({ filter: /.*/, namespace: "edge-kv" }, (args) => {
+        const module = PROVIDED_MODULES[args.path as ProvidedModule];
+        const shim = sibling(module.file);
+        const contents = [`import "edge-kv-embedded:config";`, `export { ${module.exports.join(", ")} } from ${JSON.stringify(shim)};`, ""].join("\n");
         return { contents, loader: "js", resolveDir: dirname(shim) };
       });
     },

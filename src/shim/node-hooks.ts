@@ -1,14 +1,15 @@
 /**
  * Module-resolution hooks for Node (registered by edge-kv/register; they run on Node's loader
- * thread): `fastly:kv-store` resolves to edge-kv's module, other `fastly:*` modules to the files
- * mapped in EDGE_KV_MODULES, and an unmapped one fails with an error naming it and the fix.
+ * thread): the `fastly:*` modules edge-kv provides resolve to its modules, others to the files mapped
+ * in EDGE_KV_MODULES (which may also replace a provided one), and an unmapped one fails with an error
+ * naming it and the fix.
  */
 import { pathToFileURL } from "node:url";
 import { mappedModule } from "./config.js";
 
 export interface HookData {
-  /** URL of the fastly:kv-store module. */
-  shimUrl: string;
+  /** URL of the module serving each fastly:* module edge-kv provides. */
+  shimUrls: Record<string, string>;
   /** fastly:* name → module path (absolute, or relative to `root`). */
   modules: Record<string, string>;
   root: string;
@@ -30,7 +31,7 @@ export function initialize(initial: HookData): void {
 export async function resolve(specifier: string, context: ResolveContext, next: NextResolve) {
   if (data === null || !specifier.startsWith("fastly:")) return next(specifier, context);
   // Through the rest of the chain, so loaders registered before (tsx...) still see the file.
-  if (specifier === "fastly:kv-store") return next(data.shimUrl, context);
+  if (Object.hasOwn(data.shimUrls, specifier) && !Object.hasOwn(data.modules, specifier)) return next(data.shimUrls[specifier]!, context);
   const importer = context.parentURL?.startsWith("file:") ? new URL(context.parentURL).pathname : undefined;
   const target = mappedModule(
     specifier,

@@ -6,6 +6,7 @@
 import type { KVDriver } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { installGlobals } from "./globals.js";
+import { withBlobs } from "./blob-runtime.js";
 import { configureTestKv, type ConfiguredKv } from "../testing/current.js";
 import type { TestKv } from "../testing/test-kv.js";
 
@@ -21,8 +22,8 @@ export function setUpStores(config: ConfiguredKv): Promise<TestKv> {
     const needsFs = Object.values(config.stores).some((store) => store.driver !== undefined && store.driver !== "memory");
     let createDriver: ((store: string, directory: string) => KVDriver) | undefined;
     if (needsFs) createDriver = await fileSystemDriverFactory();
-    const testKv = configureTestKv(config, createDriver);
-    if (config.globals) installGlobals();
+    const testKv = configureTestKv(await withBlobs(config), createDriver);
+    if (config.globals !== false) installGlobals();
     return testKv.reset();
   })();
   holder[SETUP] = { config, kv };

@@ -1,9 +1,10 @@
 /**
- * `node --import edge-kv/register app.js`: makes `import { KVStore } from "fastly:kv-store"` work in
- * plain Node, so a Compute app runs locally outside Vitest.
+ * `node --import edge-kv/register app.js`: makes `fastly:kv-store`, `fastly:config-store`,
+ * `fastly:dictionary`, `fastly:secret-store` and `fastly:env` imports work in plain Node, so a Compute
+ * app runs locally outside Vitest, and installs the Compute globals (EDGE_KV_GLOBALS=0: not).
  *
- * Stores: those of `./fastly.toml` ([local_server.kv_stores]) when it exists — or of the file named
- * by EDGE_KV_FASTLY_TOML — seeded at start. With EDGE_KV_DATA=<folder> every store (fastly.toml's
+ * Stores: those of `./fastly.toml` (KV, config and secret stores) when it exists — or of the file named
+ * by EDGE_KV_FASTLY_TOML — seeded at start. EDGE_KV_ENV='{"NAME":"value"}' sets fastly:env values. With EDGE_KV_DATA=<folder> every store (fastly.toml's
  * and those defined in code without a driver) lives in that folder (filesystem driver: data survives
  * restarts and can be shared with other processes) and only keys that do not exist yet are seeded. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
  * Stores can also be defined in code: `defineStore(name)` from edge-kv before the app handles requests.
@@ -13,7 +14,10 @@ import { register } from "node:module";
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EdgeKvError } from "../errors.js";
-import { fileSystemStores, readFastlyKvStores } from "../node/index.js";
+import { fileSystemStores } from "../node/index.js";
+import { defineComputeStores, readFastlyService } from "../node/fastly-toml-service.js";
+import { installGlobals } from "./globals.js";
+import { PROVIDED_MODULES } from "./modules.js";
 import { getRegistry, resetRegistry } from "../registry.js";
 import type { HookData } from "./node-hooks.js";
 
@@ -27,23 +31,29 @@ function sibling(name: string): URL {
   throw new EdgeKvError(`the edge-kv installation is incomplete: ${name}.js is missing next to ${import.meta.url}`);
 }
 
-function modulesFromEnv(): Record<string, string> {
-  const raw = process.env.EDGE_KV_MODULES;
+/** A JSON object from an environment variable ({} when unset), or an error showing `example`. */
+function jsonObjectFromEnv(variable: string, example: string): Record<string, unknown> {
+  const raw = process.env[variable];
   if (raw === undefined || raw.trim() === "") return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    throw new EdgeKvError(`EDGE_KV_MODULES must be JSON like '{"fastly:env":"./env.js"}', got ${raw}: ${(error as Error).message}`);
+    throw new EdgeKvError(`${variable} must be JSON like '${example}', got ${raw}: ${(error as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new EdgeKvError(`EDGE_KV_MODULES must be a JSON object like '{"fastly:env":"./env.js"}', got ${raw}`);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new EdgeKvError(`${variable} must be a JSON object like '${example}', got ${raw}`);
+  return parsed as Record<string, unknown>;
+}
+
+function modulesFromEnv(): Record<string, string> {
+  const parsed = jsonObjectFromEnv("EDGE_KV_MODULES", '{"fastly:geolocation":"./geolocation.js"}');
   for (const [id, target] of Object.entries(parsed)) {
     if (!id.startsWith("fastly:") || typeof target !== "string") throw new EdgeKvError(`EDGE_KV_MODULES maps fastly:* names to module paths; "${id}": ${JSON.stringify(target)} is not one`);
   }
   return parsed as Record<string, string>;
 }
 
-/** Defines and seeds the stores of fastly.toml (if any) in the active registry; resolves their names. */
+/** Defines and seeds the stores of fastly.toml (if any: KV, config, secret) in the active registry; resolves the KV store names. */
 async function loadStores(root: string): Promise<string[]> {
   const named = process.env.EDGE_KV_FASTLY_TOML;
   const toml = resolvePath(root, named || "fastly.toml");
@@ -53,7 +63,9 @@ async function loadStores(root: string): Promise<string[]> {
   }
   const persistent = Boolean(process.env.EDGE_KV_DATA);
   const registry = getRegistry();
-  const stores = await readFastlyKvStores(toml);
+  const service = await readFastlyService(toml);
+  const stores = service.kvStores;
+  defineComputeStores(service, registry);
   for (const [name, entries] of stores) {
     if (registry.hasStore(name)) continue;
     const admin = registry.defineStore(name);
@@ -75,10 +87,17 @@ const holder = globalThis as { [REGISTERED]?: boolean };
 if (!holder[REGISTERED]) {
   holder[REGISTERED] = true;
   const root = process.cwd();
-  const data: HookData = { shimUrl: sibling("fastly-kv-store").href, modules: modulesFromEnv(), root };
+  const shimUrls = Object.fromEntries(Object.entries(PROVIDED_MODULES).map(([id, module]) => [id, sibling(module.file).href]));
+  const data: HookData = { shimUrls, modules: modulesFromEnv(), root };
   register(sibling("node-hooks").href, pathToFileURL(`${root}/`), { data });
   // With EDGE_KV_DATA every store defined from now on (fastly.toml's, or defineStore(name) in code) lives in that folder.
   const dataDir = process.env.EDGE_KV_DATA;
   if (dataDir) resetRegistry({ createDriver: fileSystemStores(resolvePath(root, dataDir)) });
   await loadStores(root);
+  const envValues = jsonObjectFromEnv("EDGE_KV_ENV", '{"API_URL":"http://localhost:8080"}');
+  for (const [name, value] of Object.entries(envValues)) {
+    if (typeof value !== "string") throw new EdgeKvError(`EDGE_KV_ENV maps variable names to string values; ${name}: ${JSON.stringify(value)} is not a string`);
+  }
+  getRegistry().env.set(envValues as Record<string, string>);
+  if (process.env.EDGE_KV_GLOBALS !== "0") installGlobals();
 }

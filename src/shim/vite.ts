@@ -1,23 +1,31 @@
 /**
  * `edgeKv(options)`: the Vite / Vitest plugin (Node only). One line in vitest.config.ts —
- * `plugins: [edgeKv()]` — and an app's `import { KVStore } from "fastly:kv-store"` resolves to
- * edge-kv, on stores from fastly.toml ([local_server.kv_stores]) or from inline options. Under
- * Vitest each test starts from those seeds (a beforeEach reset) and `getTestKv()` from
- * edge-kv/testing reads back, advances the fake clock and injects faults. Other `fastly:*`
- * modules resolve to the modules given in `modules`, or fail with an error that says so.
+ * `plugins: [edgeKv()]` — and an app's `fastly:kv-store`, `fastly:config-store`, `fastly:dictionary`,
+ * `fastly:secret-store` and `fastly:env` imports resolve to edge-kv, on stores from fastly.toml or from
+ * inline options; the Compute globals are installed. Under Vitest each test starts from those seeds (a
+ * beforeEach reset) and `getTestKv()` from edge-kv/testing reads back, advances the fake clock and
+ * injects faults; dependencies that Node loads itself (node_modules) get the same modules (node-bridge.ts).
+ * Other `fastly:*` modules resolve to the modules given in `modules`, or fail with an error that says so.
  */
 import { existsSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
 import { EdgeKvError } from "../errors.js";
-import { KV_STORE_MODULE, mappedModule, resolveKvConfig, toSource, type EdgeKvOptions } from "./config.js";
+import { externalizeBytes } from "./blobs.js";
+import { mappedModule, resolveKvConfig, toSource, type EdgeKvOptions } from "./config.js";
+import { isProvidedModule, PROVIDED_MODULES } from "./modules.js";
 
 export type { EdgeKvOptions, StoreOption } from "./config.js";
 export { readSeedFolder } from "./config.js";
 
 const CONFIG_ID = "virtual:edge-kv/config";
 const RESOLVED_CONFIG_ID = "\0edge-kv:config";
-const RESOLVED_SHIM_ID = "\0edge-kv:fastly-kv-store";
+const MODULES_ID = "virtual:edge-kv/modules";
+const RESOLVED_MODULES_ID = "\0edge-kv:modules";
+const RESOLVED_PREFIX = "\0edge-kv:module:";
+const MODULES_OPTION = 'edgeKv({ modules: { "$ID": "./path/to/your-module.ts" } }) in your vite/vitest config';
 
 /** A file next to this module, in its source (.ts) or built (.js) form. */
 function sibling(name: string): string {
@@ -35,11 +43,13 @@ function hostModule(): RegExp[] {
 }
 
 export function edgeKv(options: EdgeKvOptions = {}): Plugin {
-  const shimPath = sibling("fastly-kv-store");
   const runtimePath = sibling("plugin-runtime");
   const setupPath = sibling("vitest-setup");
+  const mapped = options.modules ?? {};
   let root = process.cwd();
+  let cacheDir = join(root, "node_modules", ".vite");
   let configSource: Promise<string> | null = null;
+  let explorer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
   return {
     name: "edge-kv",
@@ -52,15 +62,29 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
     },
     configResolved(config) {
       root = config.root;
+      cacheDir = config.cacheDir ?? join(root, "node_modules", ".vite");
       configSource = null;
     },
+    configureServer(server) {
+      // The explorer (docs/explorer.md) at /_edge-kv/ of the dev server, over this process's stores.
+      server.middlewares.use((req, res, next) => {
+        if (req.url !== "/_edge-kv" && !req.url?.startsWith("/_edge-kv/")) return next();
+        void import("../server/index.js").then(({ createRequestHandler }) => (explorer ??= createRequestHandler())(req, res), next);
+      });
+      const printUrls = server.printUrls.bind(server);
+      server.printUrls = () => {
+        printUrls();
+        for (const url of server.resolvedUrls?.local ?? []) server.config.logger.info(`  ➜  edge-kv explorer: ${url.replace(/\/$/, "")}/_edge-kv/`);
+      };
+    },
     async resolveId(id, importer) {
-      if (id === KV_STORE_MODULE) return RESOLVED_SHIM_ID;
       if (id === CONFIG_ID) return RESOLVED_CONFIG_ID;
+      if (id === MODULES_ID) return RESOLVED_MODULES_ID;
       if (!id.startsWith("fastly:")) return null;
+      if (isProvidedModule(id) && !Object.hasOwn(mapped, id)) return RESOLVED_PREFIX + id;
       let target: string;
       try {
-        target = mappedModule(id, options.modules, root, 'edgeKv({ modules: { "$ID": "./path/to/your-module.ts" } }) in your vite/vitest config', importer);
+        target = mappedModule(id, mapped, root, MODULES_OPTION, importer);
       } catch (error) {
         return this.error((error as Error).message);
       }
@@ -72,16 +96,31 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
       if (id === RESOLVED_CONFIG_ID) {
         // Under Vitest the stores' clock is fake by default; in a Vite dev server or build, real.
         const defaults: EdgeKvOptions = { clock: process.env.VITEST ? "fake" : "system" };
-        configSource ??= resolveKvConfig({ ...defaults, ...options }, root, "edgeKv").then((config) => `export default ${toSource(config)};\n`);
+        configSource ??= resolveKvConfig({ ...defaults, ...options }, root, "edgeKv").then(
+          // Large values go to a file the runtime reads back, never into module source.
+          (config) => `export default ${toSource(externalizeBytes(config, join(cacheDir, "edge-kv")))};\n`,
+        );
         return configSource;
       }
-      if (id === RESOLVED_SHIM_ID) {
-        // Exactly what fastly:kv-store exports: KVStore. Importing it sets up the stores once.
+      if (id === RESOLVED_MODULES_ID) {
+        // Every fastly:* module as the tests see it, for dependencies that Node loads itself.
+        const ids = [...new Set([...Object.keys(PROVIDED_MODULES), ...Object.keys(mapped)])];
+        const unmapped = new EdgeKvError(`cannot resolve "$ID" (imported by a dependency that Node loads): edge-kv provides ${Object.keys(PROVIDED_MODULES).join(", ")}. Map "$ID" to a module of your own: ${MODULES_OPTION}`).message;
+        return [
+          ...ids.map((name, index) => `import * as m${index} from ${JSON.stringify(name)};`),
+          `export const namespaces = { ${ids.map((name, index) => `${JSON.stringify(name)}: m${index}`).join(", ")} };`,
+          `export const unmapped = ${JSON.stringify(unmapped)};`,
+          "",
+        ].join("\n");
+      }
+      if (id.startsWith(RESOLVED_PREFIX)) {
+        // Exactly what the runtime's module exports. Importing it sets up the stores once.
+        const module = PROVIDED_MODULES[id.slice(RESOLVED_PREFIX.length) as keyof typeof PROVIDED_MODULES];
         return [
           `import config from ${JSON.stringify(CONFIG_ID)};`,
           `import { setUpStores } from ${JSON.stringify(runtimePath)};`,
           `await setUpStores(config);`,
-          `export { KVStore } from ${JSON.stringify(shimPath)};`,
+          `export { ${module.exports.join(", ")} } from ${JSON.stringify(sibling(module.file))};`,
           "",
         ].join("\n");
       }

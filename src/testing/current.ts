@@ -27,8 +27,16 @@ export interface ConfiguredKv {
   clock?: "fake" | "system";
   start?: number;
   profile?: Profile;
-  /** Also install KVStore/KVStoreEntry as globals. */
+  /** Config stores: name → { key: value }. */
+  configStores?: Record<string, Record<string, string>>;
+  /** Secret stores: name → { secret: bytes or string }. */
+  secretStores?: Record<string, Record<string, Uint8Array | string>>;
+  /** fastly:env values over Viceroy's defaults. */
+  env?: Record<string, string>;
+  /** Install the Compute globals (KVStore, ConfigStore, SecretStore...). Default true. */
   globals?: boolean;
+  /** Large byte values kept out of generated source: a file the runtime reads back (see shim/blobs.ts). */
+  blob?: { path: string; url: string; bytes: number };
   /** Where the stores came from (fastly.toml path or "edgeKv({ stores })"), for messages. */
   source?: string;
 }
@@ -52,6 +60,9 @@ export function configureTestKv(config: ConfiguredKv, createDriver?: (store: str
     clock: clock ?? (config.clock === "system" ? "system" : undefined),
     start: config.start,
     profile: config.profile,
+    configStores: config.configStores,
+    secretStores: config.secretStores,
+    env: config.env,
   });
   (globalThis as Holder)[CURRENT] = kv;
   return kv;

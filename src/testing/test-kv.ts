@@ -4,7 +4,8 @@
  * test starts from the same data. Read-back, fault injection, latency and the eventual-consistency
  * simulation work per store. Web-standard.
  */
-import { recordView, type RecordView, type SeedData, type StoreAdmin } from "../admin.js";
+import { recordView, type Bytes, type RecordView, type SeedData, type StoreAdmin } from "../admin.js";
+import type { ComputeEnv, ConfigStoreAdmin, SecretStoreAdmin } from "../compute/resources.js";
 import { FakeClock, systemClock, type Clock } from "../clock.js";
 import type { Profile } from "../core.js";
 import type { KVDriver, StoredRecord } from "../drivers/driver.js";
@@ -46,6 +47,12 @@ export interface TestKvOptions {
   profile?: Profile;
   /** Make this the registry `new KVStore(name)` uses, now. Default true. */
   activate?: boolean;
+  /** Config stores (`fastly:config-store`, `fastly:dictionary`) every test starts with: name → { key: value }. */
+  configStores?: Record<string, Record<string, string>>;
+  /** Secret stores (`fastly:secret-store`) every test starts with: name → { secret: string or bytes }. */
+  secretStores?: Record<string, Record<string, Bytes>>;
+  /** `fastly:env` values every test starts with, over Viceroy's defaults (undefined unsets a default). */
+  env?: Record<string, string | undefined>;
 }
 
 interface TestStore {
@@ -63,6 +70,9 @@ export class TestKv {
   #stores = new Map<string, TestStore>();
   #start: number;
   #previous: KVRegistry | null = null;
+  #configSeeds = new Map<string, Record<string, string>>();
+  #secretSeeds = new Map<string, Record<string, Bytes>>();
+  #envSeed: Record<string, string | undefined> = {};
 
   constructor(options: TestKvOptions = {}) {
     if (options === null || typeof options !== "object") throw new EdgeKvError(`createTestKv expects an options object, got ${describe(options)}`);
@@ -78,6 +88,20 @@ export class TestKv {
       throw new EdgeKvError(`createTestKv: stores must be an object mapping store names to definitions, got ${describe(stores)}`);
     }
     for (const name of Object.keys(stores)) this.#define(name, stores[name] ?? {});
+    for (const [option, define] of [
+      ["configStores", (name: string, entries: Record<string, string>) => this.defineConfigStore(name, entries)],
+      ["secretStores", (name: string, entries: Record<string, Bytes>) => this.defineSecretStore(name, entries)],
+    ] as const) {
+      const value = options[option] ?? {};
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new EdgeKvError(`createTestKv: ${option} must be an object mapping store names to { key: value } objects, got ${describe(value)}`);
+      }
+      for (const [name, entries] of Object.entries(value)) (define as (name: string, entries: unknown) => unknown)(name, entries ?? {});
+    }
+    if (options.env !== undefined) {
+      this.registry.env.set(options.env);
+      this.#envSeed = { ...options.env };
+    }
     if (options.activate !== false) this.activate();
   }
 
@@ -120,6 +144,41 @@ export class TestKv {
     return this.#get(name).admin;
   }
 
+  /**
+   * The config store `name` (read by `ConfigStore` and `Dictionary`): `get`, `set`, `delete`, `entries`,
+   * `replace`. Changes last until the next reset, which puts back the items it was defined with.
+   */
+  configStore(name: string): ConfigStoreAdmin {
+    return this.registry.configStore(name);
+  }
+
+  /** Adds a config store; `entries` are its items now and after every reset. */
+  defineConfigStore(name: string, entries: Record<string, string> = {}): ConfigStoreAdmin {
+    const admin = this.registry.defineConfigStore(name, entries);
+    this.#configSeeds.set(name, admin.entries());
+    return admin;
+  }
+
+  /** The secret store `name` (`get`, `text`, `set`, `delete`, `entries`, `replace`); changes last until the next reset. */
+  secretStore(name: string): SecretStoreAdmin {
+    return this.registry.secretStore(name);
+  }
+
+  /** Adds a secret store; `entries` are its secrets now and after every reset. */
+  defineSecretStore(name: string, entries: Record<string, Bytes> = {}): SecretStoreAdmin {
+    const admin = this.registry.defineSecretStore(name, entries);
+    this.#secretSeeds.set(name, admin.entries());
+    return admin;
+  }
+
+  /**
+   * The `fastly:env` values: `kv.env.set({ API_URL: "..." })` for this test, `kv.env.get(name)`,
+   * `kv.env.values()`. Reset puts back the `env` option (over Viceroy's defaults).
+   */
+  get env(): ComputeEnv {
+    return this.registry.env;
+  }
+
   /** Adds a store; its seed is written now (await `ready`) and again on every reset. */
   defineStore(name: string, definition: TestStoreDefinition = {}): StoreAdmin {
     return this.#define(name, definition).admin;
@@ -136,7 +195,8 @@ export class TestKv {
   #seeded = false;
 
   /**
-   * Back to the start: every store emptied and re-seeded, the fake clock at its start time,
+   * Back to the start: every store emptied and re-seeded, config and secret stores back to their
+   * definitions, env back to the `env` option, the fake clock at its start time,
    * faults/latency/consistency windows of `failNext`/`delay`/`simulateEventualConsistency` removed
    * (consistency set in a store definition stays), the operation log emptied, this registry active.
    */
@@ -155,6 +215,9 @@ export class TestKv {
         store.controller.active = true;
       }
     }
+    for (const [name, entries] of this.#configSeeds) this.registry.defineConfigStore(name, entries, { replace: true });
+    for (const [name, entries] of this.#secretSeeds) this.registry.defineSecretStore(name, entries, { replace: true });
+    this.registry.env.reset(this.#envSeed);
     this.operations.length = 0;
     this.#seeded = true;
     this.activate();

@@ -27,3 +27,35 @@ export const appRuns = () => appCode(new KVStore("store"));
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
 export const entryMembersMatch: SameKeys<KVStoreEntry, FastlyKVStoreEntry> = true;
 export const storeMembersMatch: SameKeys<KVStore, FastlyKVStore> = true;
+
+// fastly:config-store, fastly:dictionary, fastly:secret-store, fastly:env: edge-kv's classes and function
+// are assignable to Fastly's, and have the same members both ways.
+import type { ConfigStore as FastlyConfigStore } from "fastly:config-store";
+import type { Dictionary as FastlyDictionary } from "fastly:dictionary";
+import type { SecretStore as FastlySecretStore, SecretStoreEntry as FastlySecretStoreEntry } from "fastly:secret-store";
+import type { env as fastlyEnv } from "fastly:env";
+import { ConfigStore, Dictionary, SecretStore, env } from "../../src/index.js";
+import type { SecretStoreEntry } from "../../src/compute/secret-store.js";
+
+export const configStoreConforms: new (name: string) => FastlyConfigStore = ConfigStore;
+export const dictionaryConforms: new (name: string) => FastlyDictionary = Dictionary;
+export const secretStoreConforms: new (name: string) => FastlySecretStore = SecretStore;
+export const fromBytesConforms: (bytes: ArrayBufferView | ArrayBuffer) => FastlySecretStoreEntry = SecretStore.fromBytes;
+export const secretEntryConforms = (entry: SecretStoreEntry): FastlySecretStoreEntry => entry;
+export const envConforms: typeof fastlyEnv = env;
+export const configMembersMatch: SameKeys<InstanceType<typeof ConfigStore>, FastlyConfigStore> = true;
+export const dictionaryMembersMatch: SameKeys<InstanceType<typeof Dictionary>, FastlyDictionary> = true;
+export const secretStoreMembersMatch: SameKeys<InstanceType<typeof SecretStore>, FastlySecretStore> = true;
+export const secretEntryMembersMatch: SameKeys<SecretStoreEntry, FastlySecretStoreEntry> = true;
+
+// App code written against Fastly's types, run on edge-kv's classes.
+async function computeApp(): Promise<string> {
+  const config: FastlyConfigStore = new ConfigStore("settings");
+  const secrets: FastlySecretStore = new SecretStore("secrets");
+  const entry = await secrets.get("api-key");
+  const bytes: Uint8Array<ArrayBuffer> | undefined = entry?.rawBytes();
+  void bytes;
+  const read: typeof fastlyEnv = env;
+  return `${config.get("mode") ?? ""}${entry?.plaintext() ?? ""}${read("FASTLY_POP") ?? ""}`;
+}
+export const computeAppRuns = computeApp;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KVLimits } from "edge-kv";
+import { KVLimits, trackBodyStreams } from "edge-kv";
 import { expectRejection, expectSyncThrow, freshStore } from "./helpers.js";
 
 const bytesOf = async (store: ReturnType<typeof freshStore>["store"], key: string) =>
@@ -70,16 +70,14 @@ describe("put values", () => {
     expect(() => store.put("k", Symbol("v") as unknown as string)).toThrow(TypeError);
   });
 
-  it("reads a ReadableStream value to its end", async () => {
+  it("reads a body ReadableStream (a Response's) to its end", async () => {
     const { store } = freshStore();
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode("hello "));
-        controller.enqueue(new TextEncoder().encode("stream"));
-        controller.close();
-      },
-    });
-    await store.put("s", stream);
+    const untrack = trackBodyStreams();
+    try {
+      await store.put("s", new Response(new TextEncoder().encode("hello stream")).body!);
+    } finally {
+      untrack();
+    }
     expect(await (await store.get("s"))!.text()).toBe("hello stream");
   });
 
@@ -101,17 +99,15 @@ describe("put values", () => {
     expect((await admin.inspect("big"))!.value.byteLength).toBe(limit);
   });
 
-  it("rejects a stream that grows past 30 MiB with the same message, and writes nothing", async () => {
+  it("rejects a body stream longer than 30 MiB with the same message, and writes nothing", async () => {
     const { store, admin } = freshStore();
-    const chunk = new Uint8Array(1024 * 1024);
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent++ > 31) controller.close();
-        else controller.enqueue(chunk);
-      },
-    });
-    await expectRejection(() => store.put("big", stream), TypeError, "KVStore value can not be more than 30 Megabytes in size");
+    const untrack = trackBodyStreams();
+    try {
+      const body = new Response(new Uint8Array(KVLimits.MAX_VALUE_BYTES + 1)).body!;
+      await expectRejection(() => store.put("big", body), TypeError, "KVStore value can not be more than 30 Megabytes in size");
+    } finally {
+      untrack();
+    }
     expect(await admin.inspect("big")).toBeNull();
   });
 

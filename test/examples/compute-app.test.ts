@@ -10,7 +10,7 @@ describe("examples/compute-app", () => {
   it("its own test suite passes through the edgeKv() Vitest plugin, on stores from its fastly.toml", async () => {
     const report = await runFixture(app, 90_000, `${app}vitest.config.ts`);
     expect(report.tests.filter((test) => test.status !== "passed"), report.output).toEqual([]);
-    expect(report.numPassedTests).toBe(17);
+    expect(report.numPassedTests).toBe(18);
     expect(report.exitCode).toBe(0);
   });
 

@@ -35,10 +35,10 @@ function copyProject(name: string): string {
 }
 
 describe("edge-kv dev", () => {
-  it("serves the entry named by package.json's js-compute-runtime build script on fastly.toml's stores; /_edge-kv/api/ sees what the app wrote; one log line per request; SIGTERM exits 0", async () => {
+  it("serves the entry named by package.json's js-compute-runtime build script on fastly.toml's stores; /_edge-kv/ is the explorer and /_edge-kv/api/ sees what the app wrote; one log line per request; SIGTERM exits 0", async () => {
     const dev = await startDev([], fixture);
     try {
-      expect(dev.stdout()).toContain(`  stores: ${dev.url}/_edge-kv/ (REST API: ${dev.url}/_edge-kv/api/)\n`);
+      expect(dev.stdout()).toContain(`  explorer: ${dev.url}/_edge-kv/ (REST API: ${dev.url}/_edge-kv/api/)\n`);
       expect(dev.stdout()).toContain("  notes in memory (from fastly.toml); entry from package.json scripts.build; Ctrl-C stops it\n");
       expect(dev.stdout()).toMatch(/^edge-kv dev: serving src\/index\.ts on http:\/\/127\.0\.0\.1:\d+\n/);
 
@@ -51,10 +51,11 @@ describe("edge-kv dev", () => {
       expect(stores.data.map((store) => store.name)).toEqual(["notes"]);
       const value = await fetch(`${dev.url}/_edge-kv/api/resources/stores/kv/${stores.data[0]!.id}/keys/note`, { headers: { "Fastly-Key": "local" } });
       expect(await value.text()).toBe("written by the app");
-      expect(await (await fetch(`${dev.url}/_edge-kv/`)).json()).toMatchObject({ stores: ["notes"], api: "/_edge-kv/api/" });
-      expect((await fetch(`${dev.url}/_edge-kv/nothing`)).status).toBe(404);
+      const page = await fetch(`${dev.url}/_edge-kv/`);
+      expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
+      expect((await fetch(`${dev.url}/_edge-kv/api/nothing`)).status).toBe(404);
 
-      await dev.waitFor(/GET \/_edge-kv\/nothing 404/);
+      await dev.waitFor(/GET \/_edge-kv\/api\/nothing 404/);
       const log = dev.stdout().split("\n").filter((line) => /^[A-Z]+ \//.test(line)).map((line) => line.replace(/ [\d.]+ ms$/, " <ms>"));
       expect(log).toEqual([
         "GET /hello 200 <ms>",
@@ -63,7 +64,7 @@ describe("edge-kv dev", () => {
         "GET /_edge-kv/api/resources/stores/kv 200 <ms>",
         `GET /_edge-kv/api/resources/stores/kv/${stores.data[0]!.id}/keys/note 200 <ms>`,
         "GET /_edge-kv/ 200 <ms>",
-        "GET /_edge-kv/nothing 404 <ms>",
+        "GET /_edge-kv/api/nothing 404 <ms>",
       ]);
       expect(dev.stderr()).toBe("");
     } finally {
@@ -72,18 +73,20 @@ describe("edge-kv dev", () => {
     expect(dev.child.exitCode).toBe(0);
   });
 
-  it("gives the app Viceroy's values: URL from the Host header, client and server 127.0.0.1, request ids counting from 0; an app error is a 500 with the error and its stack (through the app's own file) on stderr", async () => {
+  it("gives the app Viceroy's values: URL from the Host header, client and server 127.0.0.1, request ids counting from 0 (FASTLY_TRACE_ID the same), fastly.toml's config stores; an app error is a 500 with the error and its stack (through the app's own file) on stderr", async () => {
     const dev = await startDev([], fixture);
     try {
       const first = (await (await fetch(`${dev.url}/whoami`)).json()) as Record<string, unknown>;
       const second = JSON.parse(await rawGet(`${dev.url}/whoami`, { host: "example.test:1234" })) as Record<string, unknown>;
-      expect(first).toEqual({ client: "127.0.0.1", server: "127.0.0.1", requestId: "00000000000000000000000000000000", url: `${dev.url}/whoami` });
-      expect(second).toEqual({ client: "127.0.0.1", server: "127.0.0.1", requestId: "00000000000000000000000000000001", url: "http://example.test:1234/whoami" });
+      const id = (n: number) => n.toString(16).padStart(32, "0");
+      expect(first).toEqual({ client: "127.0.0.1", server: "127.0.0.1", requestId: id(0), traceId: id(0), url: `${dev.url}/whoami` });
+      expect(second).toEqual({ client: "127.0.0.1", server: "127.0.0.1", requestId: id(1), traceId: id(1), url: "http://example.test:1234/whoami" });
+      expect(await (await fetch(`${dev.url}/flag`)).text()).toBe("on");
 
       const failed = await fetch(`${dev.url}/fail`);
       expect([failed.status, await failed.text(), failed.headers.get("content-length")]).toEqual([500, "", "0"]);
       const report = await dev.waitFor(/Error while running request handler:[\s\S]*src\/index\.ts:\d+:\d+/, "stderr");
-      expect(report).toContain("(GET /fail, request 00000000000000000000000000000002)");
+      expect(report).toContain("(GET /fail, request 00000000000000000000000000000003)");
       expect(report).toContain("Error: the handler failed");
     } finally {
       await dev.stop();
@@ -170,7 +173,7 @@ describe("edge-kv dev start-up errors (exit 1, or 2 for bad usage, with a messag
     const { code, stderr } = await runDevToExit([], project);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^edge-kv: cannot build src\/index\.ts:\n/);
-    expect(stderr).toContain('ERROR] "fastly:backend" is not available in edge-kv dev: edge-kv provides fastly:kv-store');
+    expect(stderr).toContain('ERROR] "fastly:backend" is not available in edge-kv dev: edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env"');
     expect(stderr).toContain("src/index.ts:1:24:");
   });
 

@@ -33,6 +33,18 @@ describe("edgeKvEsbuild() plugin", () => {
     expect(run.stdout).toBe("greeting=hello metadata=v1 host=localhost\nruns=1\n");
   });
 
+  it("bundles every fastly:* module edge-kv provides, with fastly.toml's config and secret stores, env option and the globals", async () => {
+    const result = await bundle("compute.mjs", edgeKvEsbuild({ root: fixture, env: { API_URL: "https://api.test" } }));
+    const file = join(out, "compute.mjs");
+    writeFileSync(file, result.outputFiles[0]!.text);
+    const run = await runNode(file);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("mode=dark dictionary=dark secret=t0k3n\npop=XXX api=https://api.test globals=KVStore,KVStoreEntry,ConfigStore,Dictionary,SecretStore,SecretStoreEntry,fastly\n");
+    const withoutGlobals = join(out, "compute-no-globals.mjs");
+    writeFileSync(withoutGlobals, (await bundle("compute.mjs", edgeKvEsbuild({ root: fixture, globals: false }))).outputFiles[0]!.text);
+    expect((await runNode(withoutGlobals)).stdout).toContain("api=undefined globals=\n");
+  });
+
   it("the bundle imports nothing: no Node builtin, no fastly:* module is left external", async () => {
     const result = await bundle("app.mjs", edgeKvEsbuild({ root: fixture, modules: { "fastly:env": "./env.mjs" } }));
     const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
@@ -52,7 +64,7 @@ describe("edgeKvEsbuild() plugin", () => {
       (error: { errors: Array<{ text: string }> }) => error.errors.map((item) => item.text),
     );
     expect(failure).toEqual([
-      'edge-kv: cannot resolve "fastly:config-store" (imported from unmapped.mjs): edge-kv provides only "fastly:kv-store". Map "fastly:config-store" to a module of your own: edgeKvEsbuild({ modules: { "fastly:config-store": "./path/to/your-module.js" } }) in your esbuild build',
+      'edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: edgeKvEsbuild({ modules: { "fastly:geolocation": "./path/to/your-module.js" } }) in your esbuild build',
     ]);
   });
 

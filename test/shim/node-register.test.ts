@@ -55,17 +55,31 @@ describe("node --import edge-kv/register", () => {
     expect(second.stdout).toBe("n=2\n");
   });
 
+  it("serves fastly:config-store, fastly:dictionary, fastly:secret-store and fastly:env from fastly.toml, EDGE_KV_ENV values, and installs the Compute globals", async () => {
+    const result = await run("compute.mjs", { EDGE_KV_MODULES: "", EDGE_KV_ENV: JSON.stringify({ API_URL: "https://api.test" }) });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("mode=dark dictionary=dark secret=t0k3n\npop=XXX api=https://api.test globals=KVStore,KVStoreEntry,ConfigStore,Dictionary,SecretStore,SecretStoreEntry,fastly\n");
+  });
+
+  it("EDGE_KV_GLOBALS=0 leaves globalThis alone; EDGE_KV_ENV that is not an object of strings is refused", async () => {
+    const result = await run("compute.mjs", { EDGE_KV_MODULES: "", EDGE_KV_GLOBALS: "0" });
+    expect(result.stdout).toContain("api=undefined globals=\n");
+    const bad = await run("compute.mjs", { EDGE_KV_MODULES: "", EDGE_KV_ENV: '{"N":1}' });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('edge-kv: EDGE_KV_ENV maps variable names to string values; N: 1 is not a string');
+  });
+
   it("fails an unmapped fastly:* import with an error naming the module and the variable to set", async () => {
     const result = await run("unmapped.mjs");
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      `edge-kv: cannot resolve "fastly:config-store" (imported from unmapped.mjs): edge-kv provides only "fastly:kv-store". Map "fastly:config-store" to a module of your own: set EDGE_KV_MODULES='{"fastly:config-store":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
+      `edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: set EDGE_KV_MODULES='{"fastly:geolocation":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
     );
   });
 
   it("refuses EDGE_KV_MODULES that is not JSON, saying what it expects", async () => {
     const result = await run("app.mjs", { EDGE_KV_MODULES: "fastly:env=./env.mjs" });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(`edge-kv: EDGE_KV_MODULES must be JSON like '{"fastly:env":"./env.js"}', got fastly:env=./env.mjs`);
+    expect(result.stderr).toContain(`edge-kv: EDGE_KV_MODULES must be JSON like '{"fastly:geolocation":"./geolocation.js"}', got fastly:env=./env.mjs`);
   });
 });

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { edgeKv } from "edge-kv/vite";
 import { fixture, runFixture } from "./run-fixture.js";
 
@@ -42,10 +43,80 @@ describe("edgeKv() Vite/Vitest plugin, run in real Vitest child processes", () =
     const report = await runFixture(fixture("vitest-unmapped"));
     expect(report.exitCode).not.toBe(0);
     expect(report.suiteMessages.join("\n")).toContain(
-      'edge-kv: cannot resolve "fastly:config-store" (imported from app.ts): edge-kv provides only "fastly:kv-store". Map "fastly:config-store" to a module of your own: edgeKv({ modules: { "fastly:config-store": "./path/to/your-module.ts" } }) in your vite/vitest config',
+      'edge-kv: cannot resolve "fastly:geolocation" (imported from app.ts): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: edgeKv({ modules: { "fastly:geolocation": "./path/to/your-module.ts" } }) in your vite/vitest config',
     );
   });
 });
+
+describe("edgeKv() with every fastly:* module and a dependency in node_modules (real Vitest child process)", () => {
+  const modules = join(fixture("vitest-compute"), "node_modules");
+  afterAll(() => rmSync(modules, { recursive: true, force: true }));
+
+  it("serves all five modules from fastly.toml and options, installs the globals, resets per test, and hands the modules to packages Node loads", async () => {
+    // Two packages as npm would install them (node_modules is not committed): one uses the modules edge-kv provides, one an unprovided module.
+    writePackage(join(modules, "fake-compute-lib"), [
+      'import { KVStore } from "fastly:kv-store";',
+      'import { ConfigStore } from "fastly:config-store";',
+      'import { SecretStore, SecretStoreEntry } from "fastly:secret-store";',
+      'import { env } from "fastly:env";',
+      "export { KVStore, ConfigStore, SecretStore, SecretStoreEntry, env };",
+      "export async function greeting() {",
+      '  const page = await new KVStore("pages").get("index");',
+      '  const token = await new SecretStore("vault").get("token");',
+      '  return `${new ConfigStore("settings").get("greeting")} ${await page.text()} from ${env("FASTLY_POP")} (${token.plaintext()})`;',
+      "}",
+    ]);
+    writePackage(join(modules, "fake-geo-lib"), ['import { getGeolocationForIpAddress } from "fastly:geolocation";', "export { getGeolocationForIpAddress };"]);
+    const report = await runFixture(fixture("vitest-compute"));
+    expect(report.tests.filter((test) => test.status !== "passed"), report.output).toEqual([]);
+    expect(report.numPassedTests).toBe(6);
+  });
+});
+
+describe("edgeKv() with a 22 MB value (it used to be inlined into module source: \"Failed to convert rust String into napi string\")", () => {
+  it("keeps the bytes out of the config module (a marker into a blob file under Vite's cache folder) and a real Vitest run reads them back", async () => {
+    const root = mkdtempSync(join(tmpdir(), "edge-kv-big-"));
+    try {
+      const size = 22_000_000;
+      const value = new Uint8Array(size);
+      for (let i = 0; i < size; i += 4096) value[i] = (i / 4096) & 0xff;
+      value[size - 1] = 0x7f;
+      writeFileSync(join(root, "big.bin"), value);
+      writeFileSync(join(root, "fastly.toml"), '[local_server.kv_stores]\nfiles = [ { key = "big", file = "big.bin" }, { key = "small", data = "s" } ]\n');
+      const plugin = edgeKv();
+      (plugin.configResolved as (config: { root: string; cacheDir: string }) => void)({ root, cacheDir: join(root, "cache") });
+      const source = await (plugin.load as (id: string) => Promise<string>).call({}, "\0edge-kv:config");
+      expect(source.length).toBeLessThan(2_000);
+      expect(source).toContain('"files":{"seed":{"big":{"value":{"$edgeKvBlob":[0,22000000]}},"small":{"value":new Uint8Array([115])}}}');
+      expect(source).toMatch(/"blob":\{"path":"[^"]*\/cache\/edge-kv\/[0-9a-f]{32}\.bin","url":"\/@fs\/[^"]*","bytes":22000000\}/);
+
+      // The same project, tested by Vitest in a child process (node_modules linked so the config and test resolve vitest).
+      symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(root, "node_modules"));
+      writeFileSync(join(root, "vitest.config.ts"), `import { defineConfig } from "vitest/config";\nimport { edgeKv } from ${JSON.stringify(fileURLToPath(new URL("../../src/shim/vite.ts", import.meta.url)))};\nexport default defineConfig({ plugins: [edgeKv()], test: { include: ["*.kvtest.ts"] } });\n`);
+      writeFileSync(
+        join(root, "big.kvtest.ts"),
+        [
+          'import { KVStore } from "fastly:kv-store";',
+          'import { expect, it } from "vitest";',
+          'it("reads the 22 MB value", async () => {',
+          '  const bytes = new Uint8Array(await (await new KVStore("files").get("big"))!.arrayBuffer());',
+          "  expect([bytes.byteLength, bytes[4096], bytes[8192], bytes[bytes.byteLength - 1]]).toEqual([22000000, 1, 2, 127]);",
+          "});",
+        ].join("\n"),
+      );
+      const report = await runFixture(root);
+      expect(report.tests.map((test) => [test.title, test.status]), report.output).toEqual([["reads the 22 MB value", "passed"]]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+function writePackage(folder: string, lines: string[]): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, "package.json"), JSON.stringify({ name: folder.split("/").pop(), version: "1.0.0", type: "module", exports: "./index.js" }));
+  writeFileSync(join(folder, "index.js"), `${lines.join("\n")}\n`);
+}
 
 describe("edgeKv() options", () => {
   const load = async (options: Parameters<typeof edgeKv>[0], root = fixture("vitest-inline")) => {

@@ -68,6 +68,15 @@ describe("link shortener (stores seeded from fastly.toml before every test)", ()
     expect(third).toEqual({ links: ["home"], cursor: null });
   });
 
+  it("lists at most max_list links a page (the settings config store), and says which version runs (fastly:env)", async () => {
+    const kv = getTestKv();
+    kv.configStore("settings").set("max_list", "1");
+    const page = (await (await call("/links?limit=10")).json()) as { links: string[] };
+    expect(page.links).toEqual(["docs"]);
+    kv.env.set({ FASTLY_SERVICE_VERSION: "42" });
+    expect(await (await call("/")).json()).toMatchObject({ version: "42" });
+  });
+
   it("deletes a link (204), then answers 404 for it and for a second delete", async () => {
     expect((await call("/links/home", { method: "DELETE" })).status).toBe(204);
     expect((await call("/home")).status).toBe(404);

@@ -6,7 +6,7 @@ import { afterAll, beforeEach, expect, it } from "vitest";
 import { loadApp } from "edge-kv/host";
 import { createTestKv } from "edge-kv/testing";
 
-const kv = createTestKv({ stores: { links: { seed: { "link:gh": "https://github.com/" } } } });
+const kv = createTestKv({ stores: { links: { seed: { "link:gh": "https://github.com/" } } }, configStores: { settings: { max_list: "10" } } });
 beforeEach(() => kv.reset()); // isolation: every test starts from the seed
 afterAll(() => kv.restore()); // put back the registry that was active before
 

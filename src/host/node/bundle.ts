@@ -16,21 +16,17 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { context, build, formatMessages, type BuildOptions, type BuildResult, type Message, type Plugin } from "esbuild";
 import { EdgeKvError } from "../../errors.js";
-
-/** `fastly:*` modules edge-kv provides, by the file that implements each (built name, source path). */
-export const PROVIDED_MODULES: Record<string, { built: string; source: string }> = {
-  "fastly:kv-store": { built: "fastly-kv-store.js", source: "../../shim/fastly-kv-store.ts" },
-};
+import { PROVIDED_MODULES, isProvidedModule, providedModuleList } from "../../shim/modules.js";
 
 /** The URL of the module that implements `specifier` in this installation (dist/ or src/). */
 export function providedModuleUrl(specifier: string): string | undefined {
-  const files = PROVIDED_MODULES[specifier];
-  if (files === undefined) return undefined;
-  for (const candidate of [`./${files.built}`, files.source]) {
+  if (!isProvidedModule(specifier)) return undefined;
+  const { file } = PROVIDED_MODULES[specifier];
+  for (const candidate of [`./${file}.js`, `../../shim/${file}.ts`]) {
     const url = new URL(candidate, import.meta.url);
     if (existsSync(url)) return url.href;
   }
-  throw new EdgeKvError(`the edge-kv installation is incomplete: ${files.built} is missing next to ${fileURLToPath(import.meta.url)}`);
+  throw new EdgeKvError(`the edge-kv installation is incomplete: ${file}.js is missing next to ${fileURLToPath(import.meta.url)}`);
 }
 
 /** Resolves `fastly:*` to edge-kv's modules (kept external: one copy of edge-kv in the process). */
@@ -41,8 +37,7 @@ function fastlyModules(): Plugin {
       bundler.onResolve({ filter: /^fastly:/ }, (args) => {
         const url = providedModuleUrl(args.path);
         if (url !== undefined) return { path: url, external: true };
-        const provided = Object.keys(PROVIDED_MODULES).join(", ");
-        return { errors: [{ text: `"${args.path}" is not available in edge-kv dev: edge-kv provides ${provided}` }] };
+        return { errors: [{ text: `"${args.path}" is not available in edge-kv dev: edge-kv provides ${providedModuleList()}` }] };
       });
     },
   };
