@@ -2,12 +2,12 @@
  * The app host's benchmarks (part of `npm run bench`; alone: `node --import tsx bench/host/run.ts`):
  *
  * 1. in process: requests/s of `loadApp(...).fetch` vs calling the app's handler directly (target ≥ 0.75×),
- *    CPU clock, in a fresh process per run;
+ *    CPU clock, each side in a fresh process (one after the other in each run);
  * 2. over HTTP: `edge-kv dev` vs a bare node:http server answering the same bytes (target ≥ 0.5×),
  *    each server in its own process, driven from this one by node:http keep-alive clients (wall clock),
- *    the two servers measured alternately within each run.
+ *    the two servers measured in short alternating slices, one ratio per pair of slices.
  *
- * Every ratio is taken inside one run, then the median over runs. Results: bench/results/host.json.
+ * Every ratio is taken inside one run (or pair of slices), then the median. Results: bench/results/host.json.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -75,19 +75,42 @@ export async function runHostBench(options: HostBenchOptions): Promise<Array<[st
   const worker = await bundle("bench/host/worker.ts", ".bench-tmp/host-worker.mjs");
   const server = await bundle("bench/host/server.ts", ".bench-tmp/host-server.mjs");
   const inProcess = new Map<string, number[]>();
+  const add = (name: string, value: number) => inProcess.set(name, [...(inProcess.get(name) ?? []), value]);
   for (let run = 0; run < options.runs; run++) {
     process.stderr.write(`host, in process: run ${run + 1}/${options.runs}\n`);
-    const out = await runWorker({ script: worker, args: ["--time", String(options.timeMs)], timeoutMs: 120_000 });
-    for (const [name, value] of (out?.results ?? []) as Array<[string, number]>) inProcess.set(name, [...(inProcess.get(name) ?? []), value]);
+    const side = async (name: "direct" | "host") => {
+      const out = await runWorker({ script: worker, args: ["--side", name, "--time", String(options.timeMs)], timeoutMs: 120_000 });
+      return new Map((out?.results ?? []) as Array<[string, number]>);
+    };
+    const direct = await side("direct");
+    const hosted = await side("host");
+    for (const [app, directOps] of direct) {
+      const hostOps = hosted.get(app);
+      if (hostOps === undefined) continue;
+      add(`${app}: direct req/s`, directOps);
+      add(`${app}: host req/s`, hostOps);
+      add(`${app}: host / direct`, hostOps / directOps);
+    }
   }
   const http = { bare: [] as number[], dev: [] as number[], ratio: [] as number[] };
   const bare = await startServer(server, "bare");
   const dev = await startServer(server, "dev");
   try {
-    for (let run = 0; run < options.runs; run++) {
-      process.stderr.write(`host, over HTTP: run ${run + 1}/${options.runs}\n`);
-      const bareRps = await load(bare.url, options.httpMs, options.concurrency);
-      const devRps = await load(dev.url, options.httpMs, options.concurrency);
+    // Short alternating slices (order flipped every other pair), one ratio per pair: the machine's
+    // load drifts between slices far less than between long measurements.
+    const pairs = options.runs * 3;
+    for (let pair = 0; pair < pairs; pair++) {
+      process.stderr.write(`host, over HTTP: pair ${pair + 1}/${pairs}\n`);
+      const slice = options.httpMs / 3;
+      let bareRps: number;
+      let devRps: number;
+      if (pair % 2 === 0) {
+        bareRps = await load(bare.url, slice, options.concurrency);
+        devRps = await load(dev.url, slice, options.concurrency);
+      } else {
+        devRps = await load(dev.url, slice, options.concurrency);
+        bareRps = await load(bare.url, slice, options.concurrency);
+      }
       http.bare.push(bareRps);
       http.dev.push(devRps);
       http.ratio.push(devRps / bareRps);
