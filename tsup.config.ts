@@ -22,6 +22,7 @@ const entries: Record<string, string> = {
   "bundle-runtime": "src/shim/bundle-runtime.ts", // web-standard runtime the esbuild plugin embeds
   server: "src/server/index.ts", // edge-kv/server (Node only)
   host: "src/host/index.ts", // edge-kv/host (web-standard app host)
+  redis: "src/redis/index.ts", // edge-kv/redis (Node only; the only entry that loads ioredis)
   cli: "src/cli/main.ts", // the edge-kv command (Node only): one module per subcommand under src/cli/
 };
 
@@ -29,7 +30,9 @@ export default defineConfig({
   entry: Object.fromEntries(Object.entries(entries).filter(([, source]) => existsSync(source))),
   format: ["esm"],
   dts: true,
-  sourcemap: true,
+  // No source maps in the package: dist/ is plain, unminified ESM (stack traces read as they are), and maps
+  // either embed the sources (60 % of the unpacked size) or point at src/ files the package does not ship.
+  sourcemap: false,
   clean: true,
   target: "es2022",
   platform: "neutral",

@@ -13,6 +13,7 @@ const alias = {
   "edge-kv/esbuild": src("shim/esbuild.ts"),
   "edge-kv/server": src("server/index.ts"),
   "edge-kv/host": src("host/index.ts"),
+  "edge-kv/redis": src("redis/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),
   "fastly:config-store": src("shim/fastly-config-store.ts"),
   "fastly:dictionary": src("shim/fastly-dictionary.ts"),

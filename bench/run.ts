@@ -37,6 +37,7 @@ for (const subject of ["map", "edge-kv"]) {
   if (out) memory.push({ subject: subject === "map" ? "Map<string, Uint8Array>" : "edge-kv memory", n: out.n as number, rawBytes: out.rawBytes as number, delta: out.delta as MemoryResult["delta"] });
 }
 
+await (await import("./redis/run.js")).benchRedis({ quick, runs }); // Redis driver vs raw ioredis, fs and memory (1 and 8 clients)
 await (await import("./host/run.js")).runHostBench({ runs, timeMs, httpMs: quick ? 1000 : 3000, concurrency: 8 }); // app host: bench/host/
 
 if (quick) {

@@ -8,7 +8,7 @@ import type { StoredRecord } from "./drivers/driver.js";
 import { EdgeKvError, KVError } from "./errors.js";
 import { KVLimits } from "./limits.js";
 import { keyError } from "./rules.js";
-import { base64ToBytes, bytesToBase64, decodeUtf8Strict, encodeUtf8, isValidUtf8, toWellFormed } from "./utf8.js";
+import { base64ToBytes, bytesToBase64, decodeUtf8Lossy, decodeUtf8Strict, encodeUtf8, isValidUtf8, toWellFormed } from "./utf8.js";
 
 export type Bytes = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 
@@ -16,7 +16,7 @@ export type Bytes = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 export interface RecordView {
   key: string;
   value: Uint8Array;
-  /** The value decoded as UTF-8 (invalid sequences replaced); use `value` for bytes. */
+  /** The value decoded as UTF-8 (a leading U+FEFF kept, invalid sequences replaced by U+FFFD); use `value` for bytes. */
   text: string;
   metadata: Uint8Array | null;
   /** Metadata as UTF-8 text, or null when absent or not valid UTF-8. */
@@ -198,7 +198,7 @@ export function recordView(key: string, record: StoredRecord): RecordView {
     key,
     // Copies: what a caller does to a view must not change the store.
     value: record.value.slice(),
-    text: new TextDecoder().decode(record.value),
+    text: decodeUtf8Lossy(record.value),
     metadata: record.metadata === null ? null : record.metadata.slice(),
     metadataText: record.metadata !== null && isValidUtf8(record.metadata) ? decodeUtf8Strict(record.metadata) : null,
     generation: record.generation,

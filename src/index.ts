@@ -58,4 +58,4 @@ export { decideDelete, decideWrite, isLiveAt } from "./drivers/plan.js";
 export type { CurrentRecord } from "./drivers/plan.js";
 
 export { IndexedDBDriver, indexedDBStores } from "./drivers/indexeddb.js";
-export type { IndexedDBDriverOptions, IndexedDBStoresOptions } from "./drivers/indexeddb.js";
+export type { IDBFactoryLike, IDBKeyRangeLike, IndexedDBDriverOptions, IndexedDBStoresOptions } from "./drivers/indexeddb.js";

@@ -6,10 +6,10 @@
 
 const encoder = new TextEncoder();
 // Typed loosely: some runtime type packages (Fastly's globals) declare a one-argument TextDecoder.
-const strictDecoder: TextDecoder = new (TextDecoder as new (label: string, options: object) => TextDecoder)("utf-8", {
-  fatal: true,
-  ignoreBOM: true,
-});
+// ignoreBOM everywhere: a default TextDecoder drops a leading U+FEFF, which is data here (a key, a value).
+const Decoder = TextDecoder as new (label: string, options: object) => TextDecoder;
+const strictDecoder: TextDecoder = new Decoder("utf-8", { fatal: true, ignoreBOM: true });
+const lossyDecoder: TextDecoder = new Decoder("utf-8", { ignoreBOM: true });
 
 export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text) as Uint8Array<ArrayBuffer>;
@@ -96,6 +96,11 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
   } catch {
     throw new TypeError(`malformed UTF-8 character sequence at offset ${firstInvalidUtf8Offset(bytes)}`);
   }
+}
+
+/** UTF-8 for display: a leading U+FEFF is kept, bytes that are not UTF-8 become U+FFFD. */
+export function decodeUtf8Lossy(bytes: Uint8Array): string {
+  return lossyDecoder.decode(bytes);
 }
 
 export function isValidUtf8(bytes: Uint8Array): boolean {

@@ -21,7 +21,7 @@ if (mode === "bare") {
   const root = join(process.cwd(), ".bench-tmp", "host-app");
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, "index.js"), 'addEventListener("fetch", (event) => event.respondWith(new Response("hello")));\n');
-  const dev = await startDev({ entry: "index.js", root, port: 0, host: "127.0.0.1", data: undefined, fastlyToml: undefined, watch: false });
+  const dev = await startDev({ entry: "index.js", root, port: 0, host: "127.0.0.1", data: undefined, fastlyToml: undefined, maxMetadataBytes: undefined, watch: false });
   process.stderr.write(`listening ${dev.url}\n`);
 } else {
   throw new Error(`--mode bare|dev, got ${mode}`);

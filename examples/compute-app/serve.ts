@@ -29,7 +29,7 @@ const output: DevOutput = {
   error: (message, error) => console.error(message, ...(error === undefined ? [] : [error])),
 };
 
-const dev = await startDev({ entry: "src/index.ts", root: here, port, host: LOCAL_SERVER.host, data: undefined, fastlyToml: `${here}fastly.toml`, watch: false }, output);
+const dev = await startDev({ entry: "src/index.ts", root: here, port, host: LOCAL_SERVER.host, data: undefined, fastlyToml: `${here}fastly.toml`, maxMetadataBytes: undefined, watch: false }, output);
 const links = Object.keys(await dev.registry.store("links").snapshot()).length;
 console.log(`edge-kv example: the link shortener (examples/compute-app/src/index.ts) on the in-memory store 'links' with ${links} links from its fastly.toml`);
 console.log(`serving it through edge-kv's app host (as npx edge-kv dev does) on ${dev.url}`);

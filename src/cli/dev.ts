@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
+import { metadataLimit } from "../node/fastly-toml.js";
 import { loadApp, type App } from "../host/app.js";
 import type { AppErrorInfo } from "../host/fetch-event.js";
 import { LOCAL_SERVER, formatRequestId } from "../host/messages.js";
@@ -35,6 +36,8 @@ Options:
   --host <address>      interface to bind (default ${LOCAL_SERVER.host}, loopback only)
   --data <folder>       keep the stores in this folder between runs (default: in memory)
   --fastly-toml <file>  the fastly.toml whose [local_server] stores to load (default ./fastly.toml)
+  --max-metadata-bytes <n>
+                        metadata limit of the KV stores (default 1000, Compute's; at most 69000)
   --watch               rebuild and reload the app when one of its files changes (stores are kept)
   -h, --help            show this help
 
@@ -47,6 +50,7 @@ export interface DevOptions {
   host: string;
   data: string | undefined;
   fastlyToml: string | undefined;
+  maxMetadataBytes: number | undefined;
   watch: boolean;
   /** Project folder (default: the working directory). */
   root: string;
@@ -64,6 +68,7 @@ export function parseDevArgs(args: string[], root = process.cwd()): DevOptions |
         host: { type: "string" },
         data: { type: "string" },
         "fastly-toml": { type: "string" },
+        "max-metadata-bytes": { type: "string" },
         watch: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -93,6 +98,7 @@ export function parseDevArgs(args: string[], root = process.cwd()): DevOptions |
     host: values.host ?? LOCAL_SERVER.host,
     data: values.data === undefined ? undefined : resolve(root, values.data),
     fastlyToml,
+    maxMetadataBytes: values["max-metadata-bytes"] === undefined ? undefined : metadataLimit(values["max-metadata-bytes"], "dev: --max-metadata-bytes"),
     watch: values.watch === true,
     root,
   };
@@ -105,6 +111,9 @@ export interface DevServer {
   readonly entry: AppEntry;
   readonly registry: KVRegistry;
   readonly server: Server;
+  /** Which stores came from where; fastly.toml warnings (unknown keys). */
+  readonly notes: string[];
+  readonly warnings: string[];
   /** Stops serving, waits (a little) for the app's pending work, closes the stores and the watcher. */
   close(): Promise<void>;
 }
@@ -140,7 +149,12 @@ function describeMs(ms: number): string {
 /** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
 export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
   const entry = findAppEntry(options.root, options.entry);
-  const { registry, stateFile, createDriver } = await openStores({ data: options.data, fastlyToml: options.fastlyToml, stores: [] });
+  const { registry, stateFile, createDriver, notes, warnings } = await openStores({
+    data: options.data,
+    fastlyToml: options.fastlyToml,
+    maxMetadataBytes: options.maxMetadataBytes,
+    raise: (bytes) => `edge-kv dev --max-metadata-bytes ${bytes}`,
+  });
   installGlobals();
   process.setSourceMapsEnabled(true);
   const entryName = relative(options.root, entry.path) || entry.path;
@@ -209,6 +223,8 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     entry,
     registry,
     server,
+    notes,
+    warnings,
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((done) => {
@@ -271,6 +287,8 @@ export async function runDev(args: string[]): Promise<number> {
   process.stdout.write(
     `  ${stores.length === 0 ? "no stores" : `${stores.join(", ")}`} ${where}${options.fastlyToml ? ` (from ${relative(options.root, options.fastlyToml) || options.fastlyToml})` : ""}; entry from ${dev.entry.source}${options.watch ? "; watching for changes" : ""}; Ctrl-C stops it\n`,
   );
+  for (const note of dev.notes) process.stdout.write(`  ${note}\n`);
+  for (const warning of dev.warnings) process.stderr.write(`${warning}\n`);
   await untilStopped(() => dev.close());
   return 0;
 }

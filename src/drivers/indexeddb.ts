@@ -25,15 +25,30 @@ import { EdgeKvError } from "../errors.js";
 import { encodeUtf8 } from "../utf8.js";
 import { describeError, ENTRIES_STORE, IndexedDBConnection, isDomException, VALUES_STORE } from "./indexeddb-connection.js";
 
+/**
+ * An IndexedDB factory (`indexedDB`) and its key range class (`IDBKeyRange`), typed by the members
+ * edge-kv uses so that its declarations need no DOM lib (a Compute project has none); the DOM's and
+ * fake-indexeddb's fit.
+ */
+export interface IDBFactoryLike {
+  open(name: string, version?: number): unknown;
+  deleteDatabase(name: string): unknown;
+}
+export interface IDBKeyRangeLike {
+  bound(lower: any, upper: any, lowerOpen?: boolean, upperOpen?: boolean): unknown;
+  lowerBound(lower: any, open?: boolean): unknown;
+  upperBound(upper: any, open?: boolean): unknown;
+}
+
 export interface IndexedDBDriverOptions {
   /** The KV store's name; the database is named `edge-kv:<storeName>` unless `databaseName` is given. */
   storeName: string;
   /** The IndexedDB database to use. Default: `edge-kv:<storeName>`. */
   databaseName?: string;
   /** The IndexedDB implementation. Default: `globalThis.indexedDB` (pass fake-indexeddb's `indexedDB` in Node). */
-  indexedDB?: IDBFactory;
+  indexedDB?: IDBFactoryLike;
   /** The IDBKeyRange of the same implementation. Default: `globalThis.IDBKeyRange`. */
-  IDBKeyRange?: typeof IDBKeyRange;
+  IDBKeyRange?: IDBKeyRangeLike;
   /** How long opening or deleting the database may wait on another connection before rejecting. Default: 10000 ms. */
   timeoutMs?: number;
 }
@@ -77,8 +92,8 @@ export class IndexedDBDriver implements KVDriver {
     if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new EdgeKvError(`IndexedDBDriver for store '${storeName}': timeoutMs must be a positive number of milliseconds, got ${describeOption(timeoutMs)}`);
     }
-    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-    const keyRange = options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
+    const factory = (options.indexedDB as IDBFactory | undefined) ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    const keyRange = (options.IDBKeyRange as typeof IDBKeyRange | undefined) ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
     if (options.indexedDB && !options.IDBKeyRange && factory !== (globalThis as { indexedDB?: IDBFactory }).indexedDB) {
       throw new EdgeKvError(
         `IndexedDBDriver for store '${storeName}': with a custom indexedDB, also pass the IDBKeyRange of the same implementation ({ indexedDB, IDBKeyRange }).`,

@@ -5,32 +5,22 @@
  * (`invalid configuration for '<store>': <text>`), followed by where. Relative `file` paths resolve
  * against the folder of the fastly.toml (Viceroy: its working directory).
  */
-import { promises as fsp } from "node:fs";
 import type { EdgeKvError } from "../errors.js";
 import { configStoreNameError } from "../compute/rules.js";
 import { ConfigStoreLimits } from "../compute/resources.js";
-import { aliasedSection, configError, ioReason, isTable, resolveFrom, type FastlyTomlDocument, type Place } from "./fastly-toml.js";
+import { configError, isTable, readJsonObject, resolveFrom, type Place, type Table } from "./fastly-toml-common.js";
 
 /** The names of the section (Viceroy: `config_stores` is an alias of `dictionaries`; one of them at most). */
 export const CONFIG_STORE_SECTIONS = ["config_stores", "dictionaries"] as const;
-
-/** A file as strict UTF-8 text (Viceroy reads these files with read_to_string). */
-export async function readTextFile(path: string): Promise<string> {
-  const bytes = await fsp.readFile(path);
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-}
 
 function characters(text: string): number {
   return [...text].length;
 }
 
-/** Parses and checks every config store: name → items, in file order. Nothing is defined. */
-export async function readConfigStoresSection(document: FastlyTomlDocument): Promise<Map<string, Record<string, string>>> {
+/** Every config store of the section (a table checked by the caller): name → items, in file order. Nothing is defined. */
+export async function readConfigStoresSection(definitions: Table, toml: string, base: string): Promise<Map<string, Record<string, string>>> {
   const stores = new Map<string, Record<string, string>>();
-  const found = aliasedSection(document, CONFIG_STORE_SECTIONS);
-  if (found === undefined) return stores;
-  const { toml, base } = document;
-  for (const [store, definition] of Object.entries(found[1])) {
+  for (const [store, definition] of Object.entries(definitions)) {
     const fail = (text: string, place: Partial<Place> = {}) => configError(store, text, { toml, ...place });
     if (!isTable(definition)) throw fail("definition was not provided as a TOML table");
     if (!Object.hasOwn(definition, "format")) throw fail("missing 'format' field");
@@ -78,20 +68,11 @@ export async function readConfigStoresSection(document: FastlyTomlDocument): Pro
 }
 
 async function readJsonItems(json: string, fail: (text: string, place?: Partial<Place>) => EdgeKvError): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readTextFile(json);
-  } catch (error) {
-    throw fail(`cannot read '${json}': ${error instanceof TypeError ? "the file is not valid UTF-8" : ioReason(error)}.`, { json });
-  }
-  const wrongFile = () => fail("The file is of the wrong format. The file is expected to contain a single JSON Object", { json });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw wrongFile();
-  }
-  if (!isTable(parsed)) throw wrongFile();
+  const parsed = await readJsonObject(json, {
+    unreadable: (reason) => fail(`cannot read '${json}': ${reason}.`, { json }),
+    invalid: (text) => fail(text, { json }),
+    wrongFile: "The file is of the wrong format. The file is expected to contain a single JSON Object",
+  });
   const items: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (typeof value !== "string") throw fail(`Item value under key named '${key}' is of the wrong format. The value is expected to be a JSON String`, { json, key });

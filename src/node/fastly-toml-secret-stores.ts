@@ -5,23 +5,20 @@
  * secrets come from this process's environment (unset: empty). Checks in Viceroy's order with its texts;
  * relative paths resolve against the folder of the fastly.toml (Viceroy: its working directory).
  */
-import { promises as fsp } from "node:fs";
 import { secretKeyError, secretStoreNameError } from "../compute/rules.js";
-import { aliasedSection, configError, ioReason, isTable, resolveFrom, typeName, type FastlyTomlDocument, type Place } from "./fastly-toml.js";
-import { readTextFile } from "./fastly-toml-config-stores.js";
+import { configError, ioReason, isTable, readBytes, readJsonObject, resolveFrom, typeName, type Place, type Table } from "./fastly-toml-common.js";
 
 export const SECRET_STORE_SECTIONS = ["secret_stores"] as const;
 
-/** Parses and checks every secret store: name → secret name → bytes, in file order. Nothing is defined. */
+/** Every secret store of the section (a table checked by the caller): name → secret name → bytes, in file order. Nothing is defined. */
 export async function readSecretStoresSection(
-  document: FastlyTomlDocument,
+  definitions: Table,
+  toml: string,
+  base: string,
   environment: Record<string, string | undefined> = process.env,
 ): Promise<Map<string, Record<string, Uint8Array>>> {
   const stores = new Map<string, Record<string, Uint8Array>>();
-  const found = aliasedSection(document, SECRET_STORE_SECTIONS);
-  if (found === undefined) return stores;
-  const { toml, base } = document;
-  for (const [store, definition] of Object.entries(found[1])) {
+  for (const [store, definition] of Object.entries(definitions)) {
     const fail = (text: string, place: Partial<Place> = {}) => configError(store, text, { toml, ...place });
     if (secretStoreNameError(store) !== null) throw fail(`Invalid secret store name: ${store}`);
     const file = isTable(definition) && typeof definition["file"] === "string" ? definition["file"] : undefined;
@@ -56,7 +53,7 @@ export async function readSecretStoresSection(
       if (source === "file") {
         const path = resolveFrom(base, value);
         try {
-          secrets[key] = new Uint8Array(await fsp.readFile(path));
+          secrets[key] = await readBytes(path);
         } catch (error) {
           throw fail(`cannot read '${path}' (the \`file\` of the secret \`${key}\`): ${ioReason(error)}. Relative paths resolve against ${base}.`, at);
         }
@@ -72,19 +69,12 @@ export async function readSecretStoresSection(
 }
 
 async function readJsonSecrets(json: string, fail: (text: string, place?: Partial<Place>) => Error): Promise<Array<{ key: string; data: string }>> {
-  let text: string;
-  try {
-    text = await readTextFile(json);
-  } catch (error) {
-    throw fail(`cannot read '${json}': ${error instanceof TypeError ? "the file is not valid UTF-8" : ioReason(error)}.`, { json });
-  }
-  const wrongFile = () => fail("The file is of the wrong format. The file is expected to contain a single JSON object.", { json });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw wrongFile();
-  }
-  if (!isTable(parsed) || Object.values(parsed).some((value) => typeof value !== "string")) throw wrongFile();
+  const wrongFile = "The file is of the wrong format. The file is expected to contain a single JSON object.";
+  const parsed = await readJsonObject(json, {
+    unreadable: (reason) => fail(`cannot read '${json}': ${reason}.`, { json }),
+    invalid: (text) => fail(text, { json }),
+    wrongFile,
+  });
+  if (Object.values(parsed).some((value) => typeof value !== "string")) throw fail(wrongFile, { json });
   return Object.entries(parsed as Record<string, string>).map(([key, data]) => ({ key, data }));
 }

@@ -30,7 +30,18 @@ const FLAG_EXPIRES = 2;
 const FLAG_CONTENT_TYPE = 4;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// Keys and content types are stored as the UTF-8 of well-formed strings: decode them exactly.
+// ignoreBOM keeps a leading U+FEFF (a default decoder drops it, turning "\uFEFFk" into "k");
+// fatal makes bytes that are not UTF-8 an error instead of U+FFFD, which could merge two keys.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
+
+function decodeText(bytes: Uint8Array): string | null {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
 
 const CRC_TABLE = (() => {
   const table = new Int32Array(256);
@@ -67,7 +78,7 @@ export function encodeSegmentHeader(sequence: number): Uint8Array {
 /** The sequence number in a segment header, or null when the bytes are not one. */
 export function decodeSegmentHeader(bytes: Uint8Array): number | null {
   if (bytes.byteLength < SEGMENT_HEADER_BYTES) return null;
-  if (decoder.decode(bytes.subarray(0, 8)) !== SEGMENT_MAGIC) return null;
+  if (decodeText(bytes.subarray(0, 8)) !== SEGMENT_MAGIC) return null;
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(8, true);
 }
 
@@ -175,11 +186,17 @@ export function parseRecord(bytes: Uint8Array, at: number): ParseResult {
     return { status: "corrupt", reason: "inconsistent record fields", length };
   }
   const keyStart = start + BODY_FIXED_BYTES;
+  const key = decodeText(bytes.subarray(keyStart, keyStart + keyLength));
+  if (key === null) return { status: "corrupt", reason: "key is not valid UTF-8", length };
+  const contentTypeStart = keyStart + keyLength + metadataLength;
+  if (flags & FLAG_CONTENT_TYPE && decodeText(bytes.subarray(contentTypeStart, contentTypeStart + contentTypeLength)) === null) {
+    return { status: "corrupt", reason: "content type is not valid UTF-8", length };
+  }
   return {
     status: "ok",
     summary: {
       kind,
-      key: decoder.decode(bytes.subarray(keyStart, keyStart + keyLength)),
+      key,
       generation: view.getFloat64(b + 16, true),
       expiresAt: flags & FLAG_EXPIRES ? view.getFloat64(b + 24, true) : null,
       lastModified: view.getFloat64(b + 32, true),

@@ -5,9 +5,22 @@ export { FileSystemDriver, StoreCorruptedError } from "./fs-driver.js";
 export type { Durability, FileSystemDriverOptions } from "./fs-driver.js";
 export { fileSystemStores, storeFolderName } from "./fs-stores.js";
 export type { FileSystemStoresOptions } from "./fs-stores.js";
-export { loadFastlyToml, readFastlyKvStores, viceroyKeyError, KV_STORE_SECTIONS } from "./fastly-toml.js";
-export type { FastlyKvEntry, LoadFastlyTomlOptions } from "./fastly-toml.js";
-export { readFastlyService } from "./fastly-toml-service.js";
-export type { FastlyService, ReadFastlyServiceOptions } from "./fastly-toml-service.js";
-export { CONFIG_STORE_SECTIONS } from "./fastly-toml-config-stores.js";
-export { SECRET_STORE_SECTIONS } from "./fastly-toml-secret-stores.js";
+export {
+  loadFastlyToml,
+  readFastlyKvStores,
+  readFastlyToml,
+  // issue 12's name for readFastlyToml (it reads every section: KV, config and secret stores)
+  readFastlyToml as readFastlyService,
+  viceroyKeyError,
+  CONFIG_STORE_SECTIONS,
+  KV_STORE_SECTIONS,
+  SECRET_STORE_SECTIONS,
+} from "./fastly-toml.js";
+export type {
+  FastlyKvEntry,
+  FastlyToml,
+  FastlyToml as FastlyService,
+  LoadFastlyTomlOptions,
+  ReadFastlyTomlOptions,
+  ReadFastlyTomlOptions as ReadFastlyServiceOptions,
+} from "./fastly-toml.js";

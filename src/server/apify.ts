@@ -3,6 +3,7 @@
  * their stored Content-Type, and `exclusiveStartKey` key listing, as `apify-client` 2.25 speaks it
  * (../shared/reference/rest-apis.md §3). Same stores as the other dialects; Bearer auth.
  */
+import { tokenMatches } from "./auth.js";
 import { encodeCursor } from "../admin.js";
 import { storeNameError } from "../rules.js";
 import type { StoreInfo } from "./catalog.js";
@@ -11,6 +12,7 @@ import {
   RestError,
   methodNotAllowed as notAllowed,
   bearerToken,
+  checkQuery,
   decodeSegment,
   header,
   httpDate,
@@ -50,9 +52,10 @@ export function renderApifyError(request: RestRequest, error: RestError): void {
 export async function handleApify(request: RestRequest, context: DialectContext): Promise<boolean> {
   const segments = pathAfter(request.rawPath, APIFY_PREFIX);
   if (segments === null) return false;
-  if (context.token !== undefined && bearerToken(request, true) !== context.token) {
+  if (context.token !== undefined && !tokenMatches(bearerToken(request, true), context.token)) {
     throw new RestError(401, "Authentication token is missing or invalid: send 'Authorization: Bearer <token>' with the server's token");
   }
+  checkQuery(request);
   const { method } = request;
   if (segments.length === 0) {
     if (method === "GET") return await listStores(request, context), true;

@@ -6,7 +6,7 @@
  * state file, the catalog is written there after every change and read back on start, so ids and
  * REST-created stores survive a restart of a folder-backed server.
  */
-import { randomInt, randomUUID } from "node:crypto";
+import { createHash, randomInt, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { EdgeKvError } from "../errors.js";
@@ -51,6 +51,29 @@ function randomId(alphabet: string, length: number): string {
   return id;
 }
 
+/** A store's ids in each dialect. */
+export type StoreIds = Pick<StoreInfo, "fastlyId" | "apifyId" | "telnyxId">;
+
+/**
+ * Ids derived from the store's name (SHA-256), the same in every process: servers sharing one set
+ * of stores (several `edge-kv serve --redis` behind a load balancer) then give a store the same ids.
+ */
+export function nameBasedIds(name: string): StoreIds {
+  const hash = createHash("sha256").update(`edge-kv store ${name}`, "utf8").digest();
+  const pick = (alphabet: string, length: number, offset: number) => {
+    let id = "";
+    for (let i = 0; i < length; i++) id += alphabet[hash[offset + i]! % alphabet.length];
+    return id;
+  };
+  const hex = hash.subarray(0, 16).toString("hex");
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return {
+    fastlyId: pick(LOWER_ALNUM, 22, 0),
+    apifyId: pick(ALNUM, 17, 10),
+    telnyxId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`,
+  };
+}
+
 export class StoreCatalog {
   readonly registry: KVRegistry;
   readonly #byName = new Map<string, StoreInfo>();
@@ -60,6 +83,7 @@ export class StoreCatalog {
   readonly #restStoreOptions: StoreOptions;
 
   readonly #createDriver: ((dataName: string) => KVDriver) | undefined;
+  readonly #idsFor: ((name: string) => StoreIds) | undefined;
   /** State-file entries of stores not defined (yet): their ids come back when they are. */
   readonly #dormant = new Map<string, StoreInfo>();
 
@@ -67,8 +91,12 @@ export class StoreCatalog {
    * `createDriver` re-opens a renamed store's data on start (the driver was created under its old
    * name); give it the same factory as the registry's.
    */
-  constructor(registry: KVRegistry, options: { stateFile?: string | undefined; restStoreOptions: StoreOptions; createDriver?: ((dataName: string) => KVDriver) | undefined }) {
+  constructor(
+    registry: KVRegistry,
+    options: { stateFile?: string | undefined; restStoreOptions: StoreOptions; createDriver?: ((dataName: string) => KVDriver) | undefined; idsFor?: ((name: string) => StoreIds) | undefined },
+  ) {
     this.registry = registry;
+    this.#idsFor = options.idsFor;
     this.#createDriver = options.createDriver;
     this.#stateFile = options.stateFile;
     this.#restStoreOptions = options.restStoreOptions;
@@ -232,9 +260,7 @@ export class StoreCatalog {
     return {
       name,
       dataName: name,
-      fastlyId: randomId(LOWER_ALNUM, 22),
-      apifyId: randomId(ALNUM, 17),
-      telnyxId: randomUUID(),
+      ...(this.#idsFor?.(name) ?? { fastlyId: randomId(LOWER_ALNUM, 22), apifyId: randomId(ALNUM, 17), telnyxId: randomUUID() }),
       createdAt: now,
       updatedAt: now,
       location,

@@ -57,6 +57,11 @@ export function storeFailure(error: unknown, context: DialectContext, info: Stor
         return new RestError(500, `internal error for ${where}: ${error.message}`, { code: "internal-error" });
     }
   }
+  // The storage behind the store failed (Redis unreachable, slow or full): not the client's fault.
+  if (error instanceof EdgeKvError && error.name === "RedisStoreError") {
+    const full = (error as { kind?: string }).kind === "full";
+    return new RestError(full ? 507 : 503, error.message, { code: full ? "storage-full" : "storage-unavailable" });
+  }
   if (error instanceof EdgeKvError || error instanceof TypeError) return new RestError(400, error.message, { code: "bad-request" });
   return error;
 }

@@ -3,6 +3,7 @@
  * headers and bodies recorded from api.fastly.com (../shared/reference/rest-apis.md §1). Validation
  * happens here; storage goes through the admin API and the core.
  */
+import { tokenMatches } from "./auth.js";
 import type { InsertMode } from "../core.js";
 import { KVLimits } from "../limits.js";
 import { storeNameError } from "../rules.js";
@@ -13,7 +14,9 @@ import { checkStoreKey, storeFailure, type DialectContext } from "./context.js";
 import {
   RestError,
   bytesToHeader,
+  checkQuery,
   decodeSegment,
+  decodeText,
   header,
   headerBytes,
   httpDate,
@@ -40,6 +43,8 @@ const STATUS_TEXT: Record<number, string> = {
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  503: "Service Unavailable",
+  507: "Insufficient Storage",
 };
 
 /** Fastly's error body: legacy `{msg, detail}` (412 has an empty body, as recorded). */
@@ -51,9 +56,10 @@ export function renderFastlyError(request: RestRequest, error: RestError): void 
 export async function handleFastly(request: RestRequest, context: DialectContext): Promise<boolean> {
   const segments = pathAfter(request.rawPath, FASTLY_PREFIX);
   if (segments === null) return false;
-  if (context.token !== undefined && header(request, "fastly-key") !== context.token) {
+  if (context.token !== undefined && !tokenMatches(header(request, "fastly-key"), context.token)) {
     throw new RestError(401, "Provided credentials are missing or invalid: send the server's token in the Fastly-Key header");
   }
+  checkQuery(request);
   const { method } = request;
   if (segments.length === 0) {
     if (method === "GET") return listStores(request, context), true;
@@ -298,7 +304,7 @@ const BATCH_FIELDS = new Set(["key", "value", "metadata", "time_to_live_sec", "b
 
 /** Validates every line first; writes only when all are good (nothing is written for a bad batch). */
 async function batch(request: RestRequest, context: DialectContext, info: StoreInfo): Promise<void> {
-  const body = new TextDecoder().decode(await readBody(request, context.limits.maxBatchBytes, { what: "the batch body" }));
+  const body = decodeText(await readBody(request, context.limits.maxBatchBytes, { what: "the batch body" }), "the batch body");
   const admin = context.catalog.admin(info);
   const storeMetadataLimit = admin.core.settings.maxMetadataBytes;
   const lines: BatchLine[] = [];

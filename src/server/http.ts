@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+import { encodeUtf8, firstInvalidUtf8Offset } from "../utf8.js";
 
 /** A REST failure: the status, a message saying what was wrong and what to do, and dialect extras. */
 export class RestError extends Error {
@@ -38,6 +39,38 @@ export function parseRequest(req: IncomingMessage, res: ServerResponse): RestReq
   const query = new URLSearchParams(mark === -1 ? "" : url.slice(mark + 1));
   return { req, res, method: (req.method ?? "GET").toUpperCase(), rawPath, query };
 }
+
+/**
+ * Query parameters are read with URLSearchParams, which turns bytes that are not UTF-8 into U+FFFD;
+ * a 400 naming the parameter instead, so no store name, prefix or key is silently changed.
+ */
+export function checkQuery(request: RestRequest): void {
+  const url = request.req.url ?? "";
+  const mark = url.indexOf("?");
+  if (mark === -1 || !url.includes("%", mark)) return;
+  for (const part of url.slice(mark + 1).split("&")) {
+    if (!part.includes("%")) continue;
+    const bytes: number[] = [];
+    for (let i = 0; i < part.length; i++) {
+      if (part[i] === "%" && /^[0-9a-fA-F]{2}$/.test(part.slice(i + 1, i + 3))) {
+        bytes.push(parseInt(part.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else bytes.push(...encodeUtf8(part[i] === "+" ? " " : part[i]!));
+    }
+    if (firstInvalidUtf8Offset(new Uint8Array(bytes)) === -1) continue;
+    const equals = part.indexOf("=");
+    const name = [...new URLSearchParams(part).keys()][0] ?? "";
+    throw new RestError(400, `query parameter '${name}' is not valid UTF-8 once percent-decoded ('${part.slice(equals + 1)}'): percent-encode the UTF-8 bytes of the text`);
+  }
+}
+
+/** Request body text: UTF-8 (a leading byte order mark is dropped); anything else is a 400 naming the first bad byte. */
+export function decodeText(bytes: Uint8Array, what: string): string {
+  const bad = firstInvalidUtf8Offset(bytes);
+  if (bad !== -1) throw new RestError(400, `${what} is not valid UTF-8 (byte ${bad}): send UTF-8 text`);
+  return bodyDecoder.decode(bytes);
+}
+const bodyDecoder = new TextDecoder();
 
 /** Percent-decodes one path segment; a malformed escape is a 400 naming the segment. */
 export function decodeSegment(segment: string, what: string): string {
@@ -109,7 +142,7 @@ export async function readBody(request: RestRequest, limit: number, options: { d
 /** Parses a JSON object body; anything else is a 400 that says what was expected. */
 export async function readJsonObject(request: RestRequest, what: string, options: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
   const bytes = await readBody(request, 1024 * 1024, { what: "the JSON body" });
-  const text = new TextDecoder().decode(bytes).trim();
+  const text = decodeText(bytes, "the JSON body").trim();
   if (text === "" && options.optional) return {};
   let parsed: unknown;
   try {

@@ -14,7 +14,8 @@ import type { AddressInfo } from "node:net";
 import type { KVDriver } from "../drivers/driver.js";
 import { KVLimits } from "../limits.js";
 import { getRegistry, type KVRegistry, type StoreOptions } from "../registry.js";
-import { StoreCatalog } from "./catalog.js";
+import { checkBinding } from "./auth.js";
+import { StoreCatalog, nameBasedIds } from "./catalog.js";
 import type { DialectContext, ServerLimits } from "./context.js";
 import { handleFastly, renderFastlyError } from "./fastly.js";
 import { handleApify, renderApifyError } from "./apify.js";
@@ -24,7 +25,8 @@ import { handleExplorerApi } from "../explorer/api.js";
 import { apiPath, guardReserved, isReservedPath, serveExplorerPage } from "../explorer/page.js";
 
 export { RestError } from "./http.js";
-export { StoreCatalog, type StoreInfo } from "./catalog.js";
+export { checkBinding, isLoopbackHost, tokenMatches } from "./auth.js";
+export { StoreCatalog, nameBasedIds, type StoreIds, type StoreInfo } from "./catalog.js";
 export type { ServerLimits } from "./context.js";
 export { EXPLORER_PREFIX, explorerUrl, isReservedPath } from "../explorer/page.js";
 
@@ -42,10 +44,18 @@ export type FaultAction = "cut" | { rateLimit: { retryAfterSeconds?: number } };
 export interface RestServerOptions {
   /** The stores served. Default: the active registry at each request (`getRegistry()`). */
   registry?: KVRegistry;
-  /** Require this token (`Fastly-Key`, or `Authorization: Bearer`); without one, any token or none is accepted. */
+  /**
+   * Require this token (`Fastly-Key`, or `Authorization: Bearer`), compared in constant time. Without
+   * one, any token or none is accepted — allowed only on a loopback `host` unless `insecureNoToken`.
+   */
   token?: string;
-  /** Interface to bind. Default `127.0.0.1` (loopback only). */
+  /** Interface to bind. Default `127.0.0.1` (loopback only). Any other address needs a `token`. */
   host?: string;
+  /**
+   * Serve a non-loopback `host` without a token: every store is then readable and writable by anyone
+   * who can reach the address. Without this, createServer refuses (EdgeKvError) to do so.
+   */
+  insecureNoToken?: boolean;
   /** Port to listen on; 0 (the default) picks a free one — read it from `server.port`. */
   port?: number;
   /**
@@ -55,6 +65,16 @@ export interface RestServerOptions {
   stateFile?: string;
   /** The registry's driver factory, when a state file is used with a folder: re-opens renamed stores on start. */
   createDriver?: (storeName: string) => KVDriver;
+  /**
+   * How stores get their dialect ids: "random" (default), or "by-name" — derived from the store name, so
+   * several servers over shared stores (`edge-kv serve --redis`) give a store the same ids.
+   */
+  storeIds?: "random" | "by-name";
+  /**
+   * Awaited before each request is routed: lets the registry follow stores created or removed by other
+   * servers over shared storage (`edge-kv serve --redis` passes a throttled one). Default: none.
+   */
+  syncStores?: () => Promise<void> | void;
   /** Options for stores created over REST. Default `{ maxMetadataBytes: 2000 }` (the REST API's metadata limit). */
   restStoreOptions?: StoreOptions;
   /** A client must send its request headers within this time. Default 10 s. */
@@ -93,9 +113,11 @@ export function createRequestHandler(options: Omit<RestServerOptions, "host" | "
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const restStoreOptions: StoreOptions = options.restStoreOptions ?? { maxMetadataBytes: KVLimits.REST_METADATA_BYTES };
   let catalog: StoreCatalog | undefined;
+  const idsFor = options.storeIds === "by-name" ? nameBasedIds : undefined;
+  const sync = options.syncStores;
   const contextFor = (): DialectContext => {
     const registry = options.registry ?? getRegistry();
-    if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions, createDriver: options.createDriver });
+    if (catalog?.registry !== registry) catalog = new StoreCatalog(registry, { stateFile: options.stateFile, restStoreOptions, createDriver: options.createDriver, idsFor });
     return { catalog, limits, token: options.token };
   };
   contextFor(); // load the state file (and re-define REST stores) now: a bad one fails here, not at a request
@@ -104,7 +126,8 @@ export function createRequestHandler(options: Omit<RestServerOptions, "host" | "
   return (req, res) => {
     if (faults !== undefined && injectFault(faults({ method: req.method ?? "GET", url: req.url ?? "/", number: ++requests }), req, res)) return;
     const request = parseRequest(req, res);
-    void route(request, contextFor).catch((error: unknown) => fail(request, error));
+    const routed = sync === undefined ? route(request, contextFor) : Promise.resolve(sync()).then(() => route(request, contextFor));
+    void routed.catch((error: unknown) => fail(request, error));
   };
 }
 
@@ -178,6 +201,8 @@ function fail(request: RestRequest, error: unknown): void {
 
 /** Starts the server and resolves once it listens. Binds 127.0.0.1 unless `host` says otherwise. */
 export async function createServer(options: RestServerOptions = {}): Promise<RestServer> {
+  const host = options.host ?? "127.0.0.1";
+  checkBinding({ host, token: options.token, insecureNoToken: options.insecureNoToken });
   const handler = createRequestHandler(options);
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server = createHttpServer(
@@ -189,7 +214,6 @@ export async function createServer(options: RestServerOptions = {}): Promise<Res
     },
     handler,
   );
-  const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {

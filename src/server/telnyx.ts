@@ -3,6 +3,7 @@
  * raw bytes with their Content-Type, cursor key listing, Telnyx's key rules and error envelope, as
  * the `telnyx` 7.24 client speaks it (../shared/reference/rest-apis.md §4). Same stores; Bearer auth.
  */
+import { tokenMatches } from "./auth.js";
 import { KVError } from "../errors.js";
 import { KVLimits } from "../limits.js";
 import { storeNameError } from "../rules.js";
@@ -12,6 +13,7 @@ import {
   RestError,
   methodNotAllowed as notAllowed,
   bearerToken,
+  checkQuery,
   decodeSegment,
   header,
   parseInteger,
@@ -57,9 +59,10 @@ export function renderTelnyxError(request: RestRequest, error: RestError): void 
 export async function handleTelnyx(request: RestRequest, context: DialectContext): Promise<boolean> {
   const segments = pathAfter(request.rawPath, TELNYX_PREFIX);
   if (segments === null) return false;
-  if (context.token !== undefined && bearerToken(request) !== context.token) {
+  if (context.token !== undefined && !tokenMatches(bearerToken(request), context.token)) {
     throw new RestError(401, "The API key is missing or invalid: send 'Authorization: Bearer <token>' with the server's token");
   }
+  checkQuery(request);
   const { method } = request;
   if (segments.length === 0) {
     if (method === "GET") return listNamespaces(request, context), true;

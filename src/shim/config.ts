@@ -8,18 +8,23 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Bytes, SeedData } from "../admin.js";
 import type { Profile } from "../core.js";
 import { EdgeKvError } from "../errors.js";
-import { readFastlyService } from "../node/fastly-toml-service.js";
+import { checkKvStoreLimits, metadataLimit, readFastlyToml, type FastlyToml } from "../node/fastly-toml.js";
+import { KVRegistry } from "../registry.js";
 import { providedModuleList } from "./modules.js";
 import type { ConsistencyOptions } from "../testing/controller.js";
 import type { ConfiguredKv, ConfiguredStore } from "../testing/current.js";
+import { redactUrl } from "../redis/redact.js";
 
 export interface StoreOption {
   /** Entries every test starts with: key → value, or key → { value, metadata?, ttl? }. */
   seed?: SeedData;
   /** A folder whose files become entries: the path below the folder (with "/") is the key, the bytes the value. */
   folder?: string;
-  /** "memory" (default), or { directory } to keep the data in a folder (filesystem driver, Node only). */
-  driver?: "memory" | { directory: string };
+  /**
+   * "memory" (default); { directory } to keep the data in a folder (filesystem driver); or
+   * { redis: "redis://host:6379", prefix? } to keep it in Redis or Valkey (edge-kv/redis). Node only.
+   */
+  driver?: "memory" | { directory: string } | { redis: string; prefix?: string };
   profile?: Profile;
   maxMetadataBytes?: number;
   /** Simulate eventual consistency for this store (see edge-kv/testing). */
@@ -54,11 +59,21 @@ export interface EdgeKvOptions {
   start?: number | string | Date;
   profile?: Profile;
   /**
+   * Metadata limit of every store that does not set its own — fastly.toml's included. Default 1000
+   * bytes (the JS API's); at most 69000.
+   */
+  maxMetadataBytes?: number;
+  /**
    * Install the Compute globals as the runtime does (KVStore, KVStoreEntry, ConfigStore, Dictionary,
    * SecretStore, SecretStoreEntry, fastly.env) and tell platform body streams from app-made ones for
    * KVStore.put. Default true; false leaves globalThis alone.
    */
   globals?: boolean;
+  /**
+   * Where every store without a `driver` of its own lives (fastly.toml's too), e.g.
+   * `{ redis: "redis://127.0.0.1:6379" }`. Default "memory".
+   */
+  driver?: StoreOption["driver"];
 }
 
 
@@ -79,14 +94,15 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
   const configStores: Record<string, Record<string, string>> = {};
   const secretStores: Record<string, Record<string, Uint8Array | string>> = {};
   const sources: string[] = [];
+  const maxMetadataBytes = options.maxMetadataBytes === undefined ? undefined : metadataLimit(options.maxMetadataBytes, `${caller}: maxMetadataBytes`);
   const tomlPath = options.fastlyToml === false ? null : resolve(root, options.fastlyToml ?? "fastly.toml");
   const readToml = tomlPath !== null && (options.fastlyToml !== undefined || options.stores === undefined);
   if (readToml) {
     if (existsSync(tomlPath)) {
-      const service = await readFastlyService(tomlPath);
-      Object.assign(stores, kvSeeds(service.kvStores));
-      Object.assign(configStores, Object.fromEntries(service.configStores));
-      Object.assign(secretStores, Object.fromEntries(service.secretStores));
+      const toml = await readCheckedFastlyToml(tomlPath, options.profile, maxMetadataBytes, caller);
+      Object.assign(stores, kvSeeds(toml.kvStores, maxMetadataBytes));
+      Object.assign(configStores, Object.fromEntries(toml.configStores));
+      Object.assign(secretStores, Object.fromEntries(toml.secretStores));
       sources.push(relative(root, tomlPath) || tomlPath);
     } else if (options.fastlyToml !== undefined) {
       throw new EdgeKvError(`${caller}: fastlyToml points to ${tomlPath}, which does not exist. Fix the path, or pass stores: { ... } instead`);
@@ -96,7 +112,11 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
     if (options.stores === null || typeof options.stores !== "object" || Array.isArray(options.stores)) {
       throw new EdgeKvError(`${caller}: stores must be an object mapping store names to { seed, folder, driver }, got ${Array.isArray(options.stores) ? "an array" : typeof options.stores}`);
     }
-    for (const [name, store] of Object.entries(options.stores)) stores[name] = inlineStore(name, store ?? {}, root, caller);
+    for (const [name, store] of Object.entries(options.stores)) {
+      // The top-level limit applies to stores that do not set their own.
+      const withLimit = maxMetadataBytes !== undefined && isPlainObject(store) && store.maxMetadataBytes === undefined ? { ...store, maxMetadataBytes } : store;
+      stores[name] = inlineStore(name, withLimit ?? {}, root, caller);
+    }
     sources.push(`${caller}({ stores })`);
   }
   for (const [option, target] of [["configStores", configStores], ["secretStores", secretStores]] as const) {
@@ -129,6 +149,9 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
       if (typeof target !== "string" || target === "") throw new EdgeKvError(`${caller}: modules["${id}"] must be a path to a module, got ${JSON.stringify(target)}`);
     }
   }
+  // The default driver goes to every store that does not name its own (fastly.toml's included).
+  const defaultDriver = checkDriver(options.driver, root, `${caller}({ driver })`);
+  if (defaultDriver !== undefined) for (const store of Object.values(stores)) store.driver ??= defaultDriver;
   return {
     stores,
     clock: options.clock ?? "fake",
@@ -140,6 +163,10 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
     globals: options.globals !== false,
     source: sources.join(" + ") || `${caller}()`,
   };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function inlineStore(name: string, store: StoreOption, root: string, caller: string): ConfiguredStore {
@@ -155,13 +182,7 @@ function inlineStore(name: string, store: StoreOption, root: string, caller: str
     if (store.seed === null || typeof store.seed !== "object" || Array.isArray(store.seed)) throw new EdgeKvError(`${where}: seed must be an object mapping keys to values`);
     Object.assign(seed, store.seed);
   }
-  let driver: ConfiguredStore["driver"];
-  if (store.driver !== undefined && store.driver !== "memory") {
-    if (typeof store.driver !== "object" || store.driver === null || typeof store.driver.directory !== "string") {
-      throw new EdgeKvError(`${where}: driver must be "memory" or { directory: "path/to/folder" }, got ${JSON.stringify(store.driver)}`);
-    }
-    driver = { directory: resolve(root, store.driver.directory) };
-  }
+  const driver = checkDriver(store.driver, root, where);
   return {
     seed: seed as SeedData,
     ...(driver ? { driver } : {}),
@@ -169,6 +190,20 @@ function inlineStore(name: string, store: StoreOption, root: string, caller: str
     ...(store.maxMetadataBytes !== undefined ? { maxMetadataBytes: store.maxMetadataBytes } : {}),
     ...(store.consistency !== undefined ? { consistency: store.consistency } : {}),
   };
+}
+
+/** A `driver` option checked and resolved (folders against the project root). */
+function checkDriver(driver: StoreOption["driver"], root: string, where: string): ConfiguredStore["driver"] {
+  if (driver === undefined || driver === "memory") return driver;
+  if (typeof driver === "object" && driver !== null) {
+    if ("directory" in driver && typeof driver.directory === "string" && !("redis" in driver)) return { directory: resolve(root, driver.directory) };
+    if ("redis" in driver && typeof driver.redis === "string" && driver.redis !== "" && !("directory" in driver)) {
+      if (driver.prefix !== undefined && typeof driver.prefix !== "string") throw new EdgeKvError(`${where}: driver.prefix must be a string, got ${JSON.stringify(driver.prefix)}`);
+      return driver.prefix === undefined ? { redis: driver.redis } : { redis: driver.redis, prefix: driver.prefix };
+    }
+  }
+  const shown = typeof driver === "object" && driver !== null && "redis" in driver ? { ...driver, redis: redactUrl(String(driver.redis)) } : driver;
+  throw new EdgeKvError(`${where}: driver must be "memory", { directory: "path/to/folder" } or { redis: "redis://host:6379" }, got ${JSON.stringify(shown)}`);
 }
 
 /** Every file below `folder` as key → bytes; keys are the relative paths with "/" separators. */
@@ -204,13 +239,25 @@ function secretBytes(store: string, entries: Record<string, Bytes>, caller: stri
   return out;
 }
 
-/** Stores of fastly.toml's [local_server.kv_stores] (read and checked by edge-kv/node), as seeds. */
-function kvSeeds(kvStores: Awaited<ReturnType<typeof readFastlyService>>["kvStores"]): Record<string, ConfiguredStore> {
+/**
+ * fastly.toml read by edge-kv/node (KV, config and secret stores), its KV entries checked against the
+ * limits the stores will have. Warnings about the file go to console.warn.
+ */
+async function readCheckedFastlyToml(path: string, profile: Profile | undefined, maxMetadataBytes: number | undefined, caller: string): Promise<FastlyToml> {
+  const toml = await readFastlyToml(path);
+  for (const warning of toml.warnings) console.warn(warning);
+  const limits = new KVRegistry({ ...(profile !== undefined && { profile }), ...(maxMetadataBytes !== undefined && { maxMetadataBytes }) });
+  checkKvStoreLimits(toml, (name) => limits.storeSettings(name), (bytes) => `${caller}({ maxMetadataBytes: ${bytes} })`);
+  return toml;
+}
+
+/** Stores of fastly.toml's [local_server.kv_stores], as seeds (with the top-level metadata limit, if given). */
+function kvSeeds(kvStores: FastlyToml["kvStores"], maxMetadataBytes: number | undefined): Record<string, ConfiguredStore> {
   const out: Record<string, ConfiguredStore> = {};
   for (const [name, entries] of kvStores) {
     const seed: Record<string, { value: Uint8Array; metadata?: string }> = {};
     for (const entry of entries) seed[entry.key] = entry.metadata === undefined ? { value: entry.value } : { value: entry.value, metadata: entry.metadata };
-    out[name] = { seed };
+    out[name] = { seed, ...(maxMetadataBytes !== undefined && { maxMetadataBytes }) };
   }
   return out;
 }

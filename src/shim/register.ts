@@ -4,9 +4,12 @@
  * app runs locally outside Vitest, and installs the Compute globals (EDGE_KV_GLOBALS=0: not).
  *
  * Stores: those of `./fastly.toml` (KV, config and secret stores) when it exists — or of the file named
- * by EDGE_KV_FASTLY_TOML — seeded at start. EDGE_KV_ENV='{"NAME":"value"}' sets fastly:env values. With EDGE_KV_DATA=<folder> every store (fastly.toml's
+ * by EDGE_KV_FASTLY_TOML (`false`: none) — seeded at start; EDGE_KV_MAX_METADATA_BYTES sets the KV stores'
+ * metadata limit. EDGE_KV_ENV='{"NAME":"value"}' sets fastly:env values. With EDGE_KV_DATA=<folder> every store (fastly.toml's
  * and those defined in code without a driver) lives in that folder (filesystem driver: data survives
- * restarts and can be shared with other processes) and only keys that do not exist yet are seeded. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
+ * restarts and can be shared with other processes) and only keys that do not exist yet are seeded.
+ * With EDGE_KV_REDIS=<redis://host:port> they live in that Redis or Valkey server (edge-kv/redis:
+ * shared by every process and machine using it), seeded the same way. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
  * Stores can also be defined in code: `defineStore(name)` from edge-kv before the app handles requests.
  */
 import { existsSync } from "node:fs";
@@ -14,8 +17,8 @@ import { register } from "node:module";
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EdgeKvError } from "../errors.js";
+import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
 import { fileSystemStores } from "../node/index.js";
-import { defineComputeStores, readFastlyService } from "../node/fastly-toml-service.js";
 import { installGlobals } from "./globals.js";
 import { PROVIDED_MODULES } from "./modules.js";
 import { getRegistry, resetRegistry } from "../registry.js";
@@ -56,31 +59,25 @@ function modulesFromEnv(): Record<string, string> {
 /** Defines and seeds the stores of fastly.toml (if any: KV, config, secret) in the active registry; resolves the KV store names. */
 async function loadStores(root: string): Promise<string[]> {
   const named = process.env.EDGE_KV_FASTLY_TOML;
-  const toml = resolvePath(root, named || "fastly.toml");
-  if (!existsSync(toml)) {
-    if (named) throw new EdgeKvError(`EDGE_KV_FASTLY_TOML names ${toml}, which does not exist. Fix the path or unset it`);
+  if (named === "false") return [];
+  const path = resolvePath(root, named || "fastly.toml");
+  if (!existsSync(path)) {
+    if (named) throw new EdgeKvError(`EDGE_KV_FASTLY_TOML names ${path}, which does not exist. Fix the path or unset it`);
     return [];
   }
-  const persistent = Boolean(process.env.EDGE_KV_DATA);
-  const registry = getRegistry();
-  const service = await readFastlyService(toml);
-  const stores = service.kvStores;
-  defineComputeStores(service, registry);
-  for (const [name, entries] of stores) {
-    if (registry.hasStore(name)) continue;
-    const admin = registry.defineStore(name);
-    for (const entry of entries) {
-      const options = entry.metadata === undefined ? {} : { metadata: entry.metadata };
-      // A folder keeps what the app wrote: seed only keys it does not have yet.
-      if (persistent) await admin.put(entry.key, entry.value, { ...options, mode: "add" }).catch(ignorePreconditionFailed);
-      else await admin.put(entry.key, entry.value, options);
-    }
-  }
-  return [...stores.keys()];
-}
-
-function ignorePreconditionFailed(error: unknown): void {
-  if ((error as { code?: string })?.code !== "precondition-failed") throw error;
+  const limit = process.env.EDGE_KV_MAX_METADATA_BYTES;
+  const maxMetadataBytes = limit === undefined || limit === "" ? undefined : metadataLimit(limit, "EDGE_KV_MAX_METADATA_BYTES");
+  const toml = await readFastlyToml(path);
+  for (const warning of toml.warnings) process.stderr.write(`${warning}\n`);
+  // KV stores defined in code first stay as they are (config and secret stores are replaced).
+  // A folder keeps what the app wrote: seed only keys it does not have yet.
+  return defineFastlyStores(toml, {
+    registry: getRegistry(),
+    ...(maxMetadataBytes !== undefined && { maxMetadataBytes }),
+    existing: "keep",
+    seed: process.env.EDGE_KV_DATA || process.env.EDGE_KV_REDIS ? "missing" : "overwrite",
+    raise: (bytes) => `EDGE_KV_MAX_METADATA_BYTES=${bytes}`,
+  });
 }
 
 const holder = globalThis as { [REGISTERED]?: boolean };
@@ -92,7 +89,13 @@ if (!holder[REGISTERED]) {
   register(sibling("node-hooks").href, pathToFileURL(`${root}/`), { data });
   // With EDGE_KV_DATA every store defined from now on (fastly.toml's, or defineStore(name) in code) lives in that folder.
   const dataDir = process.env.EDGE_KV_DATA;
+  const redisUrl = process.env.EDGE_KV_REDIS;
+  if (dataDir && redisUrl) throw new EdgeKvError("EDGE_KV_DATA and EDGE_KV_REDIS are both set: stores live in a folder or in Redis, not both. Unset one of them");
   if (dataDir) resetRegistry({ createDriver: fileSystemStores(resolvePath(root, dataDir)) });
+  if (redisUrl) {
+    const { redisStores } = await import("../redis/index.js");
+    resetRegistry({ createDriver: redisStores(redisUrl) });
+  }
   await loadStores(root);
   const envValues = jsonObjectFromEnv("EDGE_KV_ENV", '{"API_URL":"http://localhost:8080"}');
   for (const [name, value] of Object.entries(envValues)) {

@@ -42,7 +42,22 @@ function hostModule(): RegExp[] {
   return existsSync(path) ? [new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`)] : [];
 }
 
-export function edgeKv(options: EdgeKvOptions = {}): Plugin {
+/**
+ * The plugin edgeKv() returns: a Vite `Plugin`, declared by shape so that edge-kv's declarations do
+ * not load Vite's (and with them Node's), which clash with @fastly/js-compute's globals in a Compute
+ * project's tsconfig. It is assignable to Vite's `Plugin` and `PluginOption`.
+ */
+export interface EdgeKvPlugin {
+  name: "edge-kv";
+  enforce: "pre";
+  config(config: any, env: any): any;
+  configResolved(config: any): any;
+  configureServer(server: any): any;
+  resolveId(this: any, id: string, importer: string | undefined, options?: any): any;
+  load(this: any, id: string, options?: any): any;
+}
+
+export function edgeKv(options: EdgeKvOptions = {}): EdgeKvPlugin {
   const runtimePath = sibling("plugin-runtime");
   const setupPath = sibling("vitest-setup");
   const mapped = options.modules ?? {};
@@ -51,7 +66,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
   let configSource: Promise<string> | null = null;
   let explorer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
-  return {
+  const plugin: Plugin = {
     name: "edge-kv",
     enforce: "pre",
     config(config) {
@@ -127,6 +142,7 @@ export function edgeKv(options: EdgeKvOptions = {}): Plugin {
       return null;
     },
   };
+  return plugin as EdgeKvPlugin;
 }
 
 export default edgeKv;

@@ -14,12 +14,15 @@ import { TestKv } from "./test-kv.js";
 /** A store as plugin options describe it, after the plugin has read files (all data, serializable). */
 export interface ConfiguredStore {
   seed?: SeedData;
-  /** "memory" (default) or a folder for the filesystem driver (Node only). */
-  driver?: "memory" | { directory: string };
+  /** "memory" (default), a folder for the filesystem driver, or a Redis server (both Node only). */
+  driver?: "memory" | ConfiguredDriver;
   profile?: Profile;
   maxMetadataBytes?: number;
   consistency?: ConsistencyOptions;
 }
+
+/** Where a store that is not in memory lives: a folder (filesystem driver) or a Redis server (edge-kv/redis). */
+export type ConfiguredDriver = { directory: string } | { redis: string; prefix?: string };
 
 export interface ConfiguredKv {
   stores: Record<string, ConfiguredStore>;
@@ -45,13 +48,16 @@ const CURRENT = Symbol.for("edge-kv.testing.current");
 type Holder = { [CURRENT]?: TestKv };
 
 /** Builds the TestKv for a plugin configuration, makes it current and active. */
-export function configureTestKv(config: ConfiguredKv, createDriver?: (store: string, directory: string) => KVDriver, clock?: Clock): TestKv {
+export function configureTestKv(config: ConfiguredKv, createDriver?: (store: string, driver: ConfiguredDriver) => KVDriver, clock?: Clock): TestKv {
   const stores: Record<string, import("./test-kv.js").TestStoreDefinition> = {};
   for (const [name, store] of Object.entries(config.stores ?? {})) {
     let driver: KVDriver | undefined;
     if (store.driver !== undefined && store.driver !== "memory") {
-      if (!createDriver) throw new EdgeKvError(`store '${name}' (${config.source ?? "plugin options"}) uses a directory driver, which needs Node.js; use driver: "memory" here`);
-      driver = createDriver(name, store.driver.directory);
+      if (!createDriver) {
+        const kind = "redis" in store.driver ? "Redis" : "directory";
+        throw new EdgeKvError(`store '${name}' (${config.source ?? "plugin options"}) uses a ${kind} driver, which needs Node.js; use driver: "memory" here`);
+      }
+      driver = createDriver(name, store.driver);
     }
     stores[name] = { seed: store.seed, driver, profile: store.profile, maxMetadataBytes: store.maxMetadataBytes, consistency: store.consistency };
   }

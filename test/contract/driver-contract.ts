@@ -78,6 +78,21 @@ export const ADVERSARIAL_KEYS = [
   "spaces in key",
   "k".repeat(1024),
   "\u{1F600}".repeat(256),
+  // Code points decoders treat specially: a default TextDecoder drops a leading U+FEFF (BOM), and
+  // replaces bytes it cannot decode by U+FFFD; trim() eats U+FEFF, U+2028/2029 and U+00A0.
+  "\uFEFFkey",
+  "\uFEFF",
+  "\uFEFF\uFEFFkey",
+  "key\uFEFF",
+  "\uFFFDkey",
+  "\uFFFEkey",
+  "\uFFFF",
+  "\u2028key\u2029",
+  "\u00A0key",
+  "\u0085",
+  "\u0000",
+  "\uD800\uDC00", // U+10000, the first astral code point
+  "\uDBFF\uDFFF", // U+10FFFF, the last code point
 ];
 
 export function describeDriverContract(name: string, makeDriver: () => Promise<KVDriver> | KVDriver, options: ContractOptions = {}) {

@@ -154,6 +154,20 @@ describe("edge-kv dev start-up errors (exit 1, or 2 for bad usage, with a messag
     expect(stderr).toMatch(/^edge-kv: /);
   });
 
+  it("fastly.toml metadata over the stores' limit: the loader's error says to raise it with --max-metadata-bytes, which then loads it", async () => {
+    const project = copyProject("metadata");
+    writeFileSync(join(project, "fastly.toml"), `[local_server.kv_stores]\nnotes = [{ key = "big", data = "v", metadata = "${"m".repeat(1500)}" }]\n`);
+    const refused = await runDevToExit([], project);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("The `metadata` of the object `big` is 1500 bytes; this store takes at most 1000 bytes. Raise the limit with edge-kv dev --max-metadata-bytes 1500 to load it.");
+    const dev = await startDev(["--max-metadata-bytes", "1500"], project);
+    try {
+      expect(await (await fetch(`${dev.url}/big`)).text()).toBe("big: v");
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it("a port in use", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
@@ -192,6 +206,7 @@ describe("edge-kv dev start-up errors (exit 1, or 2 for bad usage, with a messag
   it("bad usage exits 2: a bad --port, two entries, an unknown option", async () => {
     expect(await runDevToExit(["--port", "http"], fixture)).toMatchObject({ code: 2, stderr: "edge-kv: dev: --port must be a number from 0 to 65535, got 'http'\n" });
     expect(await runDevToExit(["a.ts", "b.ts"], fixture)).toMatchObject({ code: 2, stderr: "edge-kv: dev: one entry at most, got 2: a.ts b.ts\n" });
+    expect(await runDevToExit(["--max-metadata-bytes", "70000"], fixture)).toMatchObject({ code: 2, stderr: "edge-kv: dev: --max-metadata-bytes must be a whole number of bytes from 0 to 69000, got '70000'\n" });
     expect((await runDevToExit(["--wat"], fixture)).stderr).toMatch(/^edge-kv: dev: Unknown option '--wat'\. .*Run 'edge-kv dev --help' for the options\n$/);
   });
 });

@@ -62,7 +62,7 @@ file = "data/other.json"
       await loadFastlyToml(toml);
       expect(new ConfigStore("settings").get("mode")).toBe("dark");
       expect(new Dictionary("settings").get("mode")).toBe("dark");
-      await expect(loadFastlyToml(toml)).rejects.toThrow(`edge-kv: config store 'settings' from ${toml} is already defined. Pass { replace: true } to loadFastlyToml, or remove it first.`);
+      await expect(loadFastlyToml(toml)).rejects.toThrow(`edge-kv: config store 'settings' from ${toml} is already defined. Pass { replace: true } to loadFastlyToml, or removeConfigStore('settings') first.`);
       await loadFastlyToml(toml, { replace: true });
     } finally {
       setRegistry(previous);

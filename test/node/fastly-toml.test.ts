@@ -317,7 +317,7 @@ empty = []
     const registry = new KVRegistry({ maxMetadataBytes: 4 });
     const toml = project({ "fastly.toml": `[local_server.kv_stores]\nfirst = []\n[[local_server.kv_stores.s]]\nkey = "a"\ndata = "1"\n[[local_server.kv_stores.s]]\nkey = "b"\ndata = "2"\nmetadata = "12345"\n` });
     await expect(loadFastlyToml(toml, { registry })).rejects.toThrow(
-      new EdgeKvError(`invalid configuration for 's': The \`metadata\` of the object \`b\` is 5 bytes; this store takes at most 4 (raise maxMetadataBytes to load it). [file ${toml}, key 'b']`),
+      new EdgeKvError(`invalid configuration for 's': The \`metadata\` of the object \`b\` is 5 bytes; this store takes at most 4 bytes. Raise the limit with loadFastlyToml(path, { maxMetadataBytes: 5 }) to load it. [file ${toml}, key 'b']`),
     );
     expect(registry.storeNames()).toEqual([]);
   });

@@ -20,7 +20,7 @@ type Cmd = fc.AsyncCommand<KVModel, Subject, false>;
 const encoder = new TextEncoder();
 const utf8 = (text: string) => encoder.encode(text);
 /** A key or prefix as the store sees it: lone surrogates become U+FFFD (§3.1). */
-const wellFormed = (text: string) => new TextDecoder().decode(utf8(text));
+const wellFormed = (text: string) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(utf8(text));
 const show = (value: unknown) => JSON.stringify(value, (_, v) => (v instanceof Uint8Array ? Array.from(v) : v));
 
 // ---- inputs ---------------------------------------------------------------------------------
@@ -104,15 +104,22 @@ function ttlSeconds(ttl: number | string | null | undefined): number | undefined
 
 // ---- arbitraries ------------------------------------------------------------------------------
 
-/** Few distinct keys so sequences collide; byte order traps; hostile names; a lone surrogate that becomes U+FFFD. */
-const KEY_POOL = ["a", "b", "ab", "a/b", "a0", "é", "\u{1F600}", "\uE000", "\uFFFD", "\uD800", "__proto__", "constructor", "../x", "a\u0000b", " "];
+/**
+ * Few distinct keys so sequences collide; byte order traps; hostile names; a lone surrogate that becomes U+FFFD;
+ * code points decoders treat specially (a leading U+FEFF that a default TextDecoder drops, so "\uFEFFa" must stay
+ * apart from "a"; non-characters; line separators that trim() eats).
+ */
+const KEY_POOL = [
+  "a", "b", "ab", "a/b", "a0", "é", "\u{1F600}", "\uE000", "\uFFFD", "\uD800", "__proto__", "constructor", "../x", "a\u0000b", " ",
+  "\uFEFFa", "\uFEFF", "a\uFEFF", "\uFFFE", "\uFFFF", "\u2028", "\u00A0a",
+];
 export const keyArb = fc.oneof(
   { weight: 12, arbitrary: fc.constantFrom("a", "ab", "é", "\u{1F600}") },
   { weight: 3, arbitrary: fc.constantFrom(...KEY_POOL) },
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom("a", "b", "/", "é", "\u{1F600}"), minLength: 1, maxLength: 3 }) },
 );
 // "\uD83D" is half a surrogate pair: it must act as the U+FFFD it encodes to, never match "😀".
-const PREFIX_POOL = [undefined, "", "a", "a/", "_", "é", "\u{1F600}", "\uFFFD", "\uD83D", "zz"];
+const PREFIX_POOL = [undefined, "", "a", "a/", "_", "é", "\u{1F600}", "\uFFFD", "\uD83D", "zz", "\uFEFF"];
 export const prefixArb = fc.constantFrom(...PREFIX_POOL);
 export const listLimitArb = fc.constantFrom<number | undefined>(undefined, 0, 1, 2, 3, 5, 2.0, -1);
 

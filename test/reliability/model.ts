@@ -105,7 +105,7 @@ export function cursorFor(key: string): string {
 export function keyOfCursor(cursor: string): string {
   const binary = atob(cursor);
   const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
 }
 
 const fail = (error: string, message: string): Outcome<never> => ({ ok: false, error, message });

@@ -15,7 +15,7 @@ import { hex, type Subject } from "./support.js";
 
 type Cmd = fc.AsyncCommand<KVModel, Subject, false>;
 const encoder = new TextEncoder();
-const wellFormed = (text: string) => new TextDecoder().decode(encoder.encode(text));
+const wellFormed = (text: string) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(encoder.encode(text));
 const show = (value: unknown) => JSON.stringify(value);
 
 export interface RestSide {

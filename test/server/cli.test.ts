@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,64 +5,9 @@ import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { EdgeKvError } from "edge-kv";
 import { parseServeArgs } from "../../src/cli/serve.js";
 import { COMMANDS } from "../../src/cli/main.js";
+import { runCli, startCli, stopAll, stopCli } from "./cli-process.js";
 
-const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
-const running = new Set<ChildProcess>();
 const folders: string[] = [];
-
-/** Runs `edge-kv <args>`; resolves with the URL from the first line once it listens (at most 15 s). */
-function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 15 s: ${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]! });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}: ${output}`));
-    });
-  });
-}
-
-/** Runs the CLI to completion (at most 15 s) and returns its exit code and output. */
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the CLI did not exit within 15 s")), 15_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.removeAllListeners("exit");
-    child.on("exit", (code) => {
-      running.delete(child);
-      resolve(code);
-    });
-    child.kill("SIGTERM");
-  });
-}
 
 function tempFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), "edge-kv-cli-"));
@@ -71,35 +15,33 @@ function tempFolder(): string {
   return folder;
 }
 
-afterEach(async () => {
-  for (const child of running) await stop(child);
-});
+afterEach(stopAll);
 afterAll(() => {
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
 
 describe("edge-kv serve", () => {
   test("serves memory stores on 127.0.0.1 with --store, requires --token when given, and exits 0 on SIGTERM", async () => {
-    const { child, url } = await start(["serve", "--port", "0", "--store", "sessions", "--token", "t0k"]);
+    const { child, url } = await startCli(["serve", "--port", "0", "--store", "sessions", "--token", "t0k"]);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${url}/resources/stores/kv`)).status).toBe(401);
     const list = await fetch(`${url}/resources/stores/kv`, { headers: { "fastly-key": "t0k" } });
     expect(((await list.json()) as { data: { name: string }[] }).data.map((s) => s.name)).toEqual(["sessions"]);
-    expect(await stop(child)).toBe(0);
+    expect(await stopCli(child)).toBe(0);
   });
 
   test("with --data, items, store ids and REST-created (and renamed) stores survive a restart", async () => {
     const data = tempFolder();
-    const first = await start(["serve", "--port", "0", "--data", data]);
+    const first = await startCli(["serve", "--port", "0", "--data", data]);
     const created = await fetch(`${first.url}/resources/stores/kv`, { method: "POST", body: JSON.stringify({ name: "orders" }) });
     const { id } = (await created.json()) as { id: string };
     expect((await fetch(`${first.url}/resources/stores/kv/${id}/keys/o1`, { method: "PUT", body: "paid", headers: { metadata: "m" } })).status).toBe(200);
     const other = (await (await fetch(`${first.url}/resources/stores/kv`, { method: "POST", body: JSON.stringify({ name: "before" }) })).json()) as { id: string };
     await fetch(`${first.url}/resources/stores/kv/${other.id}/keys/k`, { method: "PUT", body: "kept" });
     expect((await fetch(`${first.url}/resources/stores/kv/${other.id}`, { method: "PUT", body: JSON.stringify({ name: "after" }) })).status).toBe(200);
-    expect(await stop(first.child)).toBe(0);
+    expect(await stopCli(first.child)).toBe(0);
 
-    const second = await start(["serve", "--port", "0", "--data", data]);
+    const second = await startCli(["serve", "--port", "0", "--data", data]);
     const stores = (await (await fetch(`${second.url}/resources/stores/kv`)).json()) as { data: { id: string; name: string }[] };
     expect(stores.data.map((s) => [s.name, s.id])).toEqual([
       ["after", other.id],
@@ -108,34 +50,34 @@ describe("edge-kv serve", () => {
     const item = await fetch(`${second.url}/resources/stores/kv/${id}/keys/o1`);
     expect([await item.text(), item.headers.get("metadata")]).toEqual(["paid", "m"]);
     expect(await (await fetch(`${second.url}/resources/stores/kv/${other.id}/keys/k`)).text()).toBe("kept");
-    expect(await stop(second.child)).toBe(0);
+    expect(await stopCli(second.child)).toBe(0);
   });
 
   test("--fastly-toml defines and seeds the [local_server.kv_stores] stores", async () => {
     const project = tempFolder();
     writeFileSync(join(project, "fastly.toml"), 'manifest_version = 3\n[[local_server.kv_stores.sessions]]\nkey = "a"\ndata = "alpha"\nmetadata = "m1"\n');
-    const { child, url } = await start(["serve", "--port", "0", "--fastly-toml", join(project, "fastly.toml")]);
+    const { child, url } = await startCli(["serve", "--port", "0", "--fastly-toml", join(project, "fastly.toml")]);
     const { data } = (await (await fetch(`${url}/resources/stores/kv?name=sessions`)).json()) as { data: { id: string }[] };
     const item = await fetch(`${url}/resources/stores/kv/${data[0]!.id}/keys/a`);
     expect([await item.text(), item.headers.get("metadata")]).toEqual(["alpha", "m1"]);
-    expect(await stop(child)).toBe(0);
+    expect(await stopCli(child)).toBe(0);
   });
 
   test("a fastly.toml that cannot be read stops the CLI with exit code 1 and the loader's message", async () => {
     const toml = join(tempFolder(), "missing.toml");
-    const result = await run(["serve", "--port", "0", "--fastly-toml", toml]);
+    const result = await runCli(["serve", "--port", "0", "--fastly-toml", toml]);
     expect([result.code, result.stderr]).toEqual([1, `edge-kv: error reading '${toml}': no such file. Check the path (relative paths resolve against ${process.cwd()}).\n`]);
   });
 
   test("--help prints the options and exits 0; an unknown command or option exits 2 saying what to do", async () => {
-    const help = await run(["serve", "--help"]);
+    const help = await runCli(["serve", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--fastly-toml <file>");
-    const command = await run(["start"]);
+    const command = await runCli(["start"]);
     const commands = Object.keys(COMMANDS).map((name) => `'edge-kv ${name}'`).join(", ");
     expect(commands).toContain("'edge-kv serve'");
     expect([command.code, command.stderr]).toEqual([2, `edge-kv: unknown command 'start'. Commands: ${commands}; run 'edge-kv --help'\n`]);
-    const option = await run(["serve", "--prot", "1"]);
+    const option = await runCli(["serve", "--prot", "1"]);
     expect(option.code).toBe(2);
     expect(option.stderr).toBe(
       "edge-kv: serve: Unknown option '--prot'. Run 'edge-kv serve --help' for the options\n",
@@ -145,7 +87,7 @@ describe("edge-kv serve", () => {
 
 describe("serve arguments", () => {
   test("defaults: port 7878, host 127.0.0.1, memory, token from EDGE_KV_TOKEN", () => {
-    expect(parseServeArgs([], { EDGE_KV_TOKEN: "env" })).toEqual({ port: 7878, host: "127.0.0.1", data: undefined, fastlyToml: undefined, stores: [], token: "env" });
+    expect(parseServeArgs([], { EDGE_KV_TOKEN: "env" })).toEqual({ port: 7878, host: "127.0.0.1", data: undefined, fastlyToml: undefined, stores: [], token: "env", insecureNoToken: false, redis: undefined });
   });
 
   test.each([

@@ -73,6 +73,6 @@ describe("edgeKvEsbuild() plugin", () => {
       () => null,
       (error: { errors: Array<{ text: string }> }) => error.errors.map((item) => item.text),
     );
-    expect(failure).toEqual(['edge-kv: edgeKvEsbuild({ stores: { "config": ... } }): driver must be "memory" or { directory: "path/to/folder" }, got "disk"']);
+    expect(failure).toEqual(['edge-kv: edgeKvEsbuild({ stores: { "config": ... } }): driver must be "memory", { directory: "path/to/folder" } or { redis: "redis://host:6379" }, got "disk"']);
   });
 });

@@ -160,7 +160,7 @@ describe("edgeKv() options", () => {
   it.each([
     [{ stores: { s: { sed: {} } } }, 'edge-kv: edgeKv({ stores: { "s": ... } }): unknown option "sed". Store options are: seed, folder, driver, profile, maxMetadataBytes, consistency'],
     [{ stores: { s: { folder: "./missing" } } }, "does not exist. Create it, or fix the folder path"],
-    [{ stores: { s: { driver: "disk" } } }, 'edge-kv: edgeKv({ stores: { "s": ... } }): driver must be "memory" or { directory: "path/to/folder" }, got "disk"'],
+    [{ stores: { s: { driver: "disk" } } }, 'edge-kv: edgeKv({ stores: { "s": ... } }): driver must be "memory", { directory: "path/to/folder" } or { redis: "redis://host:6379" }, got "disk"'],
     [{ fastlyToml: "nope.toml" }, "edge-kv: edgeKv: fastlyToml points to"],
     [{ clock: "fast" }, 'edge-kv: edgeKv: clock must be "fake" or "system", got "fast"'],
     [{ modules: { env: "./x.ts" } }, 'edge-kv: edgeKv: modules maps fastly:* module names, got "env"'],
