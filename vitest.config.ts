@@ -12,6 +12,7 @@ const alias = {
   "edge-kv/vite": src("shim/vite.ts"),
   "edge-kv/esbuild": src("shim/esbuild.ts"),
   "edge-kv/server": src("server/index.ts"),
+  "edge-kv/host": src("host/index.ts"),
   "edge-kv/redis": src("redis/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),
   "fastly:config-store": src("shim/fastly-config-store.ts"),

@@ -83,6 +83,7 @@ for (const r of reset) process.stderr.write(`  reset, seed ${r.seed}: first seed
 for (const d of durable) process.stderr.write(`  durable, ${d.writers} writer(s) / ${d.processes} process(es): ${d.writesPerSecond.map((v) => v.toFixed(0)).join("/")} writes/s\n`);
 
 await (await import("./redis/run.js")).benchRedis({ quick, runs }); // Redis driver vs raw ioredis, fs and memory (1 and 8 clients)
+await (await import("./host/run.js")).runHostBench({ runs, timeMs, httpMs: quick ? 1000 : 3000, concurrency: 8 }); // app host: bench/host/
 
 if (quick) {
   // A smoke test: its single short run is not worth recording over the real figures.
