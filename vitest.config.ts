@@ -14,6 +14,7 @@ const alias = {
   "edge-kv/server": src("server/index.ts"),
   "edge-kv/wasm/host": src("wasm/host.ts"),
   "edge-kv/wasm": src("wasm/index.ts"),
+  "edge-kv/host": src("host/index.ts"),
   "edge-kv/redis": src("redis/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),
   "fastly:config-store": src("shim/fastly-config-store.ts"),

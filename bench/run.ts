@@ -10,8 +10,12 @@
 import { bundle } from "./lib/build.js";
 import { parseArgs } from "./lib/harness.js";
 import { machine, runSuite, runWorker } from "./lib/orchestrate.js";
-import { saveSuite, type MemoryResult } from "./lib/report.js";
+import { saveSuite, type MemoryResult, type SavedSuite } from "./lib/report.js";
 import { renderDocs } from "./lib/docs.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./lib/build.js";
+import { measureChromium } from "./idb-chromium.js";
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has("quick");
@@ -37,8 +41,51 @@ for (const subject of ["map", "edge-kv"]) {
   if (out) memory.push({ subject: subject === "map" ? "Map<string, Uint8Array>" : "edge-kv memory", n: out.n as number, rawBytes: out.rawBytes as number, delta: out.delta as MemoryResult["delta"] });
 }
 
+// Per-test reset (createTestKv + kv.reset()) by seed size, one fresh process per run.
+const resetWorker = await bundle("bench/reset-worker.ts", ".bench-tmp/reset-worker.mjs");
+const reset: NonNullable<SavedSuite["reset"]> = [];
+for (let run = 0; run < runs; run++) {
+  process.stderr.write(`reset: run ${run + 1}/${runs}\n`);
+  const out = await runWorker({ script: resetWorker, args: ["--sizes", quick ? "10,10000" : "10,10000,100000", "--resets", "15"], timeoutMs: 120_000 });
+  for (const row of (out?.reset ?? []) as { seed: number; firstMs: number; resetMs: number }[]) {
+    let entry = reset.find((r) => r.seed === row.seed);
+    if (!entry) reset.push((entry = { seed: row.seed, firstMs: [], resetMs: [] }));
+    entry.firstMs.push(row.firstMs);
+    entry.resetMs.push(row.resetMs);
+  }
+}
+
+// Durable filesystem writes (group commit): 1 writer, 16 in one process, 16 over 4 processes; wall clock.
+const durableWorker = await bundle("bench/durable-worker.ts", ".bench-tmp/durable-worker.mjs");
+const durable: NonNullable<SavedSuite["durable"]> = [
+  { writers: 1, processes: 1, writesPerSecond: [] },
+  { writers: 16, processes: 1, writesPerSecond: [] },
+  { writers: 16, processes: 4, writesPerSecond: [] },
+];
+for (let run = 0; run < runs; run++) {
+  for (const config of durable) {
+    process.stderr.write(`durable fs writes: run ${run + 1}/${runs}, ${config.writers} writer(s) in ${config.processes} process(es)\n`);
+    const args = ["--dir", join(ROOT, ".bench-tmp", "durable"), "--writers", String(config.writers), "--processes", String(config.processes), "--ms", quick ? "1000" : "3000"];
+    const out = await runWorker({ script: durableWorker, args, timeoutMs: 60_000 });
+    if (out) config.writesPerSecond.push(out.writesPerSecond as number);
+  }
+}
+
+// edge-kv's IndexedDB driver and idb-keyval in real Chromium (skipped when Chromium is missing).
+let chromium: Record<string, number[]> | undefined;
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+if (existsSync(chromiumPath)) {
+  process.stderr.write(`IndexedDB in Chromium: ${quick ? 2 : 2 * runs + 1} rounds\n`);
+  chromium = await measureChromium({ n: quick ? 200 : 500, rounds: quick ? 2 : 2 * runs + 1 });
+} else process.stderr.write(`IndexedDB in Chromium: skipped (${chromiumPath} is missing)\n`);
+
+for (const r of reset) process.stderr.write(`  reset, seed ${r.seed}: first seeding ${r.firstMs.map((v) => v.toFixed(1)).join("/")} ms, reset ${r.resetMs.map((v) => v.toFixed(3)).join("/")} ms\n`);
+for (const d of durable) process.stderr.write(`  durable, ${d.writers} writer(s) / ${d.processes} process(es): ${d.writesPerSecond.map((v) => v.toFixed(0)).join("/")} writes/s\n`);
+
+
 await (await import("./wasm/run.js")).runWasmBench({ quick }); // wasm host: bench/wasm/
 await (await import("./redis/run.js")).benchRedis({ quick, runs }); // Redis driver vs raw ioredis, fs and memory (1 and 8 clients)
+await (await import("./host/run.js")).runHostBench({ runs, timeMs, httpMs: quick ? 1000 : 3000, concurrency: 8 }); // app host: bench/host/
 
 if (quick) {
   // A smoke test: its single short run is not worth recording over the real figures.
@@ -53,6 +100,9 @@ if (quick) {
     clock,
     results: [...results],
     memory,
+    reset,
+    durable,
+    ...(chromium && { chromium }),
     notes: skipped.map((s) => `Skipped: ${s}.`),
   });
   renderDocs();

@@ -4,7 +4,7 @@
  * Unlike `KVStore`, it exposes generations, expiry and sizes.
  */
 import { INSERT_MODES, type InsertMode, type StoreCore } from "./core.js";
-import type { StoredRecord } from "./drivers/driver.js";
+import { isPromise, type MaybePromise, type StoredRecord } from "./drivers/driver.js";
 import { EdgeKvError, KVError } from "./errors.js";
 import { KVLimits } from "./limits.js";
 import { keyError } from "./rules.js";
@@ -73,6 +73,18 @@ export class StoreAdmin {
   /** Writes like the REST API does. Rejects KVError("precondition-failed") on a failed add or generation mismatch. */
   async put(key: string, value: Bytes, options: AdminPutOptions = {}): Promise<RecordView> {
     key = checkedKey(key);
+    return recordView(key, await this.#write(key, value, options));
+  }
+
+  /**
+   * `put` without building a RecordView: resolves the record as stored (generation, times...) for
+   * callers that need no copy of it (the REST server, seeding). Do not modify what it returns.
+   */
+  async write(key: string, value: Bytes, options: AdminPutOptions = {}): Promise<StoredRecord> {
+    return this.#write(checkedKey(key), value, options);
+  }
+
+  #write(key: string, value: Bytes, options: AdminPutOptions): MaybePromise<StoredRecord> {
     if (options.mode !== undefined && !INSERT_MODES.includes(options.mode)) {
       throw new EdgeKvError(`put('${key}'): mode must be one of ${INSERT_MODES.join(", ")}, got ${JSON.stringify(options.mode)}`);
     }
@@ -83,7 +95,7 @@ export class StoreAdmin {
       throw new EdgeKvError(`put('${key}'): ttl must be a number of seconds from 0 to ${KVLimits.MAX_TTL_SECONDS - 1}, got ${String(options.ttl)}`);
     }
     const metadata = options.metadata === undefined ? null : toBytes(options.metadata, "metadata");
-    const record = await this.core.write(key, {
+    return this.core.write(key, {
       value: toBytes(value, "value"),
       metadata: metadata !== null && metadata.byteLength === 0 ? null : metadata,
       ttlSeconds: options.ttl === undefined ? undefined : Math.round(options.ttl), // whole seconds, as KVStore.put
@@ -91,7 +103,6 @@ export class StoreAdmin {
       ifGenerationMatch: options.ifGenerationMatch,
       contentType: options.contentType,
     });
-    return recordView(key, record);
   }
 
   /**
@@ -155,8 +166,9 @@ export class StoreAdmin {
     if (data === null || typeof data !== "object") throw new EdgeKvError(`seed('${this.name}') expects an object mapping keys to values`);
     for (const key of Object.keys(data)) {
       const item = data[key]!;
-      if (isBytes(item)) await this.put(key, item);
-      else await this.put(key, item.value, { metadata: item.metadata, ttl: item.ttl });
+      const name = checkedKey(key);
+      const written = isBytes(item) ? this.#write(name, item, {}) : this.#write(name, item.value, { metadata: item.metadata, ttl: item.ttl });
+      if (isPromise(written)) await written;
     }
     return this;
   }

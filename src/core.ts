@@ -119,9 +119,9 @@ export class StoreCore {
   }
 
   #liveOrNull(key: string, record: StoredRecord | null): StoredRecord | null {
-    if (record === null) return null;
+    if (record === null || record.expiresAt === null) return record;
     const now = this.settings.clock.now();
-    if (record.expiresAt === null || record.expiresAt > now) return record;
+    if (record.expiresAt > now) return record;
     this.#purge(key, now);
     return null;
   }

@@ -81,12 +81,12 @@ class EntryImpl {
   arrayBuffer(): Promise<ArrayBuffer> {
     EntryImpl.#check(this, "arrayBuffer");
     // Copying through a new Uint8Array yields a fresh ArrayBuffer of exactly the value (cheaper than buffer.slice).
-    return this.#consume((bytes) => new Uint8Array(bytes).buffer as ArrayBuffer);
+    return this.#consume(toArrayBuffer);
   }
 
   json(): Promise<any> {
     EntryImpl.#check(this, "json");
-    return this.#consume((bytes) => JSON.parse(decodeUtf8Strict(bytes)));
+    return this.#consume(parseJson);
   }
 
   text(): Promise<string> {
@@ -123,6 +123,15 @@ class EntryImpl {
       return Promise.reject(error);
     }
   }
+}
+
+// Module-level converters: no closure is allocated per call.
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  return JSON.parse(decodeUtf8Strict(bytes));
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {

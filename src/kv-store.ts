@@ -167,10 +167,10 @@ const methods = {
     }
   },
 
-  put(key: unknown, ...rest: unknown[]): Promise<undefined> {
+  // `= undefined` defaults keep put.length at 1, as on Compute, without a rest array per call.
+  put(key: unknown, value: unknown = undefined, options: unknown = undefined): Promise<undefined> {
     const core = StoreSlot.coreOf(this, "put");
     if (arguments.length < 2) throw new TypeError(Messages.notEnoughArguments("put", 2, arguments.length));
-    const [value, options] = rest;
     const name = toKeyString(key);
     const problem = keyError(name);
     if (problem) throw new TypeError(problem);
@@ -201,29 +201,8 @@ const methods = {
     const body = toBody(value);
     // A body stream goes to the store without its generation check on Compute (gen is ignored).
     if (hasBrand(value, lockedOf)) gen = undefined;
-    const write = (bytes: Uint8Array): Promise<undefined> => {
-      if (bytes.byteLength > KVLimits.MAX_VALUE_BYTES) return Promise.reject(new TypeError(Messages.valueTooLarge));
-      let metadata: Uint8Array | null = null;
-      if (metadataInput !== undefined) {
-        const converted = toMetadataBytes(metadataInput);
-        if (converted === null) return Promise.reject(new TypeError(Messages.metadataType));
-        metadata = converted;
-      }
-      if (core.settings.profile === "viceroy") {
-        // Viceroy refuses these at the host call; production accepts them.
-        const rejected = viceroyRejectsKey(name) || (metadata !== null && (metadata.byteLength === 0 || !isValidUtf8(metadata)));
-        if (rejected) return Promise.reject(new Error(Messages.hostInvalidArgument("put")));
-      }
-      if (metadata !== null && metadata.byteLength === 0) metadata = null;
-      try {
-        const result = core.write(name, { value: bytes, metadata, ttlSeconds, mode, ifGenerationMatch: gen });
-        if (isPromise(result)) return result.then(resolvedUndefined, (error) => Promise.reject(kvTypeError("insert", error)));
-        return Promise.resolve(undefined);
-      } catch (error) {
-        return Promise.reject(kvTypeError("insert", error));
-      }
-    };
-    return body instanceof Uint8Array ? write(body) : body.then(write);
+    if (body instanceof Uint8Array) return putBytes(core, name, body, metadataInput, ttlSeconds, mode, gen);
+    return body.then((bytes) => putBytes(core, name, bytes, metadataInput, ttlSeconds, mode, gen));
   },
 
   list(options: unknown): Promise<KVStoreListResult> {
@@ -276,6 +255,38 @@ function checkedKey(core: StoreCore, key: unknown, hostFunction: string): string
     return Promise.reject(new Error(Messages.hostInvalidArgument(hostFunction)));
   }
   return name;
+}
+
+/** The rest of `put` once the value is bytes: metadata, the Viceroy checks, then the core. */
+function putBytes(
+  core: StoreCore,
+  name: string,
+  bytes: Uint8Array,
+  metadataInput: unknown,
+  ttlSeconds: number | undefined,
+  mode: InsertMode,
+  gen: number | undefined,
+): Promise<undefined> {
+  if (bytes.byteLength > KVLimits.MAX_VALUE_BYTES) return Promise.reject(new TypeError(Messages.valueTooLarge));
+  let metadata: Uint8Array | null = null;
+  if (metadataInput !== undefined) {
+    const converted = toMetadataBytes(metadataInput);
+    if (converted === null) return Promise.reject(new TypeError(Messages.metadataType));
+    metadata = converted;
+  }
+  if (core.settings.profile === "viceroy") {
+    // Viceroy refuses these at the host call; production accepts them.
+    const rejected = viceroyRejectsKey(name) || (metadata !== null && (metadata.byteLength === 0 || !isValidUtf8(metadata)));
+    if (rejected) return Promise.reject(new Error(Messages.hostInvalidArgument("put")));
+  }
+  if (metadata !== null && metadata.byteLength === 0) metadata = null;
+  try {
+    const result = core.write(name, { value: bytes, metadata, ttlSeconds, mode, ifGenerationMatch: gen });
+    if (isPromise(result)) return result.then(resolvedUndefined, (error) => Promise.reject(kvTypeError("insert", error)));
+    return Promise.resolve(undefined);
+  } catch (error) {
+    return Promise.reject(kvTypeError("insert", error));
+  }
 }
 
 /** A lookup that reports "not found" resolves null on Compute; other store errors reject. */

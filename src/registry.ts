@@ -261,6 +261,8 @@ interface ActiveSlot {
   registry: KVRegistry;
   /** Which copy of edge-kv created the slot (for the two-copies error). */
   source: string;
+  /** Set by the app host: the registry of the app whose request is running, when it has its own. */
+  scope?: () => KVRegistry | undefined;
 }
 type Holder = { [ACTIVE]?: ActiveSlot };
 const SOURCE: string = typeof import.meta.url === "string" ? import.meta.url : "unknown";
@@ -287,7 +289,16 @@ export function isRegistry(value: unknown): value is KVRegistry {
 
 /** The registry `new KVStore(name)` (and ConfigStore, SecretStore, env) resolves names in. */
 export function getRegistry(): KVRegistry {
-  return activeSlot().registry;
+  const slot = activeSlot();
+  return (slot.scope !== undefined && slot.scope()) || slot.registry;
+}
+
+/**
+ * @internal For the app host: `resolve` names the registry of the app whose request is running (an
+ * app loaded with its own registry), or undefined to use the active one.
+ */
+export function setRegistryScope(resolve: (() => KVRegistry | undefined) | undefined): void {
+  activeSlot().scope = resolve;
 }
 
 /** Makes `registry` the active one and returns the previous one. */

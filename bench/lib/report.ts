@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ROOT } from "./build.js";
 import { formatOps, formatRatio, median } from "./harness.js";
 import type { Machine } from "./orchestrate.js";
-import { WORKLOADS, type Workload } from "./suite.js";
+import { MS_WORKLOADS, WORKLOADS, type Workload } from "./suite.js";
 
 export interface SavedSuite {
   suite: "ours" | "peers";
@@ -19,6 +19,12 @@ export interface SavedSuite {
   /** [`subject|n|workload`, one value per run][] */
   results: [string, number[]][];
   memory?: MemoryResult[];
+  /** Per-test reset (bench/reset-worker.ts): per seed size, one value per run. */
+  reset?: { seed: number; firstMs: number[]; resetMs: number[] }[];
+  /** Durable fs writes from concurrent writers (bench/durable-worker.ts): one value per run. */
+  durable?: { writers: number; processes: number; writesPerSecond: number[] }[];
+  /** IndexedDB in Chromium (bench/idb-chromium.ts): ms per operation, one value per round. */
+  chromium?: Record<string, number[]>;
   notes?: string[];
 }
 
@@ -52,7 +58,7 @@ export function ratio(saved: SavedSuite, a: string, b: string, n: number, worklo
   const right = cell(saved, b, n, workload);
   const per: number[] = [];
   for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    per.push(workload === "coldOpen" ? right[i]! / left[i]! : left[i]! / right[i]!);
+    per.push(MS_WORKLOADS.includes(workload) ? right[i]! / left[i]! : left[i]! / right[i]!);
   }
   return median(per);
 }
@@ -77,7 +83,7 @@ export function formatSize(n: number): string {
 function formatValue(workload: Workload, values: number[]): string {
   const m = median(values);
   if (!Number.isFinite(m)) return "—";
-  return workload === "coldOpen" ? `${m.toFixed(m < 10 ? 2 : 0)} ms` : formatOps(m);
+  return MS_WORKLOADS.includes(workload) ? `${m.toFixed(m < 10 ? 2 : 0)} ms` : formatOps(m);
 }
 
 /** One table: a row per subject, a column per workload, each cell "ops/s (ratio)". */

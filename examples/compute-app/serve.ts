@@ -1,59 +1,38 @@
 /**
- * Runs the link shortener locally: a Node HTTP server hands each request to the app's fetch handler,
- * which uses `fastly:kv-store` exactly as on Compute — resolved to edge-kv by its Node hook, on an
- * in-memory "links" store seeded with two demo links.
+ * `npm run example`: serves the link shortener exactly as `npx edge-kv dev` does in the app's folder —
+ * its real entry (src/index.ts, a fetch-event listener) runs through edge-kv's app host on in-memory
+ * stores seeded from its fastly.toml — makes a few requests, prints them, and keeps serving.
  *
- *   npm run example                 # make a few requests and print them, then keep serving on
- *                                   # http://127.0.0.1:8787 (--port N to change, --no-demo to skip them)
- *   npm run example -- --demo       # make the requests, print them, exit
+ *   npm run example                 # the demo, then keep serving on http://127.0.0.1:7676
+ *                                   # (--port N to change, --no-demo to skip the demo)
+ *   npm run example -- --demo       # the demo only, then exit
  */
-import "../../src/shim/register.js"; // in your project: node --import edge-kv/register serve.js
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { getRegistry } from "../../src/index.js";
+import { fileURLToPath } from "node:url";
+// In your project: `npx edge-kv dev` (this is the function behind it).
+import { startDev, type DevOutput } from "../../src/cli/dev.js";
+import { LOCAL_SERVER } from "../../src/host/messages.js";
 
-// Imported after the hook is registered, so its `import ... from "fastly:kv-store"` resolves.
-const { handleRequest, STORE_NAME } = await import("./src/app.js");
+const here = fileURLToPath(new URL(".", import.meta.url));
+const args = process.argv.slice(2);
+const demoMode = args.includes("--demo");
+const portIndex = args.indexOf("--port");
+const port = demoMode ? 0 : Number(portIndex >= 0 ? args[portIndex + 1] : LOCAL_SERVER.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port takes a port number from 0 to 65535, got ${args[portIndex + 1]}`);
+  process.exit(2);
+}
 
-const DEMO_LINKS: Record<string, { value: string; metadata: string }> = {
-  "link:docs": { value: "https://www.fastly.com/documentation/guides/concepts/edge-state/data-stores/", metadata: '{"created":"2025-01-01T00:00:00.000Z","note":"KV store docs"}' },
-  "link:home": { value: "https://www.fastly.com/", metadata: '{"created":"2025-01-01T00:00:00.000Z"}' },
+// Request log lines wait until the demo has printed its own.
+let quiet = true;
+const output: DevOutput = {
+  log: (line) => void (quiet || console.log(line)),
+  error: (message, error) => console.error(message, ...(error === undefined ? [] : [error])),
 };
 
-/** The embedded default store, unless fastly.toml (via edge-kv/register) already defined one. */
-async function ensureStore(): Promise<string> {
-  const registry = getRegistry();
-  if (registry.hasStore(STORE_NAME)) return `store '${STORE_NAME}' from fastly.toml`;
-  await registry.defineStore(STORE_NAME).seed(DEMO_LINKS);
-  return `embedded in-memory store '${STORE_NAME}' with ${Object.keys(DEMO_LINKS).length} demo links`;
-}
-
-async function toRequest(message: IncomingMessage, origin: string): Promise<Request> {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  let body: Uint8Array<ArrayBuffer> | undefined;
-  if (message.method !== "GET" && message.method !== "HEAD") {
-    const chunks: Buffer[] = [];
-    for await (const chunk of message) chunks.push(chunk as Buffer);
-    body = new Uint8Array(Buffer.concat(chunks));
-  }
-  return new Request(new URL(message.url ?? "/", origin), { method: message.method, headers, body });
-}
-
-async function respond(message: IncomingMessage, reply: ServerResponse, origin: string): Promise<void> {
-  let response: Response;
-  try {
-    response = await handleRequest(await toRequest(message, origin));
-  } catch (error) {
-    console.error(error);
-    response = new Response("internal error\n", { status: 500 });
-  }
-  reply.writeHead(response.status, Object.fromEntries(response.headers));
-  reply.end(new Uint8Array(await response.arrayBuffer()));
-}
+const dev = await startDev({ entry: "src/index.ts", root: here, port, host: LOCAL_SERVER.host, data: undefined, fastlyToml: `${here}fastly.toml`, maxMetadataBytes: undefined, watch: false }, output);
+const links = Object.keys(await dev.registry.store("links").snapshot()).length;
+console.log(`edge-kv example: the link shortener (examples/compute-app/src/index.ts) on the in-memory store 'links' with ${links} links from its fastly.toml`);
+console.log(`serving it through edge-kv's app host (as npx edge-kv dev does) on ${dev.url}`);
 
 async function demo(origin: string): Promise<void> {
   const steps: Array<[string, string, unknown?]> = [
@@ -79,33 +58,23 @@ async function demo(origin: string): Promise<void> {
   }
 }
 
-const args = process.argv.slice(2);
-const demoMode = args.includes("--demo");
-const portIndex = args.indexOf("--port");
-const port = demoMode ? 0 : Number(portIndex >= 0 ? args[portIndex + 1] : process.env.PORT ?? 8787);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port takes a port number from 0 to 65535, got ${args[portIndex + 1]}`);
-  process.exit(2);
-}
-
-const storeDescription = await ensureStore();
-let origin = "";
-const server = createServer((message, reply) => void respond(message, reply, origin));
-server.listen(port, "127.0.0.1", async () => {
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  console.log(`edge-kv example: the link shortener (examples/compute-app/src/app.ts) on ${storeDescription}`);
-  console.log(`serving its fetch handler on ${origin}`);
-  if (!args.includes("--no-demo")) {
-    try {
-      await demo(origin);
-    } finally {
-      if (demoMode) server.close();
-    }
-    console.log("demo done: every request above went through fastly:kv-store, served by edge-kv");
-    if (demoMode) return;
+if (!args.includes("--no-demo")) {
+  try {
+    await demo(dev.url);
+  } finally {
+    if (demoMode) await dev.close();
   }
-  console.log(`try:  curl -i ${origin}/home`);
-  console.log(`      curl -i -X POST ${origin}/links -d '{"url":"https://example.com","slug":"ex","ttl":60}'`);
-  console.log(`      curl ${origin}/links`);
-  console.log("Ctrl-C to stop");
-});
+  console.log("demo done: every request above went through the app's fetch listener and fastly:kv-store, served by edge-kv");
+  if (demoMode) process.exit(0);
+}
+quiet = false;
+console.log("the three steps, in your own app's folder:");
+console.log("  test it:     npx vitest run                 (test/app.test.ts sends it requests with loadApp(...).fetch)");
+console.log(`  serve it:    npx edge-kv dev                (what this command is doing now: ${dev.url})`);
+console.log(`  inspect it:  open ${dev.url}/_edge-kv/ (the explorer: what the app wrote, edit, import, export)`);
+console.log(`try:  curl -i ${dev.url}/home`);
+console.log(`      curl -i -X POST ${dev.url}/links -d '{"url":"https://example.com","slug":"ex","ttl":60}'`);
+console.log("Ctrl-C to stop");
+const stop = () => void dev.close().finally(() => process.exit(0));
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);

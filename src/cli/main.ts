@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   import: async () => (await import("./import.js")).command,
   pull: async () => (await import("./pull.js")).command,
   push: async () => (await import("./push.js")).command,
+  dev: async () => (await import("./dev.js")).command,
 };
 
 function usage(): string {

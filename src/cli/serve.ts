@@ -12,7 +12,7 @@ import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
 import { redactUrl } from "../redis/redact.js";
 import { checkBinding, createServer, explorerUrl, type RestServer } from "../server/index.js";
-import type { Command } from "./command.js";
+import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { storesInFolder } from "./data-folder.js";
 
 export const DEFAULT_PORT = 7878;
@@ -232,17 +232,8 @@ const STORE_SYNC_MS = 1000;
 
 /** Runs `edge-kv serve <args>` until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runServe(rest: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseServeArgs(rest);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const options = parseCommandArgs(() => parseServeArgs(rest), USAGE);
+  if (typeof options === "number") return options;
   const warning = checkBinding(options);
   if (warning !== undefined) process.stderr.write(`\n${"!".repeat(78)}\n${warning}\n${"!".repeat(78)}\n\n`);
   let server: RestServer;
@@ -264,15 +255,7 @@ export async function runServe(rest: string[]): Promise<number> {
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
   for (const note of report.notes) process.stdout.write(`  ${note}\n`);
   for (const warning of report.warnings) process.stderr.write(`${warning}\n`);
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      void server.close().finally(done);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilStopped(() => server.close());
   await import("../registry.js").then(({ getRegistry }) => getRegistry().reset());
   return 0;
 }

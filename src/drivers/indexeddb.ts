@@ -137,55 +137,69 @@ export class IndexedDBDriver implements KVDriver {
 
   write(key: string, plan: WritePlan): Promise<WriteResult> {
     const id = keyId(key);
-    const combining = plan.combine !== "replace";
-    return this.#update(`write of key '${key}' (${plan.value.byteLength} bytes)`, (entries, values, finish, guard) => {
-      let entry: EntryRow | undefined;
-      let value: Uint8Array | undefined;
-      let waiting = combining ? 2 : 1;
-      const decide = () => {
-        const current = entry === undefined ? null : { generation: entry.generation, expiresAt: entry.expiresAt, value: value ?? new Uint8Array(0) };
-        const result = decideWrite(current, plan);
-        if (result.status === "written") {
-          const { record } = result;
-          const row: EntryRow = {
-            key,
-            generation: record.generation,
-            expiresAt: record.expiresAt,
-            lastModified: record.lastModified,
-            size: record.value.byteLength,
-            metadata: record.metadata === null ? null : exactBytes(record.metadata),
-            contentType: record.contentType,
-          };
-          entries.put(row, id);
-          values.put(exactBytes(record.value), id);
-        }
-        finish(result);
-      };
-      entries.get(id).onsuccess = guard((current: EntryRow | undefined) => {
-        entry = current;
-        if (--waiting === 0) decide();
-      });
-      // Appending or prepending reads the value in the same transaction, alongside the entry.
-      if (combining) {
-        values.get(id).onsuccess = guard((current: Uint8Array | undefined) => {
-          value = current;
+    const what = `write of key '${key}' (${plan.value.byteLength} bytes)`;
+    if (plan.combine !== "replace" || plan.value.byteLength > plan.maxValueBytes) {
+      // Appending or prepending needs the current value (read alongside the entry); an oversized
+      // value only needs the requirement checked first. Both decide before writing anything.
+      const combining = plan.combine !== "replace";
+      return this.#update(what, (tx) => {
+        let entry: EntryRow | undefined;
+        let value: Uint8Array | undefined;
+        let waiting = combining ? 2 : 1;
+        const decide = () => {
+          const result = decideWrite(entry === undefined ? null : { generation: entry.generation, expiresAt: entry.expiresAt, value: value ?? EMPTY }, plan);
+          if (result.status === "written") putRecord(tx, id, key, result.record);
+          tx.finish(result);
+        };
+        tx.entries.get(id).onsuccess = tx.guard((current: EntryRow | undefined) => {
+          entry = current;
           if (--waiting === 0) decide();
         });
-      }
+        if (combining) {
+          tx.values.get(id).onsuccess = tx.guard((current: Uint8Array | undefined) => {
+            value = current;
+            if (--waiting === 0) decide();
+          });
+        }
+      });
+    }
+    // A replace is written at once, alongside the read of the current entry, with a generation that
+    // is almost always high enough (the fresh one: the time plus a random offset); the read then
+    // confirms it, raises it (another tab issued a higher one), or rolls the transaction back when
+    // the requirement fails. One round trip to the database instead of two.
+    return this.#update(what, (tx) => {
+      const tentative: StoredRecord = {
+        value: plan.value,
+        metadata: plan.metadata,
+        generation: Math.max(plan.freshGeneration, plan.generationFloor),
+        expiresAt: plan.expiresAt,
+        lastModified: plan.lastModified,
+        contentType: plan.contentType,
+      };
+      tx.entries.get(id).onsuccess = tx.guard((current: EntryRow | undefined) => {
+        const result = decideWrite(current === undefined ? null : { generation: current.generation, expiresAt: current.expiresAt, value: EMPTY }, plan);
+        if (result.status !== "written") return tx.rollBack(result);
+        if (result.record.generation > tentative.generation) {
+          putRecord(tx, id, key, result.record, false);
+          return tx.finish(result);
+        }
+        tx.finish({ status: "written", record: tentative });
+      });
+      putRecord(tx, id, key, tentative);
     });
   }
 
   delete(key: string, plan: DeletePlan): Promise<DeleteResult> {
     const id = keyId(key);
-    return this.#update(`delete of key '${key}'`, (entries, values, finish, guard) => {
-      entries.get(id).onsuccess = guard((current: EntryRow | undefined) => {
+    // Deleted at once, alongside the read; rolled back when the read shows the plan must not delete.
+    return this.#update(`delete of key '${key}'`, (tx) => {
+      tx.entries.get(id).onsuccess = tx.guard((current: EntryRow | undefined) => {
         const result = decideDelete(current ?? null, plan);
-        if (result.status === "deleted") {
-          entries.delete(id);
-          values.delete(id);
-        }
-        finish(result);
+        if (result.status === "precondition-failed") return tx.rollBack(result);
+        tx.finish(result); // "absent": the deletes removed nothing
       });
+      tx.entries.delete(id);
+      tx.values.delete(id);
     });
   }
 
@@ -204,10 +218,10 @@ export class IndexedDBDriver implements KVDriver {
   }
 
   clear(): Promise<void> {
-    return this.#update("clear", (entries, values, finish) => {
-      entries.clear();
-      values.clear();
-      finish(undefined);
+    return this.#update("clear", (tx) => {
+      tx.entries.clear();
+      tx.values.clear();
+      tx.finish(undefined);
     });
   }
 
@@ -252,26 +266,20 @@ export class IndexedDBDriver implements KVDriver {
 
   /**
    * Runs `body` in one readwrite transaction over both object stores and resolves with what it
-   * passed to `finish` once the transaction has committed. `guard` wraps a request's success
+   * passed to `finish` once the transaction has committed, or with what it passed to `rollBack`
+   * once the transaction has been aborted (its writes undone). `guard` wraps a request's success
    * handler: it receives the request's result, and an exception there aborts the transaction and
    * rejects with that exception (IndexedDB itself would only report an AbortError). Failures
    * become EdgeKvErrors.
    */
-  #update<T>(
-    what: string,
-    body: (
-      entries: IDBObjectStore,
-      values: IDBObjectStore,
-      finish: (result: T) => void,
-      guard: <R>(handler: (result: R) => void) => (event: Event) => void,
-    ) => void,
-  ): Promise<T> {
+  #update<T>(what: string, body: (tx: UpdateTransaction<T>) => void): Promise<T> {
     return this.#connection
       .useStore("readwrite", (entries) => {
         const transaction = entries.transaction;
         return new Promise<T>((resolve, reject) => {
           let result: T;
           let failure: unknown = null;
+          let rolledBack = false;
           const abort = (error: unknown) => {
             failure ??= error;
             try {
@@ -281,18 +289,33 @@ export class IndexedDBDriver implements KVDriver {
             }
           };
           transaction.oncomplete = () => resolve(result);
-          transaction.onabort = () => reject(failure ?? transaction.error ?? new DOMException("The transaction was aborted.", "AbortError"));
-          const guard =
-            <R>(handler: (result: R) => void) =>
-            (event: Event) => {
-              try {
-                handler((event.target as IDBRequest<R>).result);
-              } catch (error) {
-                abort(error);
-              }
-            };
+          transaction.onabort = () => {
+            if (rolledBack && failure === null) resolve(result);
+            else reject(failure ?? transaction.error ?? new DOMException("The transaction was aborted.", "AbortError"));
+          };
+          const tx: UpdateTransaction<T> = {
+            entries,
+            values: transaction.objectStore(VALUES_STORE),
+            finish: (value) => {
+              result = value;
+            },
+            rollBack: (value) => {
+              result = value;
+              rolledBack = true;
+              transaction.abort();
+            },
+            guard:
+              <R>(handler: (result: R) => void) =>
+              (event: Event) => {
+                try {
+                  handler((event.target as IDBRequest<R>).result);
+                } catch (error) {
+                  abort(error);
+                }
+              },
+          };
           try {
-            body(entries, transaction.objectStore(VALUES_STORE), (value) => (result = value), guard);
+            body(tx);
           } catch (error) {
             abort(error);
           }
@@ -326,6 +349,35 @@ export class IndexedDBDriver implements KVDriver {
 export function indexedDBStores(options: IndexedDBStoresOptions = {}): (storeName: string) => IndexedDBDriver {
   const { databasePrefix = DEFAULT_DATABASE_PREFIX, ...shared } = options;
   return (storeName) => new IndexedDBDriver({ ...shared, storeName, databaseName: `${databasePrefix}${storeName}` });
+}
+
+/** One readwrite transaction as `#update` hands it to its body. */
+interface UpdateTransaction<T> {
+  entries: IDBObjectStore;
+  values: IDBObjectStore;
+  /** The result to resolve with once the transaction commits. */
+  finish(result: T): void;
+  /** Aborts the transaction (undoing its writes) and resolves with `result`. */
+  rollBack(result: T): void;
+  /** Wraps a request's success handler: an exception there aborts the transaction and rejects with it. */
+  guard<R>(handler: (result: R) => void): (event: Event) => void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Writes `record` under `key` (whose primary key is `id`): its entry row and, unless `withValue` is false, its value. */
+function putRecord<T>(tx: UpdateTransaction<T>, id: ArrayBuffer, key: string, record: StoredRecord, withValue = true): void {
+  const row: EntryRow = {
+    key,
+    generation: record.generation,
+    expiresAt: record.expiresAt,
+    lastModified: record.lastModified,
+    size: record.value.byteLength,
+    metadata: record.metadata === null ? null : exactBytes(record.metadata),
+    contentType: record.contentType,
+  };
+  tx.entries.put(row, id);
+  if (withValue) tx.values.put(exactBytes(record.value), id);
 }
 
 /** The primary key of `key`: its UTF-8 bytes as an ArrayBuffer (a binary key, compared byte by byte). */

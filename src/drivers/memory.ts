@@ -16,17 +16,28 @@
  * A slab region is written once and never reused: a read returns a view into the slab, and a later
  * overwrite writes elsewhere, so a value already handed out never changes. Dead regions are
  * reclaimed by compaction (live values copied to fresh slabs) once they outweigh the live bytes.
+ *
+ * New keys join the ordered index lazily: they are queued, and the next scan sorts the queue and
+ * merges it in one pass (a native sort of 100k keys costs ~0.1 µs a key, where inserting them one by
+ * one into the index costs ~0.5–1 µs a key). Point reads and writes never need the order.
+ *
+ * Snapshots (`snapshot()` / `restore()`, for per-test reset) are copy-on-write at key granularity:
+ * taking one is O(1); from then on the first change to each key saves the key's record as it was
+ * (its value is a view of an immutable slab region, so saving costs no copy); restoring writes those
+ * records back and removes keys that did not exist, so its cost follows what changed, not the size
+ * of the store.
  */
-import type { DeletePlan, DeleteResult, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "./driver.js";
+import type { DeletePlan, DeleteResult, DriverSnapshot, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "./driver.js";
+import { SlabArena } from "./memory-slabs.js";
 import { decideDelete, decideWrite, type CurrentRecord } from "./plan.js";
-import { SortedKeys } from "./sorted-keys.js";
+import { SortedKeys, sortByKey } from "./sorted-keys.js";
+import { EdgeKvError } from "../errors.js";
 import { compareUtf8 } from "../utf8.js";
 
 /** Values up to this size are copied into slabs; larger ones keep their own buffer. */
 const SMALL_VALUE_BYTES = 16 * 1024;
-const SLAB_BYTES = 256 * 1024;
-/** Compaction runs when dead slab bytes exceed both this and the live slab bytes. */
-const MIN_GARBAGE_BYTES = 8 * 1024 * 1024;
+/** Fewer new keys than this (or than 1/16 of the index) are inserted one by one; more are sorted and merged in one pass. */
+const MERGE_AT_LEAST = 64;
 /** `slab` column value for a value kept in `#largeValues`. */
 const OWN_BUFFER = -1;
 /** `slab` column value for a zero-length value. */
@@ -45,6 +56,12 @@ export class MemoryDriver implements KVDriver {
   readonly description = "memory";
   #slots = new Map<string, number>();
   #keys = new SortedKeys();
+  /** Slots of new keys not yet in #keys (a slot may since hold another key, or none: checked when merged). */
+  #unindexed: number[] = [];
+  /** Per slot, its key (so merging new keys into #keys needs no hash lookups). */
+  #slotKeys: (string | undefined)[] = [];
+  /** Per slot: 1 when the slot's key is in #keys. */
+  #indexed = new Uint8Array(INITIAL_CAPACITY);
   #freeSlots: number[] = [];
   #nextSlot = 0;
   #capacity = INITIAL_CAPACITY;
@@ -56,6 +73,9 @@ export class MemoryDriver implements KVDriver {
   #arena = new SlabArena();
   /** The record in a slot as plan decisions see it: one reused object (no allocation per write), its value read only when a plan combines. */
   readonly #current = this.#slotView();
+  /** The current snapshot, and each key's record as it was when it was taken (null: no record), saved on the key's first change. */
+  #snapshot: DriverSnapshot | null = null;
+  #saved: Map<string, StoredRecord | null> | null = null;
 
   read(key: string): StoredRecord | null {
     const slot = this.#slots.get(key);
@@ -74,18 +94,11 @@ export class MemoryDriver implements KVDriver {
   }
 
   write(key: string, plan: WritePlan): WriteResult {
-    let slot = this.#slots.get(key);
+    const slot = this.#slots.get(key);
     const result = decideWrite(slot === undefined ? null : this.#current.at(slot), plan);
     if (result.status !== "written") return result;
-    if (slot === undefined) {
-      slot = this.#allocateSlot();
-      this.#slots.set(key, slot);
-      this.#keys.insert(key, slot);
-    } else {
-      this.#releaseValue(slot);
-    }
-    this.#store(slot, result.record);
-    if (this.#arena.needsCompaction()) this.#compact();
+    if (this.#saved !== null) this.#save(key);
+    this.#put(key, slot, result.record);
     return result;
   }
 
@@ -93,19 +106,15 @@ export class MemoryDriver implements KVDriver {
     const slot = this.#slots.get(key);
     const result = decideDelete(slot === undefined ? null : this.#current.at(slot), plan);
     if (result.status !== "deleted") return result;
-    this.#slots.delete(key);
-    this.#keys.remove(key);
-    this.#releaseValue(slot!);
-    this.#metadata.delete(slot!);
-    this.#contentType.delete(slot!);
-    this.#freeSlots.push(slot!);
-    if (this.#arena.needsCompaction()) this.#compact();
+    if (this.#saved !== null) this.#save(key);
+    this.#remove(key, slot!);
     return result;
   }
 
   scan(range: ScanRange): ScanItem[] {
     const items: ScanItem[] = [];
     if (range.limit <= 0) return items;
+    if (this.#unindexed.length > 0) this.#indexNewKeys();
     const prefix = range.prefix ?? "";
     const afterWithinPrefix = range.after !== undefined && compareUtf8(range.after, prefix) >= 0;
     const { keys, slots } = this.#keys.collect(afterWithinPrefix ? range.after! : prefix, afterWithinPrefix, prefix, range.limit);
@@ -119,8 +128,12 @@ export class MemoryDriver implements KVDriver {
   }
 
   clear(): void {
+    if (this.#saved !== null) for (const key of this.#slots.keys()) this.#save(key);
     this.#slots.clear();
     this.#keys.clear();
+    this.#unindexed = [];
+    this.#slotKeys = [];
+    this.#indexed.fill(0);
     this.#freeSlots = [];
     this.#nextSlot = 0;
     this.#largeValues.clear();
@@ -129,9 +142,97 @@ export class MemoryDriver implements KVDriver {
     this.#arena = new SlabArena();
   }
 
+  /**
+   * Starts a snapshot of the store as it is now, in O(1) (see the top of this file). A driver keeps
+   * one snapshot: taking another replaces it.
+   */
+  snapshot(): DriverSnapshot {
+    this.#snapshot = Object.freeze({ driver: this });
+    this.#saved = new Map();
+    return this.#snapshot;
+  }
+
+  /**
+   * Puts the store back exactly as it was when `snapshot` was taken — every record with its value,
+   * metadata, generation, expiry and time; keys added since removed — at a cost that follows the
+   * number of keys changed since. The snapshot stays current: it can be restored again.
+   */
+  restore(snapshot: DriverSnapshot): void {
+    if (snapshot !== this.#snapshot || this.#saved === null) {
+      throw new EdgeKvError(
+        snapshot?.driver === this
+          ? "MemoryDriver.restore: this snapshot is no longer current (a driver keeps only its latest snapshot)"
+          : "MemoryDriver.restore: the snapshot was not taken by this driver",
+      );
+    }
+    const saved = this.#saved;
+    this.#saved = null; // restoring is not a change to remember
+    for (const [key, record] of saved) {
+      const slot = this.#slots.get(key);
+      if (record !== null) this.#put(key, slot, record);
+      else if (slot !== undefined) this.#remove(key, slot);
+    }
+    saved.clear();
+    this.#saved = saved;
+  }
+
   /** Number of records held, expired ones included. */
   get size(): number {
     return this.#slots.size;
+  }
+
+  /** Remembers the record of `key` as the snapshot has it, on its first change since the snapshot. */
+  #save(key: string): void {
+    const saved = this.#saved!;
+    if (!saved.has(key)) saved.set(key, this.read(key));
+  }
+
+  /** Stores `record` under `key`, whose slot is `slot` (undefined: a new key). */
+  #put(key: string, slot: number | undefined, record: StoredRecord): void {
+    if (slot === undefined) {
+      slot = this.#allocateSlot();
+      this.#slots.set(key, slot);
+      this.#slotKeys[slot] = key;
+      this.#unindexed.push(slot);
+    } else {
+      this.#releaseValue(slot);
+    }
+    this.#store(slot, record);
+    if (this.#arena.needsCompaction()) this.#compact();
+  }
+
+  #remove(key: string, slot: number): void {
+    this.#slots.delete(key);
+    this.#slotKeys[slot] = undefined;
+    if (this.#indexed[slot] === 1) {
+      this.#keys.remove(key);
+      this.#indexed[slot] = 0;
+    }
+    this.#releaseValue(slot);
+    this.#metadata.delete(slot);
+    this.#contentType.delete(slot);
+    this.#freeSlots.push(slot);
+    if (this.#arena.needsCompaction()) this.#compact();
+  }
+
+  /** Brings the ordered index up to date with the keys added since it last was. */
+  #indexNewKeys(): void {
+    const queued = this.#unindexed;
+    this.#unindexed = [];
+    const indexed = this.#indexed;
+    const slotKeys = this.#slotKeys;
+    const added: number[] = [];
+    for (const slot of queued) {
+      // A slot queued twice, or freed (and maybe reused: then queued again) since, is skipped here.
+      if (indexed[slot] === 1 || slotKeys[slot] === undefined) continue;
+      indexed[slot] = 1;
+      added.push(slot);
+    }
+    if (added.length < MERGE_AT_LEAST || added.length * 16 < this.#keys.size) {
+      for (const slot of added) this.#keys.insert(slotKeys[slot]!, slot);
+    } else {
+      this.#keys.merge(sortByKey(added, slotKeys), added);
+    }
   }
 
   #slotView(): CurrentRecord & { at(slot: number): CurrentRecord } {
@@ -199,19 +300,20 @@ export class MemoryDriver implements KVDriver {
 
   #allocateSlot(): number {
     const reused = this.#freeSlots.pop();
-    if (reused !== undefined) return reused;
+    if (reused !== undefined) return reused; // its #indexed flag was cleared when it was freed
     if (this.#nextSlot === this.#capacity) this.#grow();
     return this.#nextSlot++;
   }
 
   #grow(): void {
     const capacity = this.#capacity * 2;
-    const grow = <T extends Float64Array | Int32Array | Uint32Array>(old: T, make: new (n: number) => T, width = 1): T => {
+    const grow = <T extends Float64Array | Uint8Array>(old: T, make: new (n: number) => T, width = 1): T => {
       const next = new make(capacity * width);
       next.set(old);
       return next;
     };
     this.#numbers = grow(this.#numbers, Float64Array, STRIDE);
+    this.#indexed = grow(this.#indexed, Uint8Array);
     this.#capacity = capacity;
   }
 
@@ -228,69 +330,5 @@ export class MemoryDriver implements KVDriver {
       numbers[at + OFFSET] = arena.lastOffset;
     }
     this.#arena = arena;
-  }
-}
-
-/**
- * Append-only byte slabs. `append` copies bytes into the current slab (a new one when it is full)
- * and returns the slab number, with the offset in `lastOffset`. Released bytes are only counted;
- * a slab whose bytes are all released is dropped and its number reused.
- */
-class SlabArena {
-  #slabs: (Uint8Array | null)[] = [];
-  #live: number[] = [];
-  #written: number[] = [];
-  #freeNumbers: number[] = [];
-  #current = -1;
-  #used = SLAB_BYTES;
-  #liveBytes = 0;
-  #deadBytes = 0;
-  lastOffset = 0;
-
-  append(bytes: Uint8Array): number {
-    const length = bytes.byteLength;
-    if (this.#used + length > SLAB_BYTES) this.#newSlab();
-    const slab = this.#current;
-    this.#slabs[slab]!.set(bytes, this.#used);
-    this.lastOffset = this.#used;
-    this.#used += length;
-    this.#live[slab]! += length;
-    this.#written[slab]! += length;
-    this.#liveBytes += length;
-    return slab;
-  }
-
-  view(slab: number, offset: number, length: number): Uint8Array {
-    return new Uint8Array(this.#slabs[slab]!.buffer, offset, length);
-  }
-
-  release(slab: number, length: number): void {
-    this.#live[slab]! -= length;
-    this.#liveBytes -= length;
-    this.#deadBytes += length;
-    if (this.#live[slab] === 0 && slab !== this.#current) this.#drop(slab);
-  }
-
-  needsCompaction(): boolean {
-    return this.#deadBytes > MIN_GARBAGE_BYTES && this.#deadBytes > this.#liveBytes;
-  }
-
-  #newSlab(): void {
-    const previous = this.#current;
-    const slab = this.#freeNumbers.pop() ?? this.#slabs.length;
-    this.#slabs[slab] = new Uint8Array(SLAB_BYTES);
-    this.#live[slab] = 0;
-    this.#written[slab] = 0;
-    this.#current = slab;
-    this.#used = 0;
-    // The slab just left may already be empty (every value in it overwritten).
-    if (previous >= 0 && this.#live[previous] === 0) this.#drop(previous);
-  }
-
-  /** Nothing refers to `slab` any more: forget it (its dead bytes go with it) and reuse its number. */
-  #drop(slab: number): void {
-    this.#deadBytes -= this.#written[slab]!;
-    this.#slabs[slab] = null;
-    this.#freeNumbers.push(slab);
   }
 }

@@ -1,6 +1,8 @@
 import { compareUtf8 } from "../utf8.js";
 
 const MAX_CHUNK = 512;
+/** Chunk size of a bulk merge: half full, like a split leaves them, so later inserts do not split at once. */
+const BULK_CHUNK = MAX_CHUNK >> 1;
 
 /**
  * JavaScript's `<` on strings compares UTF-16 code units, which agrees with UTF-8 byte order except
@@ -86,6 +88,58 @@ export class SortedKeys {
     }
   }
 
+  /**
+   * Adds `keys` — none present, in UTF-8 byte order — with their numbers `slots` (same order), in
+   * one pass that merges them with the keys already held: O(n + k) instead of k inserts.
+   */
+  merge(keys: readonly string[], slots: readonly number[]): void {
+    if (keys.length === 0) return;
+    const chunks: string[][] = [];
+    const chunkSlots: number[][] = [];
+    const lasts: string[] = [];
+    let chunk: string[] = [];
+    let numbers: number[] = [];
+    const flush = () => {
+      chunks.push(chunk);
+      chunkSlots.push(numbers);
+      lasts.push(chunk[chunk.length - 1]!);
+      chunk = [];
+      numbers = [];
+    };
+    let k = 0;
+    let next = keys[0]!;
+    let nextNative = !HIGH_UNIT.test(next);
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const old = this.#chunks[c]!;
+      const oldSlots = this.#slots[c]!;
+      for (let i = 0; i < old.length; i++) {
+        const key = old[i]!;
+        while (k < keys.length && less(next, key, nextNative)) {
+          chunk.push(next);
+          numbers.push(slots[k]!);
+          if (chunk.length === BULK_CHUNK) flush();
+          if (++k < keys.length) {
+            next = keys[k]!;
+            nextNative = !HIGH_UNIT.test(next);
+          }
+        }
+        chunk.push(key);
+        numbers.push(oldSlots[i]!);
+        if (chunk.length === BULK_CHUNK) flush();
+      }
+    }
+    for (; k < keys.length; k++) {
+      chunk.push(keys[k]!);
+      numbers.push(slots[k]!);
+      if (chunk.length === BULK_CHUNK) flush();
+    }
+    if (chunk.length > 0) flush();
+    this.#chunks = chunks;
+    this.#slots = chunkSlots;
+    this.#lasts = lasts;
+    this.#size += keys.length;
+  }
+
   clear(): void {
     this.#chunks = [];
     this.#slots = [];
@@ -151,6 +205,28 @@ export class SortedKeys {
       i = 0;
     }
   }
+}
+
+/**
+ * Sorts `slots` in place by their keys (`keyOf`) in UTF-8 byte order: the engine's native string
+ * comparison unless a key has a unit >= U+D800. Returns the keys in that order.
+ */
+export function sortByKey(slots: number[], keyOf: readonly (string | undefined)[]): string[] {
+  let native = true;
+  for (const slot of slots) {
+    if (HIGH_UNIT.test(keyOf[slot]!)) {
+      native = false;
+      break;
+    }
+  }
+  if (native) {
+    slots.sort((a, b) => {
+      const x = keyOf[a]!;
+      const y = keyOf[b]!;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  } else slots.sort((a, b) => compareUtf8(keyOf[a]!, keyOf[b]!));
+  return slots.map((slot) => keyOf[slot]!);
 }
 
 /**

@@ -3,12 +3,21 @@
  * on the page cache they take a few microseconds, where each asynchronous call costs tens of
  * microseconds of thread-pool round trip — and the driver runs one operation at a time anyway.
  * Flushes to the disk (fdatasync/fsync), which take milliseconds, stay asynchronous.
+ *
+ * Closing while a flush is in flight, or while records written to the file still wait for one
+ * (`retain`), closes the descriptor only once they are done: a descriptor number closed under a
+ * pending fdatasync could be reused by another file, and records waiting for a flush must get it.
  */
 import { closeSync, fdatasync, fstatSync, fsync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 
 export class LogFile {
   readonly path: string;
+  /** The descriptor, until it is really closed. */
   #fd: number | null;
+  /** close() was called: no more reads or writes. */
+  #closed = false;
+  /** Flushes in flight plus holders waiting for one. */
+  #holds = 0;
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -21,7 +30,7 @@ export class LogFile {
   }
 
   get #descriptor(): number {
-    if (this.#fd === null) throw new Error(`edge-kv internal: ${this.path} used after close`);
+    if (this.#closed || this.#fd === null) throw new Error(`edge-kv internal: ${this.path} used after close`);
     return this.#fd;
   }
 
@@ -61,27 +70,54 @@ export class LogFile {
     ftruncateSync(this.#descriptor, length);
   }
 
-  /** Flushes the file's data (and the size needed to read it) to the disk. */
+  /** Flushes the file's data (and the size needed to read it) to the disk. Works after close() while the file is retained. */
   datasync(): Promise<void> {
-    const fd = this.#descriptor;
-    return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+    return this.#flush(fdatasync);
   }
 
   /** Flushes data and all metadata to the disk. */
   sync(): Promise<void> {
-    const fd = this.#descriptor;
-    return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+    return this.#flush(fsync);
   }
 
+  /** Keeps the descriptor open (for a flush to come) until `release`, even if the file is closed meanwhile. */
+  retain(): void {
+    if (this.#fd === null) throw new Error(`edge-kv internal: ${this.path} retained after close`);
+    this.#holds++;
+  }
+
+  release(): void {
+    if (--this.#holds === 0 && this.#closed) this.#closeNow();
+  }
+
+  /** Closes the file (the descriptor once no flush is in flight or retained). */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#holds === 0) this.#closeNow();
+  }
+
+  #flush(call: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
+    const fd = this.#fd;
+    if (fd === null) return Promise.reject(new Error(`edge-kv internal: ${this.path} flushed after close`));
+    this.retain();
+    return new Promise<void>((resolve, reject) =>
+      call(fd, (error) => {
+        this.release();
+        if (error) reject(error);
+        else resolve();
+      }),
+    );
+  }
+
+  #closeNow(): void {
     const fd = this.#fd;
     this.#fd = null;
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
+    if (fd === null) return;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
     }
   }
 }

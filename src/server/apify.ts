@@ -250,7 +250,7 @@ async function putRecord(request: RestRequest, context: DialectContext, info: St
   const value = await readBody(request, context.limits.maxApifyRecordBytes, { decode: true });
   const contentType = header(request, "content-type") || "application/octet-stream";
   try {
-    await context.catalog.admin(info).put(key, value, { contentType });
+    await context.catalog.admin(info).write(key, value, { contentType });
   } catch (error) {
     throw storeFailure(error, context, info, key);
   }

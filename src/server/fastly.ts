@@ -262,7 +262,7 @@ async function putItem(request: RestRequest, context: DialectContext, info: Stor
   const metadata = metadataText === undefined ? undefined : parseMetadata(headerBytes(metadataText), "header 'metadata'");
   const value = await readBody(request, context.limits.maxValueBytes);
   try {
-    await context.catalog.admin(info).put(key, value, {
+    await context.catalog.admin(info).write(key, value, {
       mode,
       ...(ifGenerationMatch !== undefined && { ifGenerationMatch }),
       ...(metadata !== undefined && { metadata }),

@@ -172,10 +172,10 @@ async function putKey(request: RestRequest, context: DialectContext, info: Store
   let created = true;
   try {
     // An add that fails means the key existed: 200 updated instead of 201 created, decided atomically.
-    await admin.put(key, value, { ...options, mode: "add" }).catch(async (error: unknown) => {
+    await admin.write(key, value, { ...options, mode: "add" }).catch(async (error: unknown) => {
       if (!(error instanceof KVError && error.code === "precondition-failed")) throw error;
       created = false;
-      await admin.put(key, value, options);
+      await admin.write(key, value, options);
     });
   } catch (error) {
     throw storeFailure(error, context, info, key);

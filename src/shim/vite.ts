@@ -36,6 +36,12 @@ function sibling(name: string): string {
   throw new EdgeKvError(`the edge-kv installation is incomplete: ${name}.js is missing next to ${fileURLToPath(import.meta.url)}`);
 }
 
+/** The built edge-kv/host module next to this one, as a pattern for Vitest's server.deps.inline (none when run from source). */
+function hostModule(): RegExp[] {
+  const path = fileURLToPath(new URL("./host.js", import.meta.url));
+  return existsSync(path) ? [new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`)] : [];
+}
+
 /**
  * The plugin edgeKv() returns: a Vite `Plugin`, declared by shape so that edge-kv's declarations do
  * not load Vite's (and with them Node's), which clash with @fastly/js-compute's globals in a Compute
@@ -65,8 +71,9 @@ export function edgeKv(options: EdgeKvOptions = {}): EdgeKvPlugin {
     enforce: "pre",
     config(config) {
       if (config.root) root = config.root;
-      // Vitest reads `test` from the resolved config; plain Vite ignores it.
-      return { test: { setupFiles: [setupPath] } } as Record<string, unknown>;
+      // Vitest reads `test` from the resolved config; plain Vite ignores it. edge-kv/host runs through
+      // Vitest's module runner (not Node's loader), so loadApp("./src/index.ts") gets TypeScript and fastly:*.
+      return { test: { setupFiles: [setupPath], server: { deps: { inline: hostModule() } } } } as Record<string, unknown>;
     },
     configResolved(config) {
       root = config.root;

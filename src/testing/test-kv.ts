@@ -8,7 +8,7 @@ import { recordView, type Bytes, type RecordView, type SeedData, type StoreAdmin
 import type { ComputeEnv, ConfigStoreAdmin, SecretStoreAdmin } from "../compute/resources.js";
 import { FakeClock, systemClock, type Clock } from "../clock.js";
 import type { Profile } from "../core.js";
-import type { KVDriver, StoredRecord } from "../drivers/driver.js";
+import type { DriverSnapshot, KVDriver } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { KVRegistry, setRegistry, getRegistry } from "../registry.js";
 import {
@@ -60,6 +60,8 @@ interface TestStore {
   controller: StoreController;
   seed: SeedData;
   consistency: ConsistencyOptions | null;
+  /** The driver's snapshot of the seeded store (drivers with the snapshot capability), restored by reset. */
+  snapshot: DriverSnapshot | null;
 }
 
 export class TestKv {
@@ -199,16 +201,21 @@ export class TestKv {
    * definitions, env back to the `env` option, the fake clock at its start time,
    * faults/latency/consistency windows of `failNext`/`delay`/`simulateEventualConsistency` removed
    * (consistency set in a store definition stays), the operation log emptied, this registry active.
+   *
+   * A store whose driver can snapshot (the memory driver) is seeded once and then put back to that
+   * snapshot, at a cost that follows what the test changed, not the size of the seed. That is exact
+   * with the fake clock (re-seeding at its start time would write the same records); with another
+   * clock each reset seeds again, so TTLs and times count from the reset.
    */
   async reset(): Promise<this> {
-    if (this.clock instanceof FakeClock) this.clock.set(this.#start);
+    const fake = this.clock instanceof FakeClock;
+    if (fake) (this.clock as FakeClock).set(this.#start);
     for (const store of this.#stores.values()) {
       store.controller.clear();
       store.controller.setConsistency(store.consistency);
       store.controller.active = false;
       try {
-        await store.admin.clear();
-        await store.admin.seed(store.seed);
+        if (!(fake && (await this.#restore(store)))) await this.#seedAfresh(store, fake);
       } catch (error) {
         throw new EdgeKvError(`could not seed store '${store.admin.name}': ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       } finally {
@@ -222,6 +229,27 @@ export class TestKv {
     this.#seeded = true;
     this.activate();
     return this;
+  }
+
+  /** Puts a store back to its snapshot; false when it has none (or the driver no longer has it). */
+  async #restore(store: TestStore): Promise<boolean> {
+    const driver = store.admin.core.driver;
+    if (store.snapshot === null || !driver.restore) return false;
+    try {
+      await driver.restore(store.snapshot);
+      return true;
+    } catch (error) {
+      if (!(error instanceof EdgeKvError)) throw error;
+      store.snapshot = null; // replaced by a snapshot someone else took: seed again
+      return false;
+    }
+  }
+
+  async #seedAfresh(store: TestStore, snapshot: boolean): Promise<void> {
+    const driver = store.admin.core.driver;
+    await store.admin.clear();
+    await store.admin.seed(store.seed);
+    store.snapshot = snapshot && driver.snapshot ? await driver.snapshot() : null;
   }
 
   /** Writes more entries into a store now (not part of its seed: the next reset drops them). */
@@ -316,7 +344,7 @@ export class TestKv {
     const controller = new StoreController(admin.core, this.operations);
     const consistency = definition.consistency ?? null;
     controller.setConsistency(consistency);
-    const store: TestStore = { admin, controller, seed, consistency };
+    const store: TestStore = { admin, controller, seed, consistency, snapshot: null };
     this.#stores.set(name, store);
     this.#seeded = false;
     return store;

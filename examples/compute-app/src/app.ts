@@ -1,5 +1,5 @@
 /**
- * A link shortener for Fastly Compute, written only against `fastly:kv-store` and the Fetch API.
+ * A link shortener for Fastly Compute, written only against the `fastly:*` modules and the Fetch API.
  *
  *   POST   /links            {"url": "https://...", "slug"?: "docs", "ttl"?: 3600}  → 201 {slug, url, short}
  *   GET    /links?limit=&cursor=                                                     → 200 {links: [...], cursor}
@@ -9,14 +9,17 @@
  *
  * Each link is the key `link:<slug>`: the value is the target URL, the metadata a small JSON object
  * ({ created, note }), and an optional TTL makes it expire. A busy store (`Too many requests.`)
- * answers 503 with Retry-After so clients retry.
+ * answers 503 with Retry-After so clients retry. How many links a page lists at most comes from the
+ * `settings` config store (`max_list`); `GET /` says which service version runs (`fastly:env`).
  */
+import { ConfigStore } from "fastly:config-store";
+import { env } from "fastly:env";
 import { KVStore } from "fastly:kv-store";
 
 export const STORE_NAME = "links";
 const PREFIX = "link:";
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_LIST = 100;
+const DEFAULT_MAX_LIST = 100;
 
 interface LinkMetadata {
   created: string;
@@ -36,7 +39,7 @@ export async function handleRequest(request: Request): Promise<Response> {
       return json({ error: `${request.method} ${url.pathname} is not supported` }, 405);
     }
     if (parts.length === 1 && (request.method === "GET" || request.method === "HEAD")) return await redirect(store, parts[0]!);
-    if (parts.length === 0) return json({ service: "link shortener", try: "POST /links {\"url\": \"https://example.com\"}" });
+    if (parts.length === 0) return json({ service: "link shortener", version: env("FASTLY_SERVICE_VERSION") ?? null, try: "POST /links {\"url\": \"https://example.com\"}" });
     return json({ error: "not found" }, 404);
   } catch (error) {
     if (error instanceof TypeError && error.message.endsWith("Too many requests.")) {
@@ -73,7 +76,8 @@ async function createLink(store: KVStore, request: Request, url: URL): Promise<R
 }
 
 async function listLinks(store: KVStore, url: URL): Promise<Response> {
-  const limit = Math.min(Number(url.searchParams.get("limit") ?? 20) || 20, MAX_LIST);
+  const maxList = Number(new ConfigStore("settings").get("max_list") ?? DEFAULT_MAX_LIST) || DEFAULT_MAX_LIST;
+  const limit = Math.min(Number(url.searchParams.get("limit") ?? 20) || 20, maxList);
   const cursor = url.searchParams.get("cursor") ?? undefined;
   const page = await store.list({ prefix: PREFIX, limit, ...(cursor ? { cursor } : {}) });
   return json({ links: page.list.map((key) => key.slice(PREFIX.length)), cursor: page.cursor ?? null });

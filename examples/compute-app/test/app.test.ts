@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { loadApp } from "edge-kv/host";
 import { getTestKv } from "edge-kv/testing";
-import { handleRequest } from "../src/app.js";
 
-const call = (path: string, init?: RequestInit) => handleRequest(new Request(`https://sho.rt${path}`, init));
+// The app's real entry point (a fetch-event listener), loaded as Compute runs it; requests reach it as a client's would.
+const app = await loadApp(new URL("../src/index.ts", import.meta.url), { origin: "https://sho.rt" });
+const call = (path: string, init?: RequestInit) => app.fetch(path, init);
 const create = (body: unknown) => call("/links", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
 describe("link shortener (stores seeded from fastly.toml before every test)", () => {
@@ -64,6 +66,15 @@ describe("link shortener (stores seeded from fastly.toml before every test)", ()
     expect(second.links).toEqual(["a3", "docs"]);
     const third = (await (await call(`/links?limit=2&cursor=${encodeURIComponent(second.cursor!)}`)).json()) as { links: string[]; cursor: string | null };
     expect(third).toEqual({ links: ["home"], cursor: null });
+  });
+
+  it("lists at most max_list links a page (the settings config store), and says which version runs (fastly:env)", async () => {
+    const kv = getTestKv();
+    kv.configStore("settings").set("max_list", "1");
+    const page = (await (await call("/links?limit=10")).json()) as { links: string[] };
+    expect(page.links).toEqual(["docs"]);
+    kv.env.set({ FASTLY_SERVICE_VERSION: "42" });
+    expect(await (await call("/")).json()).toMatchObject({ version: "42" });
   });
 
   it("deletes a link (204), then answers 404 for it and for a second delete", async () => {

@@ -3,10 +3,12 @@
  * while after a write, slow operations, repeated failures. All deterministic: no real waiting.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { loadApp } from "edge-kv/host";
 import { getTestKv } from "edge-kv/testing";
-import { handleRequest } from "../src/app.js";
 
-const call = (path: string, init?: RequestInit) => handleRequest(new Request(`https://sho.rt${path}`, init));
+const entry = new URL("../src/index.ts", import.meta.url);
+const app = await loadApp(entry, { origin: "https://sho.rt" });
+const call = (path: string, init?: RequestInit) => app.fetch(path, init);
 const create = (body: unknown) => call("/links", { method: "POST", body: JSON.stringify(body) });
 
 afterEach(() => vi.useRealTimers());
@@ -54,8 +56,12 @@ describe("a slow or failing store", () => {
     expect((await call("/home")).status).toBe(302);
   });
 
-  it("an error other than Too many requests is not hidden: the handler rejects with the runtime's TypeError", async () => {
+  it("an error other than Too many requests is not hidden: the client gets the runtime's 500, onError the runtime's TypeError", async () => {
+    const errors: unknown[] = [];
+    const watched = await loadApp(entry, { origin: "https://sho.rt", onError: (error) => errors.push(error) });
     getTestKv().failNext("links", { operation: "lookup", error: "internal-error" });
-    await expect(call("/home")).rejects.toThrow(new TypeError("KVStore lookup: Internal error."));
+    const response = await watched.fetch("/home");
+    expect([response.status, await response.text()]).toEqual([500, ""]);
+    expect(errors).toEqual([new TypeError("KVStore lookup: Internal error.")]);
   });
 });

@@ -1,0 +1,296 @@
+/**
+ * `edge-kv dev [entry]`: serves a Compute app locally, the way `fastly compute serve` does, without
+ * building wasm — the app's own entry runs in-process through edge-kv/host (`loadApp(...).fetch`, the
+ * path tests use) on stores from ./fastly.toml. `/_edge-kv/` is reserved: the explorer page is there and
+ * the REST API of every dialect at /_edge-kv/api/ (the handler of `edge-kv serve`).
+ */
+import { existsSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { EdgeKvError } from "../errors.js";
+import { metadataLimit } from "../node/fastly-toml.js";
+import { loadApp, type App } from "../host/app.js";
+import type { AppErrorInfo } from "../host/fetch-event.js";
+import { LOCAL_SERVER, formatRequestId } from "../host/messages.js";
+import { AppBundler, type AppBuild, type AppBuildError } from "../host/node/bundle.js";
+import { findAppEntry, type AppEntry } from "../host/node/entry.js";
+import { hasBody, readRequestBody, sendResponse, toAppRequest } from "../host/node/http.js";
+import type { KVRegistry } from "../registry.js";
+import { sendJson } from "../server/http.js";
+import { createRequestHandler, explorerUrl, isReservedPath } from "../server/index.js";
+import { installGlobals } from "../shim/globals.js";
+import { parseCommandArgs, untilStopped, type Command } from "./command.js";
+import { openStores } from "./stores.js";
+
+const USAGE = `Usage: edge-kv dev [entry] [options]
+
+Serves a Fastly Compute JavaScript app locally on ${LOCAL_SERVER.origin} (the address of
+'fastly compute serve'), on stores from ./fastly.toml. The entry is the app's file; without one,
+the input of 'js-compute-runtime' in fastly.toml [scripts] build or package.json scripts.build,
+then package.json main, then src/index.ts or src/index.js. TypeScript works as is.
+
+Options:
+  --port <n>            port to listen on (default ${LOCAL_SERVER.port}; 0 picks a free one)
+  --host <address>      interface to bind (default ${LOCAL_SERVER.host}, loopback only)
+  --data <folder>       keep the stores in this folder between runs (default: in memory)
+  --fastly-toml <file>  the fastly.toml whose [local_server] stores to load (default ./fastly.toml)
+  --max-metadata-bytes <n>
+                        metadata limit of the KV stores (default 1000, Compute's; at most 69000)
+  --watch               rebuild and reload the app when one of its files changes (stores are kept)
+  -h, --help            show this help
+
+Every request is logged as: METHOD /path STATUS time. The explorer page shows the stores at
+/_edge-kv/; their REST API (Fastly, Apify and Telnyx dialects) is at /_edge-kv/api/.`;
+
+export interface DevOptions {
+  entry: string | undefined;
+  port: number;
+  host: string;
+  data: string | undefined;
+  fastlyToml: string | undefined;
+  maxMetadataBytes: number | undefined;
+  watch: boolean;
+  /** Project folder (default: the working directory). */
+  root: string;
+}
+
+/** Parses `dev` arguments; throws EdgeKvError saying what was wrong and what to do. */
+export function parseDevArgs(args: string[], root = process.cwd()): DevOptions | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        data: { type: "string" },
+        "fastly-toml": { type: "string" },
+        "max-metadata-bytes": { type: "string" },
+        watch: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new EdgeKvError(`dev: ${(error as Error).message}. Run 'edge-kv dev --help' for the options`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  if (positionals.length > 1) throw new EdgeKvError(`dev: one entry at most, got ${positionals.length}: ${positionals.join(" ")}`);
+  let port: number = LOCAL_SERVER.port;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) throw new EdgeKvError(`dev: --port must be a number from 0 to 65535, got '${values.port}'`);
+  }
+  if (values.data === "") throw new EdgeKvError("dev: --data needs a folder path");
+  let fastlyToml: string | undefined;
+  if (values["fastly-toml"] !== undefined) {
+    fastlyToml = resolve(root, values["fastly-toml"]);
+    if (!existsSync(fastlyToml)) throw new EdgeKvError(`dev: --fastly-toml names ${fastlyToml}, which does not exist`);
+  } else if (existsSync(resolve(root, "fastly.toml"))) {
+    fastlyToml = resolve(root, "fastly.toml");
+  }
+  return {
+    entry: positionals[0],
+    port,
+    host: values.host ?? LOCAL_SERVER.host,
+    data: values.data === undefined ? undefined : resolve(root, values.data),
+    fastlyToml,
+    maxMetadataBytes: values["max-metadata-bytes"] === undefined ? undefined : metadataLimit(values["max-metadata-bytes"], "dev: --max-metadata-bytes"),
+    watch: values.watch === true,
+    root,
+  };
+}
+
+export interface DevServer {
+  /** http://host:port of the app. */
+  readonly url: string;
+  readonly port: number;
+  readonly entry: AppEntry;
+  readonly registry: KVRegistry;
+  readonly server: Server;
+  /** Which stores came from where; fastly.toml warnings (unknown keys). */
+  readonly notes: string[];
+  readonly warnings: string[];
+  /** Stops serving, waits (a little) for the app's pending work, closes the stores and the watcher. */
+  close(): Promise<void>;
+}
+
+export interface DevOutput {
+  log(line: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/**
+ * Request log lines are written once per turn of the event loop (one write for many requests under
+ * load, at once for a single request); errors go to stderr as they happen.
+ */
+function consoleOutput(): DevOutput {
+  let pending = "";
+  const flush = () => {
+    process.stdout.write(pending);
+    pending = "";
+  };
+  return {
+    log: (line) => {
+      if (pending === "") setImmediate(flush);
+      pending += `${line}\n`;
+    },
+    error: (message, error) => (error === undefined ? console.error(message) : console.error(message, error)),
+  };
+}
+
+function describeMs(ms: number): string {
+  return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+}
+
+/** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
+export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
+  const entry = findAppEntry(options.root, options.entry);
+  const { registry, stateFile, createDriver, notes, warnings } = await openStores({
+    data: options.data,
+    fastlyToml: options.fastlyToml,
+    maxMetadataBytes: options.maxMetadataBytes,
+    raise: (bytes) => `edge-kv dev --max-metadata-bytes ${bytes}`,
+  });
+  installGlobals();
+  process.setSourceMapsEnabled(true);
+  const entryName = relative(options.root, entry.path) || entry.path;
+  const onError = (error: unknown, info: AppErrorInfo) => output.error(`${info.message} (${info.method} ${new URL(info.url).pathname}, request ${info.requestId})\n`, error);
+  const bundler = new AppBundler({ entry: entry.path, root: options.root });
+  let app: App;
+  let nextRequestId = 0;
+  let reloads = Promise.resolve();
+
+  const load = (build: AppBuild) => loadApp(build.url, { fresh: false, onError });
+  const reload = (outcome: AppBuild | AppBuildError) => {
+    reloads = reloads.then(async () => {
+      if (!("url" in outcome)) return output.error(`edge-kv dev: ${outcome.message.replace(/^edge-kv: /, "")}\n  (still serving the previous build)`);
+      try {
+        const previous = app;
+        app = await load(outcome);
+        output.log(`reloaded ${entryName} (built in ${describeMs(outcome.ms)})`);
+        void previous.close();
+      } catch (error) {
+        output.error(`edge-kv dev: ${entryName} failed to load; still serving the previous build:\n`, error);
+      }
+    });
+  };
+
+  try {
+    const build = options.watch ? await bundler.watch(reload) : await bundler.build();
+    try {
+      app = await load(build);
+    } catch (error) {
+      throw new EdgeKvError(`dev: ${entryName} failed to load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { cause: error });
+    }
+  } catch (error) {
+    await bundler.close();
+    await registry.reset();
+    throw error;
+  }
+
+  const rest = createRequestHandler({ registry, ...(stateFile !== undefined && { stateFile }), ...(createDriver !== undefined && { createDriver }) });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const target = req.url ?? "/";
+    res.once("close", () => output.log(`${req.method} ${target} ${res.writableFinished ? res.statusCode : `${res.statusCode} (connection closed)`} ${describeMs(performance.now() - started)}`));
+    // PLAN I5: /_edge-kv/ (the explorer) and /_edge-kv/api/ (the REST API) are edge-kv's, never the app's.
+    if (isReservedPath(target.split("?", 1)[0]!)) return rest(req, res);
+    void serveApp(req, res, app, formatRequestId(nextRequestId++), output);
+  };
+
+  const server = createHttpServer({ keepAliveTimeout: 5000 }, handle);
+  try {
+    await listen(server, options.port, options.host);
+  } catch (error) {
+    await bundler.close();
+    await registry.reset();
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE") {
+      throw new EdgeKvError(`dev: port ${options.port} on ${options.host} is already in use (another edge-kv dev or fastly compute serve?); pick another with --port (0 picks a free one)`);
+    }
+    throw new EdgeKvError(`dev: cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    entry,
+    registry,
+    server,
+    notes,
+    warnings,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+        await reloads;
+        // The app's waitUntil work gets a moment to finish; then the stores close (fs drivers flush).
+        await Promise.race([app.close(), new Promise((done) => setTimeout(done, 2000).unref())]);
+        await bundler.close();
+        await registry.reset();
+      })()),
+  };
+}
+
+async function serveApp(req: IncomingMessage, res: ServerResponse, app: App, requestId: string, output: DevOutput): Promise<void> {
+  let request;
+  try {
+    request = toAppRequest(req, hasBody(req) ? await readRequestBody(req) : undefined);
+  } catch (error) {
+    if (res.headersSent || res.destroyed) return;
+    return sendJson(res, 400, { error: `edge-kv dev: cannot turn this request into a Request: ${(error as Error).message}` });
+  }
+  request.init.client!.requestId = requestId;
+  try {
+    await sendResponse(res, await app.fetch(request.request, request.init));
+  } catch (error) {
+    // The app's response body failed while streaming: the client sees a cut connection, the developer the error.
+    output.error(`edge-kv dev: the response to ${req.method} ${req.url} failed while it was sent:\n`, error);
+    res.destroy();
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    server.once("error", fail);
+    server.listen(port, host, () => {
+      server.off("error", fail);
+      done();
+    });
+  });
+}
+
+/** Runs `edge-kv dev <args>` until SIGINT/SIGTERM; resolves with the exit code. */
+export async function runDev(args: string[]): Promise<number> {
+  const options = parseCommandArgs(() => parseDevArgs(args), USAGE);
+  if (typeof options === "number") return options;
+  let dev: DevServer;
+  try {
+    dev = await startDev(options);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 1;
+  }
+  const entryName = relative(options.root, dev.entry.path) || dev.entry.path;
+  const stores = dev.registry.storeNames();
+  const where = options.data === undefined ? "in memory" : `in ${options.data}`;
+  process.stdout.write(`edge-kv dev: serving ${entryName} on ${dev.url}\n`);
+  process.stdout.write(`  explorer: ${explorerUrl(dev.url)} (REST API: ${dev.url}/_edge-kv/api/)\n`);
+  process.stdout.write(
+    `  ${stores.length === 0 ? "no stores" : `${stores.join(", ")}`} ${where}${options.fastlyToml ? ` (from ${relative(options.root, options.fastlyToml) || options.fastlyToml})` : ""}; entry from ${dev.entry.source}${options.watch ? "; watching for changes" : ""}; Ctrl-C stops it\n`,
+  );
+  for (const note of dev.notes) process.stdout.write(`  ${note}\n`);
+  for (const warning of dev.warnings) process.stderr.write(`${warning}\n`);
+  await untilStopped(() => dev.close());
+  return 0;
+}
+
+export const command: Command = { name: "dev", run: runDev };
