@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -70,6 +70,29 @@ function pathToImport(path: string): string {
   return new URL(`file://${path}`).href;
 }
 
+/** A build lock older than this is left over from a process that died. */
+const STALE_LOCK_MS = 180_000;
+
+/**
+ * Claims the build of `wasm`: resolves a lock to release after building, or null once another
+ * process finished building it.
+ */
+async function claimBuild(lockPath: string, wasm: string): Promise<{ release(): Promise<void> } | null> {
+  for (;;) {
+    try {
+      await (await open(lockPath, "wx")).close();
+      return { release: () => rm(lockPath, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    if (existsSync(wasm)) return null;
+    const age = await stat(lockPath).then((info) => Date.now() - info.mtimeMs, () => 0);
+    if (age > STALE_LOCK_MS) await rm(lockPath, { force: true });
+    else await new Promise((resume) => setTimeout(resume, 100));
+    if (existsSync(wasm)) return null;
+  }
+}
+
 /** Builds `entry` (a JS or TS file with `addEventListener("fetch", ...)`) into a wasm module, or reuses the cached one. */
 export async function buildComputeApp(entry: string, options: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
@@ -100,14 +123,19 @@ export async function buildComputeApp(entry: string, options: BuildOptions = {})
   if (!pending) {
     pending = (async () => {
       await mkdir(cacheDir, { recursive: true });
+      // Test files run in parallel processes: one builds, the others wait for its file.
+      const lock = await claimBuild(`${wasm}.lock`, wasm);
+      if (lock === null) return { wasm, hash, cached: true, ms: performance.now() - started };
       const temporary = `${wasm}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
       try {
         await run(process.execPath, [tools.cli, ...flags, input, temporary], { cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 });
-        await rename(temporary, wasm); // atomic: concurrent builds of one app leave one file
+        await rename(temporary, wasm); // atomic: a reader never sees half a module
       } catch (error) {
         await rm(temporary, { force: true });
         const output = error as { stderr?: string; stdout?: string; message: string };
         throw new EdgeKvError(`js-compute-runtime could not build ${input}:\n${(output.stderr || output.stdout || output.message).trim()}`);
+      } finally {
+        await lock.release();
       }
       return { wasm, hash, cached: false, ms: performance.now() - started };
     })();
