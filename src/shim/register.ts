@@ -11,6 +11,7 @@
  * With EDGE_KV_REDIS=<redis://host:port> they live in that Redis or Valkey server (edge-kv/redis:
  * shared by every process and machine using it), seeded the same way. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
  * Stores can also be defined in code: `defineStore(name)` from edge-kv before the app handles requests.
+ * A service-worker app (`addEventListener("fetch", …)`) fails with an error naming `edge-kv dev` and `loadApp`.
  */
 import { existsSync } from "node:fs";
 import { register } from "node:module";
@@ -19,6 +20,7 @@ import { pathToFileURL } from "node:url";
 import { EdgeKvError } from "../errors.js";
 import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
 import { fileSystemStores } from "../node/index.js";
+import { installFetchListenerGuard } from "./fetch-listener-guard.js";
 import { installGlobals } from "./globals.js";
 import { PROVIDED_MODULES } from "./modules.js";
 import { getRegistry, resetRegistry } from "../registry.js";
@@ -103,4 +105,6 @@ if (!holder[REGISTERED]) {
   }
   getRegistry().env.set(envValues as Record<string, string>);
   if (process.env.EDGE_KV_GLOBALS !== "0") installGlobals();
+  // A service-worker app gets told to use edge-kv dev or loadApp, not a bare ReferenceError.
+  installFetchListenerGuard(root);
 }

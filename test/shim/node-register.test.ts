@@ -77,6 +77,21 @@ describe("node --import edge-kv/register", () => {
     );
   });
 
+  it("a service-worker app (addEventListener(\"fetch\")) fails with an error saying to serve it with edge-kv dev or loadApp, not a bare ReferenceError", async () => {
+    const result = await run("service-worker.mjs", { EDGE_KV_MODULES: "" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).not.toContain("ReferenceError");
+    expect(result.stderr).toContain(
+      `edge-kv: service-worker.mjs calls addEventListener("fetch", ...): it is a Compute app written as a service worker, and node --import edge-kv/register only resolves the fastly:* modules, so nothing would send it requests. Serve it with: npx edge-kv dev service-worker.mjs (http://127.0.0.1:7676), or load it in code with loadApp("./service-worker.mjs") from edge-kv/host`,
+    );
+  });
+
+  it("loadApp still captures the app's fetch listener under register; other event types are left alone", async () => {
+    const result = await run("load-service-worker.mjs", { EDGE_KV_MODULES: "" });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("status=200 body=hello addEventListener=function\n");
+  });
+
   it("refuses EDGE_KV_MODULES that is not JSON, saying what it expects", async () => {
     const result = await run("app.mjs", { EDGE_KV_MODULES: "fastly:env=./env.mjs" });
     expect(result.code).not.toBe(0);
