@@ -11,7 +11,8 @@ import { fileSystemStores } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
 import { redactUrl } from "../redis/redact.js";
-import { checkBinding, createServer, explorerUrl, type RestServer } from "../server/index.js";
+import { checkBinding, createServer, type RestServer } from "../server/index.js";
+import { explorerLine } from "../explorer/page.js";
 import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { storesInFolder } from "./data-folder.js";
 
@@ -251,7 +252,7 @@ export async function runServe(rest: string[]): Promise<number> {
   }
   const where = options.redis !== undefined ? `stores in Redis at ${redactUrl(options.redis)}` : options.data === undefined ? "memory stores" : `stores in ${options.data}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
-  process.stdout.write(`  explorer: ${explorerUrl(server.url, options.token)}\n`);
+  process.stdout.write(`  explorer: ${explorerLine(server.url, options.token)}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);
   for (const note of report.notes) process.stdout.write(`  ${note}\n`);
   for (const warning of report.warnings) process.stderr.write(`${warning}\n`);

@@ -24,9 +24,34 @@ export function apiPath(rawPath: string): string | null {
   return rawPath.startsWith(`${EXPLORER_API_PREFIX}/`) ? rawPath.slice(EXPLORER_API_PREFIX.length) : null;
 }
 
-/** The explorer's URL on a server at `origin` (`http://127.0.0.1:7878`), with the token in the fragment when set. */
+/** A wildcard bind (0.0.0.0, ::) is opened at the loopback address: the explorer answers loopback names only. */
+function loopbackOrigin(origin: string): string {
+  const url = new URL(origin);
+  if (url.hostname === "0.0.0.0") url.hostname = "127.0.0.1";
+  else if (url.hostname === "[::]") url.hostname = "[::1]";
+  return url.origin;
+}
+
+/**
+ * The explorer's URL on a server at `origin` (`http://127.0.0.1:7878`), with the token in the fragment
+ * when set. A server bound to every address (`http://0.0.0.0:7878`) gives its loopback URL, the one
+ * the explorer answers.
+ */
 export function explorerUrl(origin: string, token?: string): string {
-  return `${origin.replace(/\/$/, "")}${EXPLORER_PREFIX}/${token === undefined ? "" : `#token=${encodeURIComponent(token)}`}`;
+  return `${loopbackOrigin(origin)}${EXPLORER_PREFIX}/${token === undefined ? "" : `#token=${encodeURIComponent(token)}`}`;
+}
+
+/**
+ * What a start-up line says about the explorer of a server at `origin`: its URL, or — on one
+ * non-loopback address, where no client on this machine arrives from a loopback address — why it
+ * cannot be opened and how to get it.
+ */
+export function explorerLine(origin: string, token?: string): string {
+  const url = new URL(origin);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (LOOPBACK_ADDRESS.test(host) || loopbackHostName(url.host) || host === "0.0.0.0" || host === "::") return explorerUrl(origin, token);
+  const local = `http://127.0.0.1${url.port === "" ? "" : `:${url.port}`}${EXPLORER_PREFIX}/`;
+  return `not reachable on ${host}: it answers clients on this machine by a loopback address only (bind --host 0.0.0.0 or 127.0.0.1 to open it at ${local})`;
 }
 
 const LOOPBACK_ADDRESS = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;

@@ -5,8 +5,9 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { EdgeKvError, KVRegistry } from "edge-kv";
-import { checkBinding, createServer, isLoopbackHost, tokenMatches, type RestServer } from "edge-kv/server";
+import { checkBinding, createServer, explorerUrl, isLoopbackHost, tokenMatches, type RestServer } from "edge-kv/server";
 import { parseServeArgs } from "../../src/cli/serve.js";
+import { explorerLine } from "../../src/explorer/page.js";
 import { runCli, startCli, stopAll } from "./cli-process.js";
 
 const servers: RestServer[] = [];
@@ -112,6 +113,19 @@ describe("edge-kv serve on a non-loopback --host", () => {
     expect((await fetch(`${local}/resources/stores/kv`)).status).toBe(401);
     expect((await fetch(`${local}/resources/stores/kv`, { headers: { "fastly-key": "from-env" } })).status).toBe(200);
     expect(output()).not.toContain("WARNING");
+    // The printed explorer address is one the explorer answers (loopback name), not http://0.0.0.0:...
+    const printed = /explorer: (\S+)/.exec(output())?.[1];
+    expect(printed).toBe(`${local}/_edge-kv/#token=from-env`);
+    expect((await fetch(printed!.split("#")[0]!)).status).toBe(200);
+  });
+
+  test("on one non-loopback address the start-up lines say the explorer cannot be reached there, instead of printing a URL it refuses", () => {
+    expect(explorerUrl("http://0.0.0.0:7878", "t")).toBe("http://127.0.0.1:7878/_edge-kv/#token=t");
+    expect(explorerUrl("http://[::]:7878")).toBe("http://[::1]:7878/_edge-kv/");
+    expect(explorerLine("http://192.0.2.2:7878", "t")).toBe(
+      "not reachable on 192.0.2.2: it answers clients on this machine by a loopback address only (bind --host 0.0.0.0 or 127.0.0.1 to open it at http://127.0.0.1:7878/_edge-kv/)",
+    );
+    expect(explorerLine("http://0.0.0.0:7878")).toBe("http://127.0.0.1:7878/_edge-kv/");
   });
 
   test("with --insecure-no-token starts and prints a loud warning on stderr", async () => {
