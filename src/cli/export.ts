@@ -5,7 +5,7 @@ import { parseCommandArgs, positionals, runCommand } from "./args.js";
 import type { Command } from "./command.js";
 import { Output } from "./files.js";
 import { startProgress } from "./progress.js";
-import { TARGET_HELP, TARGET_OPTIONS, openLocal, remoteClient } from "./target.js";
+import { TARGET_HELP, TARGET_OPTIONS, edgeKvApiPath, openLocal, remoteClient } from "./target.js";
 import { UsageError } from "./args.js";
 
 const USAGE = `Usage: edge-kv export STORE (--data <folder> | --url <url>) [options]
@@ -64,7 +64,7 @@ async function exportLocal(folder: string, store: string, prefix: string | undef
 async function exportRemote(values: { url?: string; retries?: string; backoff?: string }, store: string, prefix: string | undefined, output: Output): Promise<number> {
   const client = remoteClient(values.url!, Number(values.retries ?? 5), Number(values.backoff ?? 500));
   const query = prefix ? `?prefix=${encodeURIComponent(prefix)}` : "";
-  const response = await client.request("GET", `/_edge-kv/api/stores/${encodeURIComponent(store)}/export${query}`);
+  const response = await client.request("GET", edgeKvApiPath(client, `/stores/${encodeURIComponent(store)}/export${query}`));
   for await (const chunk of Readable.fromWeb(response.body! as import("node:stream/web").ReadableStream<Uint8Array>)) await output.write(chunk as Uint8Array);
   return Number(response.headers.get("edge-kv-records") ?? 0);
 }

@@ -10,6 +10,8 @@ import { KVRegistry } from "../registry.js";
 import { storesInFolder } from "./data-folder.js";
 import { UsageError } from "./args.js";
 import { FastlyClient } from "./remote.js";
+import { EXPLORER_API_PREFIX } from "../explorer/page.js";
+import { isLoopbackHost } from "../server/auth.js";
 
 export const TARGET_OPTIONS = {
   data: { type: "string" },
@@ -79,9 +81,32 @@ export function localTarget(folder: string, store: string, options: { create?: b
   };
 }
 
-export function remoteClient(url: string, retries: number, backoffMs: number, token = process.env.EDGE_KV_TOKEN || process.env.FASTLY_API_TOKEN): FastlyClient {
+/**
+ * Where Fastly's KV API is on the edge-kv server at `url`. `edge-kv dev` serves the app at its root and
+ * the API under /_edge-kv/api/ — which `edge-kv serve` also has, for clients on its machine — so a
+ * loopback address (the one either command prints) is reached through that prefix; any other address
+ * at its root (the prefix answers loopback clients only). A URL already naming the prefix is kept.
+ */
+export function serverApiUrl(url: string): string {
   if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must be an http(s) URL such as http://127.0.0.1:7878, got '${url}'`);
-  return new FastlyClient({ apiUrl: url, token, retries, backoffMs, onWait: (message) => process.stderr.write(`${message}\n`) });
+  const base = url.replace(/\/+$/, "");
+  if (base.endsWith(EXPLORER_API_PREFIX)) return base;
+  let host: string;
+  try {
+    host = new URL(base).hostname;
+  } catch {
+    throw new UsageError(`--url must be an http(s) URL such as http://127.0.0.1:7878, got '${url}'`);
+  }
+  return isLoopbackHost(host) ? `${base}${EXPLORER_API_PREFIX}` : base;
+}
+
+/** A path of edge-kv's own API (`/stores/...`, beside Fastly's under /_edge-kv/api/) for `client`. */
+export function edgeKvApiPath(client: FastlyClient, path: string): string {
+  return client.options.apiUrl.endsWith(EXPLORER_API_PREFIX) ? path : `${EXPLORER_API_PREFIX}${path}`;
+}
+
+export function remoteClient(url: string, retries: number, backoffMs: number, token = process.env.EDGE_KV_TOKEN || process.env.FASTLY_API_TOKEN): FastlyClient {
+  return new FastlyClient({ apiUrl: serverApiUrl(url), token, retries, backoffMs, onWait: (message) => process.stderr.write(`${message}\n`) });
 }
 
 export async function remoteTarget(client: FastlyClient, store: string): Promise<Target & { id: string }> {

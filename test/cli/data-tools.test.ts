@@ -15,6 +15,7 @@ import { createServer, type FaultAction, type FaultRequest } from "edge-kv/serve
 import { exportRecords, recordToLine } from "../../src/cli/records.js";
 import { importLocal } from "../../src/cli/import.js";
 import { main } from "../../src/cli/main.js";
+import { parseDevArgs, startDev, type DevOptions } from "../../src/cli/dev.js";
 
 const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 const folders: string[] = [];
@@ -192,6 +193,32 @@ describe("get, put, delete, list against a running server (--url)", () => {
       expect(await registry.store("s").entries()).toEqual([]);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("the data tools against edge-kv dev (--url)", () => {
+  it("work at the address dev prints, where the app answers the root and the REST API is under /_edge-kv/api", async () => {
+    const root = tempFolder();
+    writeFileSync(join(root, "app.js"), 'addEventListener("fetch", (event) => event.respondWith(new Response("The page you requested could not be found", { status: 404 })));\n');
+    writeFileSync(join(root, "fastly.toml"), '[local_server.kv_stores]\nsessions = [{ key = "seeded", data = "from fastly.toml" }]\n');
+    const dev = await startDev(parseDevArgs(["app.js", "--port", "0"], root) as DevOptions, { log: () => {}, error: () => {} });
+    try {
+      for (const url of [dev.url, `${dev.url}/`, `${dev.url}/_edge-kv/api`]) {
+        expect(await run(["list", "sessions", "--url", url]), url).toMatchObject({ code: 0, stdout: "seeded\n" });
+      }
+      expect((await run(["put", "sessions", "k", "v", "--url", dev.url, "--metadata", "m"])).code).toBe(0);
+      expect(await run(["get", "sessions", "k", "--url", dev.url])).toMatchObject({ code: 0, stdout: "v" });
+      const lines = ['{"key":"k","value":"dg==","metadata":"m"}', '{"key":"seeded","value":"ZnJvbSBmYXN0bHkudG9tbA=="}', ""].join("\n");
+      for (const url of [dev.url, `${dev.url}/_edge-kv/api`]) {
+        expect(await run(["export", "sessions", "--url", url]), url).toMatchObject({ code: 0, stdout: lines });
+      }
+      const file = join(root, "sessions.ndjson");
+      writeFileSync(file, lines);
+      expect((await run(["import", "copy", file, "--url", dev.url])).code).toBe(0);
+      expect(await dev.registry.store("copy").snapshot()).toEqual({ k: "v", seeded: "from fastly.toml" });
+    } finally {
+      await dev.close();
     }
   });
 });
