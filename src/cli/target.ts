@@ -21,7 +21,8 @@ export const TARGET_OPTIONS = {
 } as const;
 
 export const TARGET_HELP = `  --data <folder>       a local data folder (as used by 'edge-kv serve --data')
-  --url <url>           a running edge-kv server (token from EDGE_KV_TOKEN or FASTLY_API_TOKEN)`;
+  --url <url>           a running edge-kv serve or edge-kv dev, at the address it prints (token from
+                        EDGE_KV_TOKEN or FASTLY_API_TOKEN)`;
 
 export interface EntryView {
   value: Uint8Array;
