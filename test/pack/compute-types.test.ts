@@ -14,7 +14,9 @@
  *   those globals). The documented tsconfig for tests (skipLibCheck for them) then passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removeScratchProjects, scratchProject, type ScratchProject } from "./pack-fixture.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { removeScratchProjects, repoRoot, scratchProject, type ScratchProject } from "./pack-fixture.js";
 
 afterAll(removeScratchProjects);
 
@@ -109,12 +111,14 @@ describe("app", () => {
 });
 `;
 
-/** tsconfig for type-checking tests: the starter kit's plus skipLibCheck, for vitest's own declarations (see README). */
-const TEST_TSCONFIG = `{
-  "extends": "./tsconfig.json",
-  "compilerOptions": { "skipLibCheck": true, "noEmit": true }
-}
-`;
+/** README's tsconfig for type-checking tests (the json block of "Types in a Compute TypeScript project"). */
+const TEST_TSCONFIG = (() => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Types in a Compute TypeScript project"));
+  const block = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+  if (block === undefined) throw new Error("README.md has no json block under 'Types in a Compute TypeScript project'");
+  return block;
+})();
 
 interface Diagnostic {
   file: string;
@@ -157,5 +161,21 @@ describe("types in a Compute TypeScript project (Fastly's starter kit setup, no 
     const relaxed = await tsc("-p tsconfig.test.json");
     expect(relaxed.output.trim()).toBe("");
     expect(relaxed.code).toBe(0);
+  }, 300_000);
+
+  it("the documented test tsconfig checks test files where projects keep them (test/, vitest.config.ts) beside the starter kit's rootDir src", async () => {
+    project.write({
+      "test/app.test.ts": TEST.replace('"./kv-helpers.js"', '"../src/kv-helpers.js"'),
+      "vitest.config.ts": 'import { defineConfig } from "vitest/config";\nimport { edgeKv } from "edge-kv/vite";\n\nexport default defineConfig({ plugins: [edgeKv()] });\n',
+      "tsconfig.test.json": TEST_TSCONFIG,
+    });
+    const clean = await tsc("-p tsconfig.test.json");
+    expect(clean.output.trim()).toBe("");
+    expect(clean.code).toBe(0);
+    // A wrong test file is reported: the test files are checked, not silently left out.
+    project.write({ "test/wrong.test.ts": 'import { getTestKv } from "edge-kv/testing";\nexport const n: number = getTestKv().snapshot("x");\n' });
+    const wrong = await tsc("-p tsconfig.test.json");
+    expect(wrong.errors.map((error) => error.file)).toEqual(["test/wrong.test.ts"]);
+    expect(wrong.code).not.toBe(0);
   }, 300_000);
 });
