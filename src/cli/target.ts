@@ -112,10 +112,11 @@ export function remoteClient(url: string, retries: number, backoffMs: number, to
 
 export async function remoteTarget(client: FastlyClient, store: string): Promise<Target & { id: string }> {
   const id = await client.storeIdByName(store);
-  if (id === null) throw new EdgeKvError(`store '${store}' does not exist on ${client.options.apiUrl}`);
+  const server = client.options.apiUrl.replace(new RegExp(`${EXPLORER_API_PREFIX}$`), ""); // the address as the server prints it
+  if (id === null) throw new EdgeKvError(`store '${store}' does not exist on ${server}`);
   return {
     id,
-    description: `store '${store}' on ${client.options.apiUrl}`,
+    description: `store '${store}' on ${server}`,
     async get(key) {
       const item = await client.getItem(id, key);
       return item === null ? null : { ...item, expiresAt: undefined };
