@@ -21,12 +21,27 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   dev: async () => (await import("./dev.js")).command,
 };
 
+/** What each command is for, one line in `edge-kv --help`. */
+export const SUMMARIES: Partial<Record<string, string>> = {
+  dev: "serve a Compute app (src/index.ts) on http://127.0.0.1:7676, its stores at /_edge-kv/",
+  serve: "a local KV REST server (Fastly, Apify, Telnyx APIs) on http://127.0.0.1:7878",
+  get: "print one value of a store (--data <folder> or --url <server>)",
+  put: "write one value (modes, metadata, TTL, if-generation-match)",
+  delete: "delete one key (--if-generation-match, --force)",
+  list: "list a store's keys (--prefix, --limit, --cursor)",
+  export: "write a store as NDJSON (Fastly's batch format)",
+  import: "read NDJSON or a fastly.toml JSON store file into a store",
+  pull: "copy a live Fastly KV store into a local store or file",
+  push: "copy a local store or export file to a live Fastly KV store",
+};
+
 function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   return [
     "Usage: edge-kv <command> [options]",
     "",
     "Commands:",
-    ...Object.keys(COMMANDS).map((name) => `  ${name}`),
+    ...Object.keys(COMMANDS).map((name) => `  ${name.padEnd(width)}  ${SUMMARIES[name] ?? ""}`.trimEnd()),
     "",
     "Run 'edge-kv <command> --help' for a command's options.",
   ].join("\n");

@@ -77,6 +77,10 @@ describe("edge-kv serve", () => {
     const commands = Object.keys(COMMANDS).map((name) => `'edge-kv ${name}'`).join(", ");
     expect(commands).toContain("'edge-kv serve'");
     expect([command.code, command.stderr]).toEqual([2, `edge-kv: unknown command 'start'. Commands: ${commands}; run 'edge-kv --help'\n`]);
+    const usage = await runCli(["--help"]);
+    expect(usage.code).toBe(0);
+    for (const name of Object.keys(COMMANDS)) expect(usage.stdout).toMatch(new RegExp(`^  ${name} +\\S.{20,}$`, "m")); // each command with what it is for
+    expect(usage.stdout).toContain("  dev     serve a Compute app (src/index.ts) on http://127.0.0.1:7676, its stores at /_edge-kv/\n");
     const option = await runCli(["serve", "--prot", "1"]);
     expect(option.code).toBe(2);
     expect(option.stderr).toBe(
