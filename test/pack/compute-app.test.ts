@@ -131,6 +131,8 @@ describe("a Compute app from the packed tarball", () => {
     expect(info.traceId).toBe(info.requestId);
     const stores = (await (await fetch(`${url}/_edge-kv/api/resources/stores/kv`)).json()) as { data: Array<{ name: string }> };
     expect(stores.data.map((store) => store.name)).toEqual(["greetings"]);
+    // The data tools take the address dev prints (the app answers its root; the stores are under /_edge-kv/api/).
+    expect((await project.run(`npx --no-install edge-kv list greetings --url ${url}`)).stdout).toBe("hello\nmade\n");
     await dev.waitForLine(/^GET \/info 200 [\d.]+ ms$/);
     await dev.stop();
   }, 150_000);
