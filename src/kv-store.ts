@@ -185,13 +185,10 @@ const methods = {
       if (ttl !== undefined) ttlSeconds = toTtlSeconds(ttl);
       const genInput = options.gen;
       if (genInput !== undefined && genInput !== null) {
-        // The runtime takes any non-zero number and converts it to an unsigned 64-bit integer by
-        // truncation (2.5 matches generation 2; test/wasm/differential.test.ts). Values whose conversion
-        // is undefined in C++ (negative, NaN, infinite, beyond 2^53 here) are refused with its message.
-        if (typeof genInput !== "number" || genInput === 0 || !(genInput > 0) || !Number.isSafeInteger(Math.trunc(genInput))) {
-          return Promise.reject(new TypeError(Messages.genNotInteger));
-        }
-        gen = Math.trunc(genInput);
+        // The runtime refuses only a non-number and 0 (-0 too); any other number goes to the store
+        // as an unsigned 64-bit integer (test/wasm/fuzz-differential.test.ts).
+        if (typeof genInput !== "number" || genInput === 0) return Promise.reject(new TypeError(Messages.genNotInteger));
+        gen = toUint64(genInput);
       }
       metadataInput = options.metadata;
       const modeInput = options.mode;
@@ -305,6 +302,17 @@ function resolvedUndefined(): undefined {
 
 function toEntry(record: StoredRecord | null): KVStoreEntry | null {
   return record === null ? null : createEntry(record.value, record.metadata);
+}
+
+/**
+ * A gen as the runtime's wasm hands it to the host: the double converted to u64 the saturating way
+ * (truncated; NaN, negatives and fractions below 1 give 0, and 2^64 or more the maximum, here 2^64).
+ * The out-of-range ones match no generation, so the write fails its precondition (or, for a missing
+ * key under the Viceroy profile, proceeds), as in the real runtime.
+ */
+function toUint64(input: number): number {
+  if (!(input > 0)) return 0;
+  return input >= 2 ** 64 ? 2 ** 64 : Math.trunc(input);
 }
 
 /** ToNumber, then the runtime's RangeErrors, then rounding (§5.3). `null` means 0. */
