@@ -65,7 +65,7 @@ export class ConfigStoreAdmin {
   /** Sets one item (Viceroy's limits: key ≤ 256 characters, value ≤ 8000 characters). */
   set(key: string, value: string): this {
     this.#check(key, value);
-    this.#items.set(key, value);
+    this.#items.set(toWellFormed(key), toWellFormed(value));
     return this;
   }
 
@@ -92,7 +92,8 @@ export class ConfigStoreAdmin {
     if (!plainObject(entries)) throw new EdgeKvError(`config store '${this.name}': entries must be an object mapping keys to string values, got ${describeValue(entries)}`);
     const items = Object.entries(entries);
     for (const [key, value] of items) this.#check(key, value);
-    this.#items = new Map(items as [string, string][]);
+    // Items reach the app as UTF-8 on Compute: a lone surrogate is U+FFFD there, in keys and values.
+    this.#items = new Map((items as [string, string][]).map(([key, value]) => [toWellFormed(key), toWellFormed(value)]));
     return this;
   }
 
