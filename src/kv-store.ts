@@ -15,7 +15,7 @@ import { getRegistry } from "./registry.js";
 import { keyError, storeNameError, viceroyRejectsKey } from "./rules.js";
 import { fixShape } from "./shape.js";
 import { isInitializing } from "./compute/context.js";
-import { classifyStream } from "./compute/bodies.js";
+import { classifyStream, isBodyTaken, markBodyTaken } from "./compute/bodies.js";
 import { ComputeMessages } from "./compute/messages.js";
 import { concatBytes } from "./bytes.js";
 import { encodeUtf8, encodeUtf8Transient, isValidUtf8, toWellFormed } from "./utf8.js";
@@ -347,9 +347,12 @@ function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
   if (bytes !== null) return bytes;
   if (hasBrand(value, lockedOf)) {
     // Only the body stream of a Request, Response or KVStoreEntry can be put (see compute/bodies.ts).
+    // The store takes the body's handle: a body already taken is an invalid handle, as on Compute.
+    if (isBodyTaken(value as ReadableStream)) return Promise.reject(new Error(Messages.hostInvalidHandle("put")));
     const kind = classifyStream(value as ReadableStream);
     if (kind === "locked") return Promise.reject(new TypeError(Messages.streamLocked));
     if (kind === "content") return Promise.reject(new TypeError(Messages.contentStream));
+    markBodyTaken(value as ReadableStream);
     return readStream(value as ReadableStream<unknown>);
   }
   // URLSearchParams serializes through its own toString, which ToString below calls as well; the brand

@@ -75,6 +75,24 @@ describe("KVStoreEntry", () => {
     expect(entry.bodyUsed).toBe(true);
   });
 
+  it("once its body is put into a store, the entry's body handle is gone: reads and a second put fail as in the runtime", async () => {
+    // The runtime hands the body handle to the store, which takes it (test/wasm/fuzz-differential.test.ts).
+    const { store } = freshStore();
+    await store.put("k", "v");
+    const entry = (await store.get("k"))!;
+    await store.put("copy", entry.body);
+    expect(entry.bodyUsed).toBe(false);
+    await expectRejection(() => store.put("again", entry.body), Error, "put: Invalid handle. Thrown when a request, response, dictionary, or body handle is not valid.\n");
+    await expectRejection(() => entry.json(), Error, "read_from_handle_all: Invalid handle. Thrown when a request, response, dictionary, or body handle is not valid.\n");
+    expect(entry.bodyUsed).toBe(true);
+    await expectRejection(() => entry.text(), Error, "Body has already been consumed");
+    const other = (await store.get("k"))!;
+    await store.put("copy2", other.body);
+    await expectRejection(() => other.arrayBuffer(), Error, "read_from_handle_all: Invalid handle. Thrown when a request, response, dictionary, or body handle is not valid.\n");
+    expect(await (await store.get("copy"))!.text()).toBe("v");
+    expect(await store.get("again")).toBeNull();
+  });
+
   it("text() after only touching body (not reading it) reads the value through the stream", async () => {
     const entry = await entryFor("via stream");
     void entry.body;
