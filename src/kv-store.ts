@@ -200,10 +200,13 @@ const methods = {
     }
 
     const body = toBody(value);
-    // A body stream goes to the store without its generation check on Compute (gen is ignored).
-    if (hasBrand(value, lockedOf)) gen = undefined;
     if (body instanceof Uint8Array) return putBytes(core, name, body, metadataInput, ttlSeconds, mode, gen);
-    return body.then((bytes) => putBytes(core, name, bytes, metadataInput, ttlSeconds, mode, gen));
+    if (body instanceof Promise) return body.then((bytes) => putBytes(core, name, bytes, metadataInput, ttlSeconds, mode, gen));
+    // A body stream: its handle goes to the store once the metadata converts (a bad one rejects first,
+    // leaving the body readable), and without its generation check (gen is ignored), as on Compute.
+    if (metadataInput !== undefined && toMetadataBytes(metadataInput) === null) return Promise.reject(new TypeError(Messages.metadataType));
+    markBodyTaken(body.stream);
+    return readStream(body.stream).then((bytes) => putBytes(core, name, bytes, metadataInput, ttlSeconds, mode, undefined));
   },
 
   list(options: unknown): Promise<KVStoreListResult> {
@@ -337,11 +340,11 @@ function bufferSourceBytes(input: unknown): Uint8Array | null {
 }
 
 /**
- * A put value as bytes (§5.4): BufferSource bytes, URLSearchParams serialized, a body ReadableStream
- * read to the end (a locked, disturbed or app-made one rejects), anything else ToString'd (a Symbol
- * throws synchronously).
+ * A put value as bytes (§5.4): BufferSource bytes, URLSearchParams serialized, anything else
+ * ToString'd (a Symbol throws synchronously); a body ReadableStream as itself, for put to read (a
+ * locked, disturbed, taken or app-made one rejects).
  */
-function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
+function toBody(value: unknown): Uint8Array | Promise<Uint8Array> | { stream: ReadableStream<unknown> } {
   if (typeof value === "string") return encodeUtf8Transient(value);
   const bytes = bufferSourceBytes(value);
   if (bytes !== null) return bytes;
@@ -352,8 +355,7 @@ function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
     const kind = classifyStream(value as ReadableStream);
     if (kind === "locked") return Promise.reject(new TypeError(Messages.streamLocked));
     if (kind === "content") return Promise.reject(new TypeError(Messages.contentStream));
-    markBodyTaken(value as ReadableStream);
-    return readStream(value as ReadableStream<unknown>);
+    return { stream: value as ReadableStream<unknown> };
   }
   // URLSearchParams serializes through its own toString, which ToString below calls as well; the brand
   // check only keeps a real one on the fast path.

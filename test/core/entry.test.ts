@@ -93,6 +93,15 @@ describe("KVStoreEntry", () => {
     expect(await store.get("again")).toBeNull();
   });
 
+  it("a put that refuses its metadata leaves the entry's body with it: still readable", async () => {
+    const { store } = freshStore();
+    await store.put("k", "v");
+    const entry = (await store.get("k"))!;
+    await expectRejection(() => store.put("copy", entry.body, { metadata: null as never }), TypeError, "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object");
+    expect(await entry.text()).toBe("v");
+    expect(await store.get("copy")).toBeNull();
+  });
+
   it("text() after only touching body (not reading it) reads the value through the stream", async () => {
     const entry = await entryFor("via stream");
     void entry.body;
