@@ -177,7 +177,10 @@ async function getEntry(request: RestRequest, admin: StoreAdmin, key: string): P
   sendJson(request.res, 200, entryJson(admin, key, record));
 }
 
-/** Body: `{ value (base64), metadata?: string | null, ttl?: seconds | null, mode?, ifGenerationMatch? }`. */
+/**
+ * Body: `{ value (base64), metadata?: string | null, metadataBase64?: string, ttl?: seconds | null, mode?,
+ * ifGenerationMatch? }` — metadataBase64 carries metadata that is not UTF-8 text (as GET answers it).
+ */
 async function putEntry(request: RestRequest, admin: StoreAdmin, key: string): Promise<void> {
   const body = await readJsonObject(request, '{"value": "<base64>", "metadata"?, "ttl"?, "mode"?, "ifGenerationMatch"?}');
   const value = typeof body.value === "string" ? base64ToBytes(body.value) : null;
@@ -190,6 +193,12 @@ async function putEntry(request: RestRequest, admin: StoreAdmin, key: string): P
   if (body.metadata !== undefined && body.metadata !== null) {
     if (typeof body.metadata !== "string") throw new RestError(400, `"metadata" must be a string or null`);
     options.metadata = body.metadata;
+  }
+  if (body.metadataBase64 !== undefined && body.metadataBase64 !== null) {
+    const bytes = typeof body.metadataBase64 === "string" ? base64ToBytes(body.metadataBase64) : null;
+    if (bytes === null) throw new RestError(400, `"metadataBase64" must be base64 text`);
+    if (options.metadata !== undefined) throw new RestError(400, `give "metadata" or "metadataBase64", not both`);
+    options.metadata = bytes;
   }
   if (body.ttl !== undefined && body.ttl !== null) {
     if (typeof body.ttl !== "number" || !Number.isSafeInteger(body.ttl) || body.ttl < 0 || body.ttl >= KVLimits.MAX_TTL_SECONDS) {
