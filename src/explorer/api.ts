@@ -24,7 +24,7 @@ import { base64ToBytes, bytesToBase64, decodeUtf8Strict, isValidUtf8 } from "../
 import { exportRecords, recordToLine } from "../cli/records.js";
 import { checkStoreKey, storeFailure, type DialectContext } from "../server/context.js";
 import type { StoreInfo } from "../server/catalog.js";
-import { RestError, bearerToken, decodeSegment, header, parseInteger, pathAfter, readJsonObject, sendEmpty, sendJson, type RestRequest } from "../server/http.js";
+import { RestError, bearerToken, checkQuery, decodeSegment, header, parseInteger, pathAfter, readJsonObject, sendEmpty, sendJson, type RestRequest } from "../server/http.js";
 import { streamOperations } from "./operations.js";
 
 const MAX_PAGE = 1000;
@@ -36,6 +36,7 @@ export async function handleExplorerApi(request: RestRequest, context: DialectCo
   if (context.token !== undefined && header(request, "fastly-key") !== context.token && bearerToken(request) !== context.token) {
     throw new RestError(401, "this server requires its token: send it as Fastly-Key or Authorization: Bearer (open the explorer with the URL the server printed, which carries it)");
   }
+  checkQuery(request); // a prefix of U+FFFD read from bytes that are not UTF-8 would list, or delete, the wrong keys
   const { method } = request;
   if (segments[0] === "operations" && segments.length === 1) {
     if (method !== "GET") throw notAllowed(method, "GET");

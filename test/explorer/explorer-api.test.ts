@@ -115,6 +115,19 @@ describe("/_edge-kv/ on the REST server", () => {
     void registry;
   });
 
+  it("a query parameter whose bytes are not UTF-8 is a 400 naming it, never a prefix of U+FFFD (a delete by prefix included)", async () => {
+    await start();
+    await new KVStore("s").put("\uFFFDx", "kept");
+    for (const [path, method] of [["keys?prefix=%FF", "GET"], ["count?prefix=%FF", "GET"], ["export?prefix=%FF", "GET"], ["keys?prefix=%FF", "DELETE"]] as const) {
+      const answer = await raw(`/_edge-kv/api/stores/s/${path}`, {}, method);
+      expect([answer.status, JSON.parse(answer.body)], `${method} ${path}`).toEqual([
+        400,
+        { error: "query parameter 'prefix' is not valid UTF-8 once percent-decoded ('%FF'): percent-encode the UTF-8 bytes of the text" },
+      ]);
+    }
+    expect((await new KVStore("s").list({})).list).toEqual(["\uFFFDx"]);
+  });
+
   it("streams every store operation as server-sent events", async () => {
     await start();
     const response = await fetch(`${server!.url}/_edge-kv/api/operations?store=s`);
