@@ -122,7 +122,7 @@ describe("what a surface writes, KVStore reads byte for byte", () => {
         if (plain) headers.metadata = Buffer.from(entry.metadata).toString("latin1");
         else Object.assign(headers, { metadata: Buffer.from(entry.metadata).toString("base64"), "metadata-encoding": "base64" });
       }
-      const response = await call(`/resources/stores/kv/${id}/keys/${encodeURIComponent(entry.key)}`, { method: "PUT", body: entry.value, headers });
+      const response = await call(`/resources/stores/kv/${id}/keys/${encodeURIComponent(entry.key)}`, { method: "PUT", body: entry.value as Uint8Array<ArrayBuffer>, headers });
       if (entry.metadata === null || isUtf8(entry.metadata)) expect(response.status, label(entry)).toBe(200);
       else expect([response.status, (await response.json()).detail], label(entry)).toEqual([400, expect.stringMatching(/^header 'metadata'( \(base64-decoded\))? must be UTF-8 text$/)]);
     }

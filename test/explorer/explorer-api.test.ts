@@ -94,7 +94,7 @@ describe("/_edge-kv/ on the REST server", () => {
     // Metadata that is not UTF-8 goes back the way GET answers it: metadataBase64.
     const binary = await put({ value: "eQ==", metadataBase64: "/w0K" });
     expect([binary.status, (await binary.json()).metadataBase64]).toEqual([200, "/w0K"]);
-    expect([...(await app.get("a/ttl"))!.metadata()!]).toEqual([0xff, 0x0d, 0x0a]);
+    expect([...new Uint8Array((await app.get("a/ttl"))!.metadata()!)]).toEqual([0xff, 0x0d, 0x0a]);
     for (const [body, error] of [
       [{ value: "eQ==", metadataBase64: "!!" }, '"metadataBase64" must be base64 text'],
       [{ value: "eQ==", metadata: "m", metadataBase64: "bQ==" }, 'give "metadata" or "metadataBase64", not both'],

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { FakeClock, resetRegistry, type KVRegistry } from "edge-kv";
+import { toWellFormed } from "../../src/utf8.js";
 import { vi } from "vitest";
 
 export const ENTRY = "test/wasm/fixtures/script-app/src/index.js";
@@ -189,9 +190,9 @@ export async function runScript(load: () => Promise<Fetcher>, steps: Step[]): Pr
       const options = (step as { options?: { v?: { gen?: unknown } } }).options;
       if ((options?.v?.gen as { $?: string } | null | undefined)?.$ === "gen") {
         await send();
-        const key = typeof step.key === "string" ? step.key.toWellFormed() : String(step.key);
+        const key = typeof step.key === "string" ? toWellFormed(step.key) : String(step.key);
         const record = await registry.store(String(step.store)).inspect(key).catch(() => null);
-        batch.push({ ...step, options: { ...options, v: { ...options.v, gen: record?.generation ?? 0 } } });
+        batch.push({ ...step, options: { ...options, v: { ...options!.v, gen: record?.generation ?? 0 } } });
         continue;
       }
       batch.push(step);
