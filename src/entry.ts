@@ -7,7 +7,7 @@ import { Messages } from "./messages.js";
 import { decodeUtf8Strict } from "./utf8.js";
 import { fixShape } from "./shape.js";
 import { concatBytes } from "./bytes.js";
-import { markBodyStream } from "./compute/bodies.js";
+import { isBodyTaken, markBodyStream } from "./compute/bodies.js";
 
 const INTERNAL = Symbol("edge-kv internal");
 
@@ -114,6 +114,8 @@ class EntryImpl {
     if (this.#used) return Promise.reject(new Error(Messages.bodyConsumed));
     this.#used = true;
     if (this.#body !== null) {
+      // A store took the body (KVStore.put(key, entry.body)): the runtime finds its handle gone.
+      if (isBodyTaken(this.#body)) return Promise.reject(new Error(Messages.hostInvalidHandle("read_from_handle_all")));
       if (this.#body.locked || this.#bodyRead) return Promise.reject(new TypeError(Messages.streamLocked));
       return readAll(this.#body).then(convert);
     }

@@ -15,7 +15,7 @@ import { getRegistry } from "./registry.js";
 import { keyError, storeNameError, viceroyRejectsKey } from "./rules.js";
 import { fixShape } from "./shape.js";
 import { isInitializing } from "./compute/context.js";
-import { classifyStream } from "./compute/bodies.js";
+import { classifyStream, isBodyTaken, markBodyTaken } from "./compute/bodies.js";
 import { ComputeMessages } from "./compute/messages.js";
 import { concatBytes } from "./bytes.js";
 import { encodeUtf8, encodeUtf8Transient, isValidUtf8, toWellFormed } from "./utf8.js";
@@ -185,13 +185,10 @@ const methods = {
       if (ttl !== undefined) ttlSeconds = toTtlSeconds(ttl);
       const genInput = options.gen;
       if (genInput !== undefined && genInput !== null) {
-        // The runtime takes any non-zero number and converts it to an unsigned 64-bit integer by
-        // truncation (2.5 matches generation 2; test/wasm/differential.test.ts). Values whose conversion
-        // is undefined in C++ (negative, NaN, infinite, beyond 2^53 here) are refused with its message.
-        if (typeof genInput !== "number" || genInput === 0 || !(genInput > 0) || !Number.isSafeInteger(Math.trunc(genInput))) {
-          return Promise.reject(new TypeError(Messages.genNotInteger));
-        }
-        gen = Math.trunc(genInput);
+        // The runtime refuses only a non-number and 0 (-0 too); any other number goes to the store
+        // as an unsigned 64-bit integer (test/wasm/fuzz-differential.test.ts).
+        if (typeof genInput !== "number" || genInput === 0) return Promise.reject(new TypeError(Messages.genNotInteger));
+        gen = toUint64(genInput);
       }
       metadataInput = options.metadata;
       const modeInput = options.mode;
@@ -203,10 +200,13 @@ const methods = {
     }
 
     const body = toBody(value);
-    // A body stream goes to the store without its generation check on Compute (gen is ignored).
-    if (hasBrand(value, lockedOf)) gen = undefined;
     if (body instanceof Uint8Array) return putBytes(core, name, body, metadataInput, ttlSeconds, mode, gen);
-    return body.then((bytes) => putBytes(core, name, bytes, metadataInput, ttlSeconds, mode, gen));
+    if (body instanceof Promise) return body.then((bytes) => putBytes(core, name, bytes, metadataInput, ttlSeconds, mode, gen));
+    // A body stream: its handle goes to the store once the metadata converts (a bad one rejects first,
+    // leaving the body readable), and without its generation check (gen is ignored), as on Compute.
+    if (metadataInput !== undefined && toMetadataBytes(metadataInput) === null) return Promise.reject(new TypeError(Messages.metadataType));
+    markBodyTaken(body.stream);
+    return readStream(body.stream).then((bytes) => putBytes(core, name, bytes, metadataInput, ttlSeconds, mode, undefined));
   },
 
   list(options: unknown): Promise<KVStoreListResult> {
@@ -307,6 +307,17 @@ function toEntry(record: StoredRecord | null): KVStoreEntry | null {
   return record === null ? null : createEntry(record.value, record.metadata);
 }
 
+/**
+ * A gen as the runtime's wasm hands it to the host: the double converted to u64 the saturating way
+ * (truncated; NaN, negatives and fractions below 1 give 0, and 2^64 or more the maximum, here 2^64).
+ * The out-of-range ones match no generation, so the write fails its precondition (or, for a missing
+ * key under the Viceroy profile, proceeds), as in the real runtime.
+ */
+function toUint64(input: number): number {
+  if (!(input > 0)) return 0;
+  return input >= 2 ** 64 ? 2 ** 64 : Math.trunc(input);
+}
+
 /** ToNumber, then the runtime's RangeErrors, then rounding (§5.3). `null` means 0. */
 function toTtlSeconds(input: unknown): number {
   const seconds = +(input as number); // ToNumber: throws for Symbol and BigInt, as on Compute
@@ -329,20 +340,22 @@ function bufferSourceBytes(input: unknown): Uint8Array | null {
 }
 
 /**
- * A put value as bytes (§5.4): BufferSource bytes, URLSearchParams serialized, a body ReadableStream
- * read to the end (a locked, disturbed or app-made one rejects), anything else ToString'd (a Symbol
- * throws synchronously).
+ * A put value as bytes (§5.4): BufferSource bytes, URLSearchParams serialized, anything else
+ * ToString'd (a Symbol throws synchronously); a body ReadableStream as itself, for put to read (a
+ * locked, disturbed, taken or app-made one rejects).
  */
-function toBody(value: unknown): Uint8Array | Promise<Uint8Array> {
+function toBody(value: unknown): Uint8Array | Promise<Uint8Array> | { stream: ReadableStream<unknown> } {
   if (typeof value === "string") return encodeUtf8Transient(value);
   const bytes = bufferSourceBytes(value);
   if (bytes !== null) return bytes;
   if (hasBrand(value, lockedOf)) {
     // Only the body stream of a Request, Response or KVStoreEntry can be put (see compute/bodies.ts).
+    // The store takes the body's handle: a body already taken is an invalid handle, as on Compute.
+    if (isBodyTaken(value as ReadableStream)) return Promise.reject(new Error(Messages.hostInvalidHandle("put")));
     const kind = classifyStream(value as ReadableStream);
     if (kind === "locked") return Promise.reject(new TypeError(Messages.streamLocked));
     if (kind === "content") return Promise.reject(new TypeError(Messages.contentStream));
-    return readStream(value as ReadableStream<unknown>);
+    return { stream: value as ReadableStream<unknown> };
   }
   // URLSearchParams serializes through its own toString, which ToString below calls as well; the brand
   // check only keeps a real one on the fast path.

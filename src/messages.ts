@@ -42,6 +42,8 @@ export const Messages = {
   kvError: (operation: "lookup" | "insert" | "delete" | "list", detail: string) => `KVStore ${operation}: ${detail}`,
   /** Host-call failures outside the KV wait path (plain Error, note the trailing newline). */
   hostInvalidArgument: (fn: string) => `${fn}: Invalid argument.\n`,
+  /** The host's BADF, e.g. reading a body whose handle a store took: plain Error, trailing newline. */
+  hostInvalidHandle: (fn: string) => `${fn}: Invalid handle. Thrown when a request, response, dictionary, or body handle is not valid.\n`,
 } as const;
 
 /** Store-level failure codes and the runtime's wording for each. */

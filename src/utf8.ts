@@ -87,15 +87,57 @@ function codePointRank(unit: number): number {
 }
 
 /**
- * Strict UTF-8 decoding, as the Compute runtime does it: invalid bytes are an error, not U+FFFD.
- * The message is the runtime's (SpiderMonkey) wording with the offset of the first bad sequence.
+ * Strict UTF-8 decoding, as the Compute runtime does it: invalid bytes are an error, not U+FFFD, and
+ * the error is the runtime's (decodingError).
  */
 export function decodeUtf8Strict(bytes: Uint8Array): string {
   try {
     return strictDecoder.decode(bytes);
   } catch {
-    throw new TypeError(`malformed UTF-8 character sequence at offset ${firstInvalidUtf8Offset(bytes)}`);
+    throw decodingError(bytes);
   }
+}
+
+/** SpiderMonkey's InternalError class ("buffer too small"), which V8 lacks: an Error by that name. */
+class InternalError extends Error {}
+Object.defineProperty(InternalError.prototype, "name", { value: "InternalError", writable: true, configurable: true });
+
+/**
+ * The error the runtime (SpiderMonkey's UTF-8 inflation, as @fastly/js-compute 3.46 runs it) throws for
+ * bytes that are not UTF-8, found by running the real runtime (test/wasm/fuzz-differential.test.ts):
+ * walking left to right, a bad lead byte or a bad continuation is TypeError "malformed UTF-8 character
+ * sequence at offset <lead>"; a lead byte that ends the input, or a sequence whose bytes are good but
+ * two or more short, is InternalError "buffer too small" (one byte short reads as malformed); a 2-byte
+ * overlong form or a code point above U+10FFFF is TypeError "UTF-8 character 0x<value> too large"
+ * (0xffffffff for the overlong form).
+ */
+export function decodingError(bytes: Uint8Array): Error {
+  const malformed = (at: number) => new TypeError(`malformed UTF-8 character sequence at offset ${at}`);
+  for (let i = 0; i < bytes.length; i++) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) continue;
+    let n = 1;
+    while (n < 8 && lead & (0x80 >> n)) n++;
+    if (n < 2 || n > 4) return malformed(i);
+    const available = bytes.length - i - 1;
+    if (available === 0) return new InternalError("buffer too small");
+    const second = bytes[i + 1]!;
+    if ((lead === 0xe0 && (second & 0xe0) !== 0xa0) || (lead === 0xed && (second & 0xe0) !== 0x80) || (lead === 0xf0 && (second & 0xf0) === 0x80) || (lead === 0xf4 && (second & 0xf0) !== 0x80)) {
+      return malformed(i);
+    }
+    let codePoint = lead & (0x7f >> n);
+    for (let m = 1; m < n && m <= available; m++) {
+      const unit = bytes[i + m]!;
+      if ((unit & 0xc0) !== 0x80) return malformed(i);
+      codePoint = (codePoint << 6) | (unit & 0x3f);
+    }
+    if (available < n - 2) return new InternalError("buffer too small");
+    if (available < n - 1) return malformed(i);
+    if (codePoint < [0, 0, 0x80, 0x800, 0x10000][n]!) return new TypeError("UTF-8 character 0xffffffff too large");
+    if (codePoint > 0x10ffff) return new TypeError(`UTF-8 character 0x${codePoint.toString(16)} too large`);
+    i += n - 1;
+  }
+  return malformed(firstInvalidUtf8Offset(bytes)); // not reached for bytes a strict decoder refused
 }
 
 /** UTF-8 for display: a leading U+FEFF is kept, bytes that are not UTF-8 become U+FFFD. */

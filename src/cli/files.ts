@@ -6,8 +6,8 @@
 import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { EdgeKvError } from "../errors.js";
+import { decodeUtf8Strict, firstInvalidUtf8Offset } from "../utf8.js";
 import { RecordError, looksLikeJsonStore, parseJsonStore, parseRecordLine, type TransferRecord } from "./records.js";
 
 export interface NumberedRecord {
@@ -30,21 +30,42 @@ export async function* readRecords(path: string): AsyncGenerator<NumberedRecord>
   try {
     if (isJsonStoreFile(path)) {
       const base = dirname(resolve(path));
-      const records = await parseJsonStore(await readFile(path, "utf8"), async (file) => new Uint8Array(await readFile(isAbsolute(file) ? file : resolve(base, file))));
+      const bytes = await readFile(path);
+      const bad = firstInvalidUtf8Offset(bytes);
+      if (bad !== -1) throw new EdgeKvError(`not UTF-8 text (byte ${bad}): save the file as UTF-8`);
+      const records = await parseJsonStore(decodeUtf8Strict(bytes), async (file) => new Uint8Array(await readFile(isAbsolute(file) ? file : resolve(base, file))));
       for (const [index, record] of records.entries()) yield { record, line: index + 1 };
       return;
     }
-    const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
     let line = 0;
-    for await (const text of lines) {
+    for await (const bytes of readLines(path)) {
       line++;
-      const record = parseRecordLine(text, line);
+      // A file in another encoding would otherwise come in with U+FFFD in its keys and metadata.
+      const bad = firstInvalidUtf8Offset(bytes);
+      if (bad !== -1) throw new RecordError(line, `not UTF-8 text (byte ${bad} of the line): save the file as UTF-8`);
+      const record = parseRecordLine(decodeUtf8Strict(bytes), line);
       if (record !== null) yield { record, line };
     }
   } catch (error) {
     if (error instanceof RecordError || error instanceof EdgeKvError) throw new EdgeKvError(`${path} ${error.message.replace(/^edge-kv: /, "")}`);
     throw error;
   }
+}
+
+/** The lines of a file as bytes, split at LF (a CR before it stays, and the record's trim removes it). */
+async function* readLines(path: string): AsyncGenerator<Uint8Array> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    let data = rest.byteLength === 0 ? chunk : Buffer.concat([rest, chunk]);
+    let start = 0;
+    for (let end = data.indexOf(10, start); end !== -1; end = data.indexOf(10, start)) {
+      yield data.subarray(start, end);
+      start = end + 1;
+    }
+    rest = data.subarray(start);
+    data = Buffer.alloc(0);
+  }
+  if (rest.byteLength > 0) yield rest;
 }
 
 /** Writes lines to `path` through a temporary file renamed by `commit()`; stdout when `path` is undefined. */
@@ -74,6 +95,8 @@ export class Output {
 
   abort(): void {
     if (this.#temporary === undefined) return;
+    // A write still in flight fails with ERR_STREAM_DESTROYED: expected here, not an uncaught error.
+    (this.#stream as WriteStream).on("error", () => undefined);
     (this.#stream as WriteStream).destroy();
     rmSync(this.#temporary, { force: true });
   }

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { StoreAdmin } from "../admin.js";
 import { EdgeKvError } from "../errors.js";
+import { decodeUtf8Strict, isValidUtf8 } from "../utf8.js";
 import { UsageError, intOption, parseCommandArgs, positionals, runCommand } from "./args.js";
 import type { Command } from "./command.js";
 import { Output, StateFile } from "./files.js";
@@ -200,10 +201,7 @@ async function writeJsonStore(ndjson: string, path: string): Promise<void> {
   }
 }
 
+/** The bytes as text (a leading U+FEFF kept: it is data), or null when they are not UTF-8. */
 function utf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
+  return isValidUtf8(bytes) ? decodeUtf8Strict(bytes) : null;
 }

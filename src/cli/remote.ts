@@ -7,6 +7,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { EdgeKvError } from "../errors.js";
+import { decodeUtf8Strict, isValidUtf8 } from "../utf8.js";
 
 export const FASTLY_API_URL = "https://api.fastly.com";
 const MAX_WAIT_MS = 5 * 60_000;
@@ -150,7 +151,9 @@ export class FastlyClient {
     if (header !== null && header !== "") {
       // Header bytes arrive as latin1 characters; metadata is UTF-8 (edge-kv sends unsafe bytes base64).
       const bytes = response.headers.get("metadata-encoding") === "base64" ? Buffer.from(header, "base64") : Buffer.from(header, "latin1");
-      metadata = new TextDecoder().decode(bytes);
+      // Strict, and a leading U+FEFF kept: metadata arrives exactly or not at all.
+      if (!isValidUtf8(bytes)) throw new EdgeKvError(`the metadata of key ${JSON.stringify(key)} is not UTF-8 text, which the batch format cannot carry`);
+      metadata = decodeUtf8Strict(bytes);
     }
     return { value, metadata, generation: Number(response.headers.get("generation") ?? 0) };
   }

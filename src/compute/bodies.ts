@@ -25,6 +25,8 @@ export type StreamKind = "body" | "content" | "locked";
 interface BodyMarks {
   /** stream → "has this body been read or cancelled?" for streams handed out as bodies. */
   owners: WeakMap<object, () => boolean>;
+  /** Body streams a store has taken (KVStore.put): on Compute their body handle is gone. */
+  taken?: WeakSet<object>;
   /** Installs of the wrapped getters still in force (0: not tracking). */
   tracking: number;
   /** The getters replaced, to put back. */
@@ -42,6 +44,20 @@ function marks(): BodyMarks {
 /** Records `stream` as a body; `disturbed` tells whether it has been read or cancelled. */
 export function markBodyStream(stream: object, disturbed: () => boolean): void {
   marks().owners.set(stream, disturbed);
+}
+
+/**
+ * Records that a store took `stream`'s body (KVStore.put of a body stream hands the handle over, and
+ * the store consumes it): reading the body afterwards, or putting it again, fails with the runtime's
+ * invalid-handle Error.
+ */
+export function markBodyTaken(stream: object): void {
+  (marks().taken ??= new WeakSet()).add(stream);
+}
+
+/** Whether a store has taken `stream`'s body (see markBodyTaken). */
+export function isBodyTaken(stream: object): boolean {
+  return marks().taken?.has(stream) === true;
 }
 
 const lockedOf = typeof ReadableStream === "function" ? Object.getOwnPropertyDescriptor(ReadableStream.prototype, "locked")?.get : undefined;

@@ -5,14 +5,30 @@
  */
 import { Messages } from "../messages.js";
 import { getRegistry } from "../registry.js";
-import { toWellFormed } from "../utf8.js";
+import { encodeUtf8, toWellFormed } from "../utf8.js";
 
 const envObject = {
   get(name: string): string | undefined {
     if (arguments.length < 1) throw new TypeError(Messages.notEnoughArguments("fastly.env.get", 1, 0));
-    return getRegistry().env.get(toWellFormed(`${name}`));
+    // As Env::env_get: the UTF-8 name is looked up as a C string (it ends at a NUL), and the value's
+    // bytes become a string one byte per character (JS_NewStringCopyN reads Latin-1), up to a NUL.
+    let key = toWellFormed(`${name}`);
+    const nul = key.indexOf("\0");
+    if (nul !== -1) key = key.slice(0, nul);
+    const value = getRegistry().env.get(key);
+    return value === undefined ? undefined : asRuntimeString(value);
   },
 };
+
+/** The string the runtime makes of an environment value: its UTF-8 bytes as Latin-1 characters. */
+function asRuntimeString(value: string): string {
+  const nul = value.indexOf("\0");
+  const text = nul === -1 ? value : value.slice(0, nul);
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
+  let out = "";
+  for (const byte of encodeUtf8(toWellFormed(text))) out += String.fromCharCode(byte);
+  return out;
+}
 
 /** The value of the environment variable `name`, or undefined when it does not exist. */
 export const env: (name: string) => string | undefined = envObject.get;

@@ -8,6 +8,7 @@ import { toBytes, type Bytes } from "../admin.js";
 import { EdgeKvError } from "../errors.js";
 import { configStoreNameError, secretKeyError, secretStoreNameError } from "./rules.js";
 import { computeContext } from "./context.js";
+import { toWellFormed } from "../utf8.js";
 
 /** Viceroy's limits for configured config store items, in characters (Unicode scalar values). */
 export const ConfigStoreLimits = { MAX_KEY_CHARACTERS: 256, MAX_VALUE_CHARACTERS: 8000 } as const;
@@ -64,7 +65,7 @@ export class ConfigStoreAdmin {
   /** Sets one item (Viceroy's limits: key ≤ 256 characters, value ≤ 8000 characters). */
   set(key: string, value: string): this {
     this.#check(key, value);
-    this.#items.set(key, value);
+    this.#items.set(toWellFormed(key), toWellFormed(value));
     return this;
   }
 
@@ -91,7 +92,8 @@ export class ConfigStoreAdmin {
     if (!plainObject(entries)) throw new EdgeKvError(`config store '${this.name}': entries must be an object mapping keys to string values, got ${describeValue(entries)}`);
     const items = Object.entries(entries);
     for (const [key, value] of items) this.#check(key, value);
-    this.#items = new Map(items as [string, string][]);
+    // Items reach the app as UTF-8 on Compute: a lone surrogate is U+FFFD there, in keys and values.
+    this.#items = new Map((items as [string, string][]).map(([key, value]) => [toWellFormed(key), toWellFormed(value)]));
     return this;
   }
 
@@ -229,8 +231,10 @@ export class ComputeEnv {
     for (const [name, value] of entries) {
       if (name === "" || name.includes("=") || name.includes("\0")) throw new EdgeKvError(`env.set: ${JSON.stringify(name)} is not a variable name (non-empty, no '=' or NUL)`);
       if (value !== undefined && typeof value !== "string") throw new EdgeKvError(`env.set: the value of ${name} must be a string (or undefined to unset it), got ${describeValue(value)}`);
+      if (value?.includes("\0")) throw new EdgeKvError(`env.set: the value of ${name} contains a NUL character, which an environment variable cannot hold`);
     }
-    for (const [name, value] of entries) this.#overrides.set(name, value ?? null);
+    // Names are UTF-8 in the runtime's environment: a lone surrogate is U+FFFD there, and in env(name).
+    for (const [name, value] of entries) this.#overrides.set(toWellFormed(name), value ?? null);
     return this;
   }
 

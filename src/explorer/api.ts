@@ -24,7 +24,7 @@ import { base64ToBytes, bytesToBase64, decodeUtf8Strict, isValidUtf8 } from "../
 import { exportRecords, recordToLine } from "../cli/records.js";
 import { checkStoreKey, storeFailure, type DialectContext } from "../server/context.js";
 import type { StoreInfo } from "../server/catalog.js";
-import { RestError, bearerToken, decodeSegment, header, parseInteger, pathAfter, readJsonObject, sendEmpty, sendJson, type RestRequest } from "../server/http.js";
+import { RestError, bearerToken, checkQuery, decodeSegment, header, parseInteger, pathAfter, readJsonObject, sendEmpty, sendJson, type RestRequest } from "../server/http.js";
 import { streamOperations } from "./operations.js";
 
 const MAX_PAGE = 1000;
@@ -36,6 +36,7 @@ export async function handleExplorerApi(request: RestRequest, context: DialectCo
   if (context.token !== undefined && header(request, "fastly-key") !== context.token && bearerToken(request) !== context.token) {
     throw new RestError(401, "this server requires its token: send it as Fastly-Key or Authorization: Bearer (open the explorer with the URL the server printed, which carries it)");
   }
+  checkQuery(request); // a prefix of U+FFFD read from bytes that are not UTF-8 would list, or delete, the wrong keys
   const { method } = request;
   if (segments[0] === "operations" && segments.length === 1) {
     if (method !== "GET") throw notAllowed(method, "GET");
@@ -177,7 +178,10 @@ async function getEntry(request: RestRequest, admin: StoreAdmin, key: string): P
   sendJson(request.res, 200, entryJson(admin, key, record));
 }
 
-/** Body: `{ value (base64), metadata?: string | null, ttl?: seconds | null, mode?, ifGenerationMatch? }`. */
+/**
+ * Body: `{ value (base64), metadata?: string | null, metadataBase64?: string, ttl?: seconds | null, mode?,
+ * ifGenerationMatch? }` — metadataBase64 carries metadata that is not UTF-8 text (as GET answers it).
+ */
 async function putEntry(request: RestRequest, admin: StoreAdmin, key: string): Promise<void> {
   const body = await readJsonObject(request, '{"value": "<base64>", "metadata"?, "ttl"?, "mode"?, "ifGenerationMatch"?}');
   const value = typeof body.value === "string" ? base64ToBytes(body.value) : null;
@@ -190,6 +194,12 @@ async function putEntry(request: RestRequest, admin: StoreAdmin, key: string): P
   if (body.metadata !== undefined && body.metadata !== null) {
     if (typeof body.metadata !== "string") throw new RestError(400, `"metadata" must be a string or null`);
     options.metadata = body.metadata;
+  }
+  if (body.metadataBase64 !== undefined && body.metadataBase64 !== null) {
+    const bytes = typeof body.metadataBase64 === "string" ? base64ToBytes(body.metadataBase64) : null;
+    if (bytes === null) throw new RestError(400, `"metadataBase64" must be base64 text`);
+    if (options.metadata !== undefined) throw new RestError(400, `give "metadata" or "metadataBase64", not both`);
+    options.metadata = bytes;
   }
   if (body.ttl !== undefined && body.ttl !== null) {
     if (typeof body.ttl !== "number" || !Number.isSafeInteger(body.ttl) || body.ttl < 0 || body.ttl >= KVLimits.MAX_TTL_SECONDS) {

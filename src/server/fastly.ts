@@ -249,6 +249,26 @@ function parseMetadata(bytes: Uint8Array, where: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * The `metadata` header's bytes. HTTP strips blanks at either end of a header value and a header cannot
+ * hold CR, LF or NUL, so such metadata is sent base64 with `metadata-encoding: base64`, as GET answers it.
+ */
+function metadataHeader(request: RestRequest): Uint8Array | undefined {
+  const text = header(request, "metadata");
+  const encoding = header(request, "metadata-encoding");
+  if (encoding !== undefined && encoding.toLowerCase() !== "base64") {
+    throw new RestError(400, `header 'metadata-encoding' must be base64 (the only encoding), got ${JSON.stringify(encoding)}`);
+  }
+  if (text === undefined) {
+    if (encoding !== undefined) throw new RestError(400, "header 'metadata-encoding' was sent without a 'metadata' header");
+    return undefined;
+  }
+  if (encoding === undefined) return parseMetadata(headerBytes(text), "header 'metadata'");
+  const bytes = base64ToBytes(text);
+  if (bytes === null) throw new RestError(400, "header 'metadata' must be base64 text, as header 'metadata-encoding: base64' says");
+  return parseMetadata(bytes, "header 'metadata' (base64-decoded)");
+}
+
 async function putItem(request: RestRequest, context: DialectContext, info: StoreInfo, key: string): Promise<void> {
   checkStoreKey(key);
   const modes = (["add", "append", "prepend"] as const).filter((mode) => parseFlag(request, mode));
@@ -258,8 +278,7 @@ async function putItem(request: RestRequest, context: DialectContext, info: Stor
   const ifGenerationMatch = parseGeneration(request);
   const ttlText = header(request, "time_to_live_sec");
   const ttl = ttlText === undefined ? undefined : parseInteger(ttlText, "header 'time_to_live_sec'", 0, KVLimits.MAX_TTL_SECONDS - 1);
-  const metadataText = header(request, "metadata");
-  const metadata = metadataText === undefined ? undefined : parseMetadata(headerBytes(metadataText), "header 'metadata'");
+  const metadata = metadataHeader(request);
   const value = await readBody(request, context.limits.maxValueBytes);
   try {
     await context.catalog.admin(info).write(key, value, {

@@ -5,8 +5,9 @@
 import { Status } from "./abi.js";
 
 const latin1 = new TextDecoder("latin1");
-const utf8 = new TextDecoder("utf-8");
-const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is data (a KV key "\uFEFFa" is not "a"); a default decoder drops it.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** A pointer or length outside the guest's memory (the host answers INVAL, as wiggle does). */
 export class GuestMemoryError extends Error {}

@@ -45,7 +45,7 @@ export function createWasi(env: Record<string, string>, write: (fd: 1 | 2, text:
   const view = () => new DataView(memory!.buffer);
   const bytes = () => new Uint8Array(memory!.buffer);
   const environ = Object.entries(env).map(([name, value]) => encoder.encode(`${name}=${value}\0`));
-  const decoders = { 1: new TextDecoder(), 2: new TextDecoder() };
+  const decoders = { 1: new TextDecoder("utf-8", { ignoreBOM: true }), 2: new TextDecoder("utf-8", { ignoreBOM: true }) };
 
   /** Writes NUL-terminated strings and their pointers (args_get / environ_get). */
   const writeStrings = (strings: Uint8Array[], pointersPtr: number, bufferPtr: number): number => {

@@ -197,3 +197,20 @@ describe("both classes read the same stores, live", () => {
     expect(config.get("longer")).toBe(`${"é".repeat(4000)}x`);
   });
 });
+
+describe("items travel as UTF-8, as on Compute", () => {
+  it("a lone surrogate in a defined key or value reads as U+FFFD (found by test/wasm/fuzz-differential.test.ts)", () => {
+    registry.defineConfigStore("odd", { lone: "a\uD800", "k\uDC00": "v", "\uFEFFbom": "\uFEFF" });
+    for (const Class of [ConfigStore, Dictionary]) {
+      const store = new Class("odd");
+      expect(store.get("lone")).toBe("a\uFFFD");
+      expect(store.get("k\uFFFD")).toBe("v");
+      expect(store.get("k\uDC00")).toBe("v");
+      expect(store.get("\uFEFFbom")).toBe("\uFEFF");
+      expect(store.get("bom")).toBeNull();
+    }
+    registry.configStore("odd").set("later\uD800", "\uDBFF!");
+    expect(new ConfigStore("odd").get("later\uFFFD")).toBe("\uFFFD!");
+    expect(registry.configStore("odd").entries()).toEqual({ lone: "a\uFFFD", "k\uFFFD": "v", "\uFEFFbom": "\uFEFF", "later\uFFFD": "\uFFFD!" });
+  });
+});

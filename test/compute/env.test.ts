@@ -98,6 +98,28 @@ describe("values", () => {
     expect(env("FASTLY_HOSTNAME")).toBe("localhost");
   });
 
+  it("reads names and values as the runtime does: a name ends at its first NUL (a C string), a value's UTF-8 bytes come back one character each (Latin-1)", () => {
+    // Found by test/wasm/fuzz-differential.test.ts: Env::env_get looks the UTF-8 name up with getenv
+    // and makes the answer with JS_NewStringCopyN, which reads bytes as Latin-1.
+    registry.env.set({ API_URL: "https://api.test", "\uFEFFBOM": "bom", ACCENT: "é", EMOJI: "\u{1F600}", LONE: "\uD800" });
+    expect(env("API_URL\u0000ignored")).toBe("https://api.test");
+    expect(env("\u0000API_URL")).toBeUndefined();
+    expect(env("\uFEFFBOM")).toBe("bom");
+    expect(env("BOM")).toBeUndefined();
+    expect(env("ACCENT")).toBe("\u00C3\u00A9");
+    expect(env("EMOJI")).toBe("\u00F0\u009F\u0098\u0080");
+    expect(env("LONE")).toBe("\u00EF\u00BF\u00BD");
+  });
+
+  it("set() keeps a name with a lone surrogate under its UTF-8 spelling (U+FFFD), where env() finds it; refuses a NUL in a value", () => {
+    registry.env.set({ "X\uD800": "1" });
+    expect(env("X\uD800")).toBe("1");
+    expect(env("X\uFFFD")).toBe("1");
+    expect(registry.env.values()).toMatchObject({ "X\uFFFD": "1" });
+    expect(() => registry.env.set({ A: "1\u00002" })).toThrow("edge-kv: env.set: the value of A contains a NUL character, which an environment variable cannot hold");
+    expect(env("A")).toBeUndefined();
+  });
+
   it("env() reads the active registry: resetRegistry() isolates values", () => {
     registry.env.set({ X: "1" });
     resetRegistry();

@@ -91,6 +91,19 @@ describe("/_edge-kv/ on the REST server", () => {
     expect(stale.status).toBe(412);
     expect(await stale.json()).toMatchObject({ error: expect.stringMatching(/^conflict: key "a\/ttl" was not written because it changed since you read it/), current: { value: "eQ==" } });
 
+    // Metadata that is not UTF-8 goes back the way GET answers it: metadataBase64.
+    const binary = await put({ value: "eQ==", metadataBase64: "/w0K" });
+    expect([binary.status, (await binary.json()).metadataBase64]).toEqual([200, "/w0K"]);
+    expect([...new Uint8Array((await app.get("a/ttl"))!.metadata()!)]).toEqual([0xff, 0x0d, 0x0a]);
+    for (const [body, error] of [
+      [{ value: "eQ==", metadataBase64: "!!" }, '"metadataBase64" must be base64 text'],
+      [{ value: "eQ==", metadata: "m", metadataBase64: "bQ==" }, 'give "metadata" or "metadataBase64", not both'],
+    ] as const) {
+      const refused = await put(body);
+      expect([refused.status, await refused.json()]).toEqual([400, { error }]);
+    }
+    await put({ value: "eQ==", metadata: "line 1\nline 2" });
+
     const exported = await raw("/_edge-kv/api/stores/s/export?prefix=a/");
     expect(exported.headers["content-type"]).toBe("application/x-ndjson");
     expect(exported.body).toBe(['{"key":"a/1","value":"djphLzE="}', '{"key":"a/2","value":"djphLzI="}', '{"key":"a/ttl","value":"eQ==","metadata":"line 1\\nline 2"}', ""].join("\n"));
@@ -100,6 +113,19 @@ describe("/_edge-kv/ on the REST server", () => {
     expect((await app.list({})).list).toEqual(["b/1"]);
     expect((await raw("/_edge-kv/api/stores/nope/keys")).body).toBe(JSON.stringify({ error: "store 'nope' is not defined on this server (stores: s)" }));
     void registry;
+  });
+
+  it("a query parameter whose bytes are not UTF-8 is a 400 naming it, never a prefix of U+FFFD (a delete by prefix included)", async () => {
+    await start();
+    await new KVStore("s").put("\uFFFDx", "kept");
+    for (const [path, method] of [["keys?prefix=%FF", "GET"], ["count?prefix=%FF", "GET"], ["export?prefix=%FF", "GET"], ["keys?prefix=%FF", "DELETE"]] as const) {
+      const answer = await raw(`/_edge-kv/api/stores/s/${path}`, {}, method);
+      expect([answer.status, JSON.parse(answer.body)], `${method} ${path}`).toEqual([
+        400,
+        { error: "query parameter 'prefix' is not valid UTF-8 once percent-decoded ('%FF'): percent-encode the UTF-8 bytes of the text" },
+      ]);
+    }
+    expect((await new KVStore("s").list({})).list).toEqual(["\uFFFDx"]);
   });
 
   it("streams every store operation as server-sent events", async () => {

@@ -134,6 +134,39 @@ describe("explorer page in Chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("saves what the editor was not asked to change byte for byte: a leading BOM, CR/LF, JSON as written, metadata that is not UTF-8", async () => {
+    const app = new KVStore("app");
+    const admin = registry.store("app");
+    const value = new TextEncoder().encode('\uFEFF{"a":1}\r\nline\r');
+    const json = new TextEncoder().encode('{"compact":true}');
+    const binary = new Uint8Array([0xff, 0x0d, 0x0a]);
+    await app.put("odd/crlf", value, { metadata: binary });
+    await app.put("odd/json", json, { metadata: "a\r\nb" });
+    const { page, errors } = await openExplorer();
+    await openStore(page, "app");
+    for (const key of ["odd/crlf", "odd/json"]) {
+      await openKey(page, key);
+      await page.click("#edit");
+      await page.fill("#edit-ttl", "600"); // the only change
+      await page.click("#save");
+      await text(page, "#notice", new RegExp(`^Saved '${key}'`));
+    }
+    const crlf = (await admin.inspect("odd/crlf"))!;
+    expect([[...crlf.value], crlf.metadata && [...crlf.metadata]]).toEqual([[...value], [...binary]]);
+    expect(crlf.expiresAt!.getTime()).toBe(START + 600_000);
+    const compact = (await admin.inspect("odd/json"))!;
+    expect([compact.text, compact.metadataText]).toEqual(['{"compact":true}', "a\r\nb"]);
+
+    // A value or metadata holding CR cannot be edited as text (a text box turns CR into LF): the editor says so.
+    await openKey(page, "odd/crlf");
+    await page.click("#edit");
+    expect(await page.isDisabled("#edit-value")).toBe(true);
+    expect(await page.isDisabled("#edit-metadata")).toBe(true);
+    await text(page, "#value-note", "The value holds carriage returns, which a text box would turn into line feeds: pick a file to replace it.");
+    await text(page, "#metadata-note", "The metadata is not UTF-8 text: it is kept as it is.");
+    expect(errors).toEqual([]);
+  });
+
   it("reports a conflict when the app changed the key after the page read it, and overwrites nothing", async () => {
     const app = new KVStore("app");
     await app.put("cart/7", "two apples");

@@ -185,6 +185,25 @@ describe("Fastly items", () => {
     expect(plain.headers.get("metadata")).toBe("in side");
   });
 
+  test("PUT takes metadata base64 with Metadata-Encoding: base64, so what GET sends that way can be written back exactly", async () => {
+    const id = await createStore("s");
+    for (const metadata of ["line1\r\nline2", " lead", "trail\t", "\u0000", "\uFEFFm"]) {
+      const response = await h.call(`${P}/${id}/keys/k`, { method: "PUT", body: "v", headers: { metadata: Buffer.from(metadata).toString("base64"), "metadata-encoding": "base64" } });
+      expect(response.status).toBe(200);
+      expect((await h.registry.store("s").inspect("k"))!.metadataText).toBe(metadata);
+    }
+    const refused = async (headers: Record<string, string>, detail: string) => {
+      const response = await h.call(`${P}/${id}/keys/other`, { method: "PUT", body: "v", headers });
+      expect(response.status).toBe(400);
+      expect(await json(response)).toEqual({ msg: "Bad Request", detail });
+    };
+    await refused({ metadata: "!!", "metadata-encoding": "base64" }, "header 'metadata' must be base64 text, as header 'metadata-encoding: base64' says");
+    await refused({ metadata: "/w==", "metadata-encoding": "base64" }, "header 'metadata' (base64-decoded) must be UTF-8 text");
+    await refused({ metadata: "bQ==", "metadata-encoding": "gzip" }, 'header \'metadata-encoding\' must be base64 (the only encoding), got "gzip"');
+    await refused({ "metadata-encoding": "base64" }, "header 'metadata-encoding' was sent without a 'metadata' header");
+    expect(await h.registry.store("s").inspect("other")).toBeNull();
+  });
+
   test("add=true on an existing key is 412 with an empty body and writes nothing", async () => {
     const id = await createStore("s");
     await put(id, "k", "first");

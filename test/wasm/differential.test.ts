@@ -80,6 +80,11 @@ const SCRIPTS: Record<string, Step[]> = {
   "if-generation-match": [put("key=g", "1"), put("key=g&gen=${gen:g}", "2"), put("key=g&gen=1", "3"), put("key=missing&gen=5", "x"), put("key=g&gen=0", "y"), "/get?key=g"],
   "list pages": [put("key=p1"), put("key=p2"), put("key=p3"), put("key=q1"), "/list?prefix=p&limit=2", "/list?prefix=p&limit=2&cursor=${cursor}", "/list?limit=0", "/list?cursor=%25%25"],
   "key rules and unknown stores": ["/get?key=", "/get?key=.", put("key=a%0Ab"), "/delete?key=..", "/open?store=nope", put("key=%F0%9F%98%80", "astral"), put("key=%EE%80%80", "bmp"), "/list"],
+  // A decoder that drops a leading U+FEFF made the wasm host write "\uFEFFa" as "a" (fuzz-differential.test.ts).
+  "keys, prefixes and metadata with a leading U+FEFF": [
+    put("key=%EF%BB%BFa&metadata=%EF%BB%BFm", "bom"), put("key=a", "plain"), put("key=%EF%BB%BF", "bom only"), "/get?key=%EF%BB%BFa", "/get?key=a",
+    "/list?prefix=%EF%BB%BF", "/delete?key=%EF%BB%BF", "/list",
+  ],
   "metadata limit": [put(`key=big&metadata=${"x".repeat(1001)}`), "/get?key=big"],
   "edge values: empty value and metadata, fractional TTL and gen, odd limits": [
     put("key=e&metadata=", ""), "/get?key=e", put("key=f&ttl=1.5"), put("key=h&ttl=0"), "/get?key=h", put("key=i&ttl=-1"),

@@ -94,7 +94,7 @@ export const api = {
     getJson<{ items: KeyItem[]; cursor: string | null; now: number }>(`${store(name)}/keys?${q({ prefix, cursor, limit: 100 })}`),
   count: (name: string, prefix: string) => getJson<{ count: number }>(`${store(name)}/count?${q({ prefix })}`),
   entry: (name: string, key: string) => getJson<Entry>(entry(name, key)),
-  put: (name: string, key: string, body: { value: string; metadata: string | null; ttl: number | null; mode: string; ifGenerationMatch?: number }) =>
+  put: (name: string, key: string, body: { value: string; metadata: string | null; metadataBase64?: string; ttl: number | null; mode: string; ifGenerationMatch?: number }) =>
     getJson<Entry>(entry(name, key), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
   remove: (name: string, key: string, generation: number) => request(`${entry(name, key)}?${q({ generation })}`, { method: "DELETE" }),
   removePrefix: (name: string, prefix: string) => getJson<{ deleted: number }>(`${store(name)}/keys?${q({ prefix })}`, { method: "DELETE" }),

@@ -136,11 +136,17 @@ export function Editor(props: { target: EditTarget; onCancel: () => void; onSave
   const { entry, store } = props.target;
   const original = useMemo(() => (entry === null ? new Uint8Array(0) : base64ToBytes(entry.value)), [entry]);
   const originalText = entry === null ? "" : utf8OrNull(original);
+  // A text box turns CR and CR LF into LF: text holding CR is edited by picking a file, like binary.
+  const valueNote = originalText === null ? "The value is binary: pick a file to replace it." : originalText.includes("\r") ? "The value holds carriage returns, which a text box would turn into line feeds: pick a file to replace it." : null;
+  const metadataNote = entry?.metadataBase64 != null ? "The metadata is not UTF-8 text: it is kept as it is." : entry?.metadata?.includes("\r") ? "The metadata holds carriage returns, which a text box would turn into line feeds: it is kept as it is." : null;
   const [key, setKey] = useState(entry?.key ?? "");
-  const [value, setValue] = useState(originalText === null ? "" : entry !== null && defaultView(original) === "json" ? prettyJson(originalText)! : originalText);
+  const [value, setValue] = useState(valueNote !== null ? "" : entry !== null && defaultView(original) === "json" ? prettyJson(originalText!)! : originalText!);
+  // What the user did not touch is saved exactly as it was read (not as the text box shows it).
+  const [valueEdited, setValueEdited] = useState(entry === null);
   const [file, setFile] = useState<Uint8Array | null>(null);
   const [mode, setMode] = useState<Mode>(entry === null ? "add" : "overwrite");
-  const [metadata, setMetadata] = useState(entry?.metadata ?? "");
+  const [metadata, setMetadata] = useState(metadataNote !== null ? "" : (entry?.metadata ?? ""));
+  const [metadataEdited, setMetadataEdited] = useState(entry === null);
   const remaining = entry?.expiresAt == null ? null : Math.ceil((entry.expiresAt - entry.now) / 1000);
   const [ttl, setTtl] = useState(remaining === null ? "" : String(Math.max(remaining, 0)));
   const [conflict, setConflict] = useState<Entry | null>(null);
@@ -149,11 +155,13 @@ export function Editor(props: { target: EditTarget; onCancel: () => void; onSave
     event.preventDefault();
     if (key === "") return props.onNotice({ kind: "error", text: "Give the key a name." });
     if (ttl !== "" && !/^\d+$/.test(ttl.trim())) return props.onNotice({ kind: "error", text: "TTL is a whole number of seconds, or empty for none." });
-    const bytes = file ?? new TextEncoder().encode(value);
+    const bytes = file ?? (valueEdited ? new TextEncoder().encode(value) : original);
+    const kept = metadataEdited ? null : entry;
     try {
       const saved = await api.put(store, key, {
         value: bytesToBase64(bytes),
-        metadata: metadata === "" ? null : metadata,
+        metadata: kept !== null ? kept.metadata : metadata === "" ? null : metadata,
+        ...(kept?.metadataBase64 != null && { metadataBase64: kept.metadataBase64 }),
         ttl: ttl.trim() === "" ? null : Number(ttl),
         mode,
         // The guard: write only over the generation this page read (a new key: only if still absent).
@@ -176,9 +184,9 @@ export function Editor(props: { target: EditTarget; onCancel: () => void; onSave
       </label>
       <label>
         Value{" "}
-        <textarea id="edit-value" rows={10} value={value} disabled={file !== null || originalText === null} spellcheck={false} onInput={(event) => setValue(event.currentTarget.value)} />
+        <textarea id="edit-value" rows={10} value={value} disabled={file !== null || valueNote !== null} spellcheck={false} onInput={(event) => (setValue(event.currentTarget.value), setValueEdited(true))} />
       </label>
-      {originalText === null && file === null && <p class="note">The value is binary: pick a file to replace it.</p>}
+      {valueNote !== null && file === null && <p class="note" id="value-note">{valueNote}</p>}
       <label>
         Or the bytes of a file{" "}
         <input id="edit-file" type="file" onChange={async (event) => {
@@ -197,8 +205,9 @@ export function Editor(props: { target: EditTarget; onCancel: () => void; onSave
       </label>
       <label>
         Metadata (empty for none){" "}
-        <textarea id="edit-metadata" rows={2} value={metadata} spellcheck={false} onInput={(event) => setMetadata(event.currentTarget.value)} />
+        <textarea id="edit-metadata" rows={2} value={metadata} disabled={metadataNote !== null} spellcheck={false} onInput={(event) => (setMetadata(event.currentTarget.value), setMetadataEdited(true))} />
       </label>
+      {metadataNote !== null && <p class="note" id="metadata-note">{metadataNote}</p>}
       <label>
         TTL in seconds (empty for none) <input id="edit-ttl" inputMode="numeric" value={ttl} onInput={(event) => setTtl(event.currentTarget.value)} />
       </label>

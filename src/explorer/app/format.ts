@@ -38,7 +38,8 @@ export function bytesToBase64(bytes: Uint8Array): string {
 /** The bytes as UTF-8 text, or null when they are not valid UTF-8. */
 export function utf8OrNull(bytes: Uint8Array): string | null {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // ignoreBOM: a leading U+FEFF is part of the value (a default decoder drops it, and a save would too).
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return null;
   }
