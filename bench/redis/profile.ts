@@ -106,7 +106,7 @@ for (round = 1; round <= ROUNDS; round++) {
     const cpu = ((await cpuSeconds()) - before) * 1e6 / OPS;
     const stats = await commandStats();
     const slow = Number(await admin.slowlog("LEN"));
-    const row = rows.get(subject.name) ?? { command: subject.command, cpu: [], usec: [], inner: new Map(), slow: [] };
+    const row = rows.get(subject.name) ?? { command: subject.command, cpu: [] as number[], usec: [] as number[], inner: new Map(), slow: [] as number[] };
     row.cpu.push(cpu);
     row.usec.push(stats.get(subject.command)?.usecPerCall ?? Number.NaN);
     row.slow.push(slow);
