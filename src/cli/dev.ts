@@ -18,6 +18,7 @@ import { AppBundler, type AppBuild, type AppBuildError } from "../host/node/bund
 import { findAppEntry, type AppEntry } from "../host/node/entry.js";
 import { hasBody, readRequestBody, sendResponse, toAppRequest } from "../host/node/http.js";
 import type { KVRegistry } from "../registry.js";
+import { redactUrl } from "../redis/redact.js";
 import { sendJson } from "../server/http.js";
 import { createRequestHandler, explorerUrl, isReservedPath } from "../server/index.js";
 import { installGlobals } from "../shim/globals.js";
@@ -35,6 +36,9 @@ Options:
   --port <n>            port to listen on (default ${LOCAL_SERVER.port}; 0 picks a free one)
   --host <address>      interface to bind (default ${LOCAL_SERVER.host}, loopback only)
   --data <folder>       keep the stores in this folder between runs (default: in memory)
+  --redis <url>         keep the stores in Redis or Valkey, shared with every process using it
+                        (redis://[user:password@]host:port[/db], rediss:// for TLS); better: set
+                        EDGE_KV_REDIS (a command line is visible to other users in ps)
   --fastly-toml <file>  the fastly.toml whose [local_server] stores to load (default ./fastly.toml)
   --max-metadata-bytes <n>
                         metadata limit of the KV stores (default 1000, Compute's; at most 69000)
@@ -51,6 +55,10 @@ export interface DevOptions {
   port: number;
   host: string;
   data: string | undefined;
+  /** --redis, or EDGE_KV_REDIS without --data: the Redis URL (credentials included; never printed). */
+  redis?: string | undefined;
+  /** Where `redis` came from, for the start-up line; or that EDGE_KV_REDIS was set but --data won. */
+  redisFrom?: "--redis" | "EDGE_KV_REDIS" | "EDGE_KV_REDIS ignored" | undefined;
   fastlyToml: string | undefined;
   maxMetadataBytes: number | undefined;
   watch: boolean;
@@ -61,7 +69,7 @@ export interface DevOptions {
 }
 
 /** Parses `dev` arguments; throws EdgeKvError saying what was wrong and what to do. */
-export function parseDevArgs(args: string[], root = process.cwd()): DevOptions | "help" {
+export function parseDevArgs(args: string[], root = process.cwd(), env: Record<string, string | undefined> = process.env): DevOptions | "help" {
   let parsed;
   try {
     parsed = parseArgs({
@@ -71,6 +79,7 @@ export function parseDevArgs(args: string[], root = process.cwd()): DevOptions |
         port: { type: "string" },
         host: { type: "string" },
         data: { type: "string" },
+        redis: { type: "string" },
         "fastly-toml": { type: "string" },
         "max-metadata-bytes": { type: "string" },
         watch: { type: "boolean" },
@@ -90,6 +99,12 @@ export function parseDevArgs(args: string[], root = process.cwd()): DevOptions |
     if (!/^\d+$/.test(values.port) || port > 65535) throw new EdgeKvError(`dev: --port must be a number from 0 to 65535, got '${values.port}'`);
   }
   if (values.data === "") throw new EdgeKvError("dev: --data needs a folder path");
+  if (values.redis === "") throw new EdgeKvError("dev: --redis needs a URL like redis://127.0.0.1:6379");
+  if (values.redis !== undefined && values.data !== undefined) throw new EdgeKvError("dev: --data and --redis exclude each other; pick one");
+  // EDGE_KV_REDIS (what `--import edge-kv/register` reads) keeps the password out of the command line; a flag wins over it.
+  const fromEnv = env.EDGE_KV_REDIS === "" ? undefined : env.EDGE_KV_REDIS;
+  const redis = values.redis ?? (values.data === undefined ? fromEnv : undefined);
+  const redisFrom = values.redis !== undefined ? "--redis" : redis !== undefined ? "EDGE_KV_REDIS" : fromEnv !== undefined ? "EDGE_KV_REDIS ignored" : undefined;
   let fastlyToml: string | undefined;
   if (values["fastly-toml"] !== undefined) {
     fastlyToml = resolve(root, values["fastly-toml"]);
@@ -109,6 +124,8 @@ export function parseDevArgs(args: string[], root = process.cwd()): DevOptions |
     port,
     host: values.host ?? LOCAL_SERVER.host,
     data: values.data === undefined ? undefined : resolve(root, values.data),
+    redis,
+    redisFrom,
     fastlyToml,
     maxMetadataBytes: values["max-metadata-bytes"] === undefined ? undefined : metadataLimit(values["max-metadata-bytes"], "dev: --max-metadata-bytes"),
     watch: values.watch === true,
@@ -161,8 +178,9 @@ function describeMs(ms: number): string {
 /** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
 export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
   const entry: AppEntry = options.wasm !== undefined ? { path: options.wasm, source: "--wasm" } : findAppEntry(options.root, options.entry);
-  const { registry, stateFile, createDriver, notes, warnings } = await openStores({
+  const { registry, stateFile, createDriver, rest: restOptions, close: closeStores, notes, warnings } = await openStores({
     data: options.data,
+    redis: options.redis,
     fastlyToml: options.fastlyToml,
     maxMetadataBytes: options.maxMetadataBytes,
     raise: (bytes) => `edge-kv dev --max-metadata-bytes ${bytes}`,
@@ -211,11 +229,11 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     }
   } catch (error) {
     await bundler?.close();
-    await registry.reset();
+    await closeStores();
     throw error;
   }
 
-  const rest = createRequestHandler({ registry, ...(stateFile !== undefined && { stateFile }), ...(createDriver !== undefined && { createDriver }) });
+  const rest = createRequestHandler({ registry, ...restOptions, ...(stateFile !== undefined && { stateFile }), ...(createDriver !== undefined && { createDriver }) });
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const target = req.url ?? "/";
@@ -230,7 +248,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     await listen(server, options.port, options.host);
   } catch (error) {
     await bundler?.close();
-    await registry.reset();
+    await closeStores();
     const code = (error as { code?: string }).code;
     if (code === "EADDRINUSE") {
       throw new EdgeKvError(`dev: port ${options.port} on ${options.host} is already in use (another edge-kv dev or fastly compute serve?); pick another with --port (0 picks a free one)`);
@@ -258,7 +276,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
         // The app's waitUntil work gets a moment to finish; then the stores close (fs drivers flush).
         await Promise.race([app.close(), new Promise((done) => setTimeout(done, 2000).unref())]);
         await bundler?.close();
-        await registry.reset();
+        await closeStores();
       })()),
   };
 }
@@ -304,7 +322,12 @@ export async function runDev(args: string[]): Promise<number> {
   }
   const entryName = relative(options.root, dev.entry.path) || dev.entry.path;
   const stores = dev.registry.storeNames();
-  const where = options.data === undefined ? "in memory" : `in ${options.data}`;
+  const where =
+    options.redis !== undefined
+      ? `in Redis at ${redactUrl(options.redis)}${options.redisFrom === "EDGE_KV_REDIS" ? " (EDGE_KV_REDIS)" : ""}`
+      : options.data === undefined
+        ? "in memory"
+        : `in ${options.data}${options.redisFrom === "EDGE_KV_REDIS ignored" ? " (--data wins over EDGE_KV_REDIS)" : ""}`;
   process.stdout.write(`edge-kv dev: serving ${entryName} on ${dev.url}\n`);
   process.stdout.write(`  explorer: ${explorerUrl(dev.url)} (REST API: ${dev.url}/_edge-kv/api/)\n`);
   process.stdout.write(

@@ -9,6 +9,7 @@ import { EdgeKvError } from "../errors.js";
 import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
 import { fileSystemStores } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
+import { openRedisRegistry } from "./redis-registry.js";
 import { StoreCatalog } from "../server/catalog.js";
 import { redactUrl } from "../redis/redact.js";
 import { checkBinding, createServer, type RestServer } from "../server/index.js";
@@ -181,55 +182,25 @@ async function defineStartStores(registry: KVRegistry, options: ServeOptions, re
 
 /** `serve --redis`: every server on one Redis serves the same stores, by name. */
 async function serveRedis(options: ServeOptions, url: string, report: ServeReport): Promise<RestServer> {
-  const { redisStores } = await import("../redis/index.js");
-  const stores = redisStores(url);
-  // A store defined here (fastly.toml, --store, REST) is listed in Redis at once, for the other servers.
-  const createDriver = (name: string) => {
-    const driver = stores(name);
-    driver.ready().catch(() => undefined);
-    return driver;
-  };
-  const registry = new KVRegistry({ createDriver, ...metadataOption(options) });
-  setRegistry(registry);
+  const redis = await openRedisRegistry(url, metadataOption(options));
   try {
-    let seen = new Set(await stores.storeNames());
-    await defineStartStores(registry, options, report);
-    const found = [...seen].filter((name) => !registry.hasStore(name));
-    for (const name of found) registry.defineStore(name);
+    await defineStartStores(redis.registry, options, report);
+    const found = redis.defineFound();
     if (found.length > 0) report.notes.push(`stores found in Redis: ${found.join(", ")}`);
-    let last = Date.now();
-    let running: Promise<void> | undefined;
-    const syncStores = () => {
-      if (running !== undefined || Date.now() - last < STORE_SYNC_MS) return running;
-      last = Date.now();
-      running = (async () => {
-        const now = new Set(await stores.storeNames());
-        for (const name of now) if (!registry.hasStore(name)) registry.defineStore(name);
-        for (const name of seen) if (!now.has(name) && registry.hasStore(name)) await registry.removeStore(name);
-        seen = now;
-      })()
-        .catch(() => undefined) // Redis unreachable: the request itself reports it
-        .finally(() => (running = undefined));
-      return running;
-    };
     return await createServer({
-      registry,
+      registry: redis.registry,
       host: options.host,
       port: options.port,
       insecureNoToken: options.insecureNoToken,
       storeIds: "by-name",
-      syncStores,
+      syncStores: () => redis.syncStores(),
       ...(options.token !== undefined && { token: options.token }),
     });
   } catch (error) {
-    await registry.reset();
-    await stores.close();
+    await redis.close();
     throw error;
   }
 }
-
-/** How often a `serve --redis` server looks for stores created or deleted by the others. */
-const STORE_SYNC_MS = 1000;
 
 /** Runs `edge-kv serve <args>` until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runServe(rest: string[]): Promise<number> {

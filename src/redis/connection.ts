@@ -41,8 +41,9 @@ export interface RedisConnectionOptions {
 
 /** What a driver sees of the client: the commands it sends (scripts registered by defineCommand). */
 export interface DriverClient {
-  hgetallBuffer(key: Buffer): Promise<Record<string, Buffer>>;
-  edgeKvWriteBuffer(...args: (Buffer | string)[]): Promise<[number, Buffer?, Buffer?]>;
+  getBuffer(key: string): Promise<Buffer | null>;
+  /** [0] precondition failed, [-1] too large, [1, generation] or [1, generation, combined value] written. */
+  edgeKvWriteBuffer(...args: (Buffer | string)[]): Promise<[number, number?, Buffer?]>;
   edgeKvDelete(...args: (Buffer | string)[]): Promise<number>;
   edgeKvScanBuffer(...args: (Buffer | string)[]): Promise<Buffer[]>;
   edgeKvClear(...args: (Buffer | string)[]): Promise<number>;
@@ -320,7 +321,7 @@ export class RedisConnection {
       what = `cannot reach the server${lost || ` (${reason})`}. The driver keeps reconnecting: retry once the server is back`;
     } else if (/^(NOAUTH|WRONGPASS|NOPERM)\b/.test(reason)) {
       kind = "auth";
-      what = `the server refused the credentials or the permissions of the connection: ${reason}. Check the user and password in the URL and the user's ACL (it needs EVALSHA, EVAL, HGETALL, SADD, SREM, SMEMBERS, DEL on the prefix's keys)`;
+      what = `the server refused the credentials or the permissions of the connection: ${reason}. Check the user and password in the URL and the user's ACL (it needs EVALSHA, EVAL, GET, SADD, SREM, SMEMBERS, DEL on the prefix's keys)`;
     } else if (/^LOADING\b/.test(reason)) {
       kind = "unavailable";
       what = `the server is loading its data after a restart; retry in a moment — ${reason}`;

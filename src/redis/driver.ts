@@ -1,6 +1,6 @@
 /**
  * A store in Redis or Valkey (a single server or a Cluster), shared by every process and machine that
- * opens the same store name on the same server. Each operation is one round trip: `read` one HGETALL,
+ * opens the same store name on the same server. Each operation is one round trip: `read` one GET,
  * `write` / `delete` / `scan` one script that Redis runs atomically, so a write plan (add, generation
  * match, append, prepend, size limit) is decided and applied with no other command in between, by
  * whichever client sends it. Layout: see layout.ts; scripts: scripts.ts.
@@ -13,7 +13,7 @@
 import type { DeletePlan, DeleteResult, KVDriver, ScanItem, ScanRange, StoredRecord, WritePlan, WriteResult } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { RedisConnection, RedisStoreError, type DriverClient, type RedisConnectionOptions } from "./connection.js";
-import { DEFAULT_PREFIX, LAYOUT_FORMAT, LAYOUT_VERSION, StoreKeys, checkPrefix } from "./layout.js";
+import { DEFAULT_PREFIX, LAYOUT_FORMAT, LAYOUT_VERSION, StoreKeys, checkPrefix, decodeRecord, encodeRecordExtras, encodeRecordTimes } from "./layout.js";
 
 export interface RedisDriverOptions extends RedisConnectionOptions {
   /** The store's name: its keys live under its hash tag (see layout.ts). */
@@ -31,7 +31,8 @@ const SCAN_BUDGET = 1000;
 /** Items per scan script call: bounds how long one script holds the server. */
 const SCAN_CHUNK = 1000;
 const CLEAR_BATCH = "500";
-const EMPTY = Buffer.alloc(0);
+/** How the write script reads `combine`. */
+const COMBINE = { replace: "r", append: "a", prepend: "p" } as const;
 
 const bytes = (view: Uint8Array): Buffer => (Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength));
 const view = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -76,31 +77,36 @@ export class RedisDriver implements KVDriver {
   }
 
   read(key: string): Promise<StoredRecord | null> {
-    const member = Buffer.from(key, "utf8");
-    return this.#run("lookup", key, async (client) => this.#record(key, await client.hgetallBuffer(this.keys.record(member))));
+    return this.#run("lookup", key, (client) =>
+      client.getBuffer(this.keys.recordPrefixText + key).then(
+        (data) => {
+          if (data === null) return null;
+          const record = decodeRecord(data);
+          if (record === undefined) throw this.#foreign(key, true);
+          return record;
+        },
+        (error: unknown) => {
+          throw /^WRONGTYPE\b/.test((error as Error)?.message ?? "") ? this.#foreign(key) : error;
+        },
+      ),
+    );
   }
 
   write(key: string, plan: WritePlan): Promise<WriteResult> {
-    const member = Buffer.from(key, "utf8");
     const { require } = plan;
     const expiryMs = plan.expiresAt === null ? 0 : Math.max(1, Math.ceil(Math.max(0, plan.expiresAt - plan.now) + this.#graceMs));
     const args = [
-      this.keys.record(member),
-      this.keys.index,
-      this.keys.keyInfo,
-      member,
+      this.keys.recordPrefixText + key,
+      this.keys.indexText,
+      this.keys.keyInfoText,
+      key,
       String(plan.now),
-      typeof require === "string" ? require : require.orAbsent ? "gen-or-absent" : "gen",
+      (typeof require === "string" ? (require === "any" ? "a" : "n") : require.orAbsent ? "o" : "g") + COMBINE[plan.combine],
       typeof require === "string" ? "0" : String(require.generation),
-      plan.combine,
       bytes(plan.value),
       String(plan.maxValueBytes),
-      plan.metadata === null ? EMPTY : bytes(plan.metadata),
-      plan.metadata === null ? "0" : "1",
-      plan.expiresAt === null ? "" : String(plan.expiresAt),
-      String(plan.lastModified),
-      plan.contentType ?? "",
-      plan.contentType === null ? "0" : "1",
+      encodeRecordTimes(plan.expiresAt, plan.lastModified),
+      encodeRecordExtras(plan.metadata, plan.contentType),
       String(plan.generationFloor),
       String(plan.freshGeneration),
       String(expiryMs),
@@ -112,7 +118,7 @@ export class RedisDriver implements KVDriver {
       const record: StoredRecord = {
         value: reply[2] === undefined ? plan.value : view(reply[2]),
         metadata: plan.metadata,
-        generation: Number(reply[1]!.toString()),
+        generation: reply[1]!,
         expiresAt: plan.expiresAt,
         lastModified: plan.lastModified,
         contentType: plan.contentType,
@@ -122,13 +128,12 @@ export class RedisDriver implements KVDriver {
   }
 
   delete(key: string, plan: DeletePlan): Promise<DeleteResult> {
-    const member = Buffer.from(key, "utf8");
     const { require } = plan;
     const args = [
-      this.keys.record(member),
-      this.keys.index,
-      this.keys.keyInfo,
-      member,
+      this.keys.recordPrefixText + key,
+      this.keys.indexText,
+      this.keys.keyInfoText,
+      key,
       String(plan.now),
       typeof require === "string" ? require : require.orAbsent ? "gen-or-absent" : "gen",
       typeof require === "string" ? "0" : String(require.generation),
@@ -247,22 +252,12 @@ export class RedisDriver implements KVDriver {
     }
   }
 
-  #record(key: string, fields: Record<string, Buffer>): StoredRecord | null {
-    if (fields.g === undefined) {
-      if (Object.keys(fields).length === 0) return null;
-      throw new RedisStoreError(
-        `Redis ${this.#where("lookup", key)} on ${this.connection.safeUrl}: ${this.keys.record(Buffer.from(key, "utf8")).toString()} is not an edge-kv record (no generation field); another program wrote to edge-kv's keys. Delete that key, or give edge-kv another prefix`,
-        "other",
-      );
-    }
-    return {
-      value: fields.v === undefined ? new Uint8Array(0) : view(fields.v),
-      metadata: fields.m === undefined ? null : view(fields.m),
-      generation: Number(fields.g.toString()),
-      expiresAt: fields.e === undefined ? null : Number(fields.e.toString()),
-      lastModified: Number(fields.t?.toString() ?? 0),
-      contentType: fields.c === undefined ? null : fields.c.toString("utf8"),
-    };
+  /** The error for a record key that holds something edge-kv did not write (or wrote in another layout). */
+  #foreign(key: string, isString = false): RedisStoreError {
+    return new RedisStoreError(
+      `Redis ${this.#where("lookup", key)} on ${this.connection.safeUrl}: ${this.keys.recordPrefixText}${key} is not an edge-kv record (${isString ? "a string not in edge-kv's record format" : "not a string"}); another program wrote to edge-kv's keys. Delete that key, or give edge-kv another prefix`,
+      "other",
+    );
   }
 
   #where(operation: string, key: string | undefined): string {

@@ -17,7 +17,8 @@ export type { RedisDriverOptions } from "./driver.js";
 export { RedisConnection, RedisStoreError, parseRedisUrl } from "./connection.js";
 export { redactUrl } from "./redact.js";
 export type { RedisConnectionOptions, RedisFailureKind } from "./connection.js";
-export { StoreKeys, storeTag, storeNameFromTag, LAYOUT_FORMAT, LAYOUT_VERSION, DEFAULT_PREFIX } from "./layout.js";
+export { StoreKeys, storeTag, storeNameFromTag, decodeRecord, encodeRecordExtras, encodeRecordTimes, LAYOUT_FORMAT, LAYOUT_VERSION, DEFAULT_PREFIX } from "./layout.js";
+export type { DecodedRecord } from "./layout.js";
 
 export interface RedisStoresOptions extends Omit<RedisConnectionOptions, "url"> {
   /** First part of every Redis key edge-kv writes. Default "edge-kv". */

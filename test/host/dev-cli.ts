@@ -17,8 +17,9 @@ export interface RunningDev {
   stop(): Promise<number | null>;
 }
 
-export function startDev(args: string[], cwd: string): Promise<RunningDev> {
-  const child = spawn(process.execPath, ["--import", TSX, CLI, "dev", "--port", "0", ...args], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+/** `env`: variables added to this process's environment for the child. */
+export function startDev(args: string[], cwd: string, env: Record<string, string> = {}): Promise<RunningDev> {
+  const child = spawn(process.execPath, ["--import", TSX, CLI, "dev", "--port", "0", ...args], { cwd, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   let err = "";
   const waiters: Array<() => void> = [];
@@ -57,9 +58,9 @@ export function startDev(args: string[], cwd: string): Promise<RunningDev> {
 }
 
 /** Runs `edge-kv dev <args>` expecting it to stop by itself (a start-up error); resolves its exit code and output. */
-export function runDevToExit(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runDevToExit(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", TSX, CLI, "dev", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", TSX, CLI, "dev", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
