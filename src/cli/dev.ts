@@ -11,6 +11,7 @@ import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
 import { metadataLimit } from "../node/fastly-toml.js";
+import { geolocationOption } from "../node/fastly-toml-geolocation.js";
 import { SERVE, loadApp, type App, type ServedRequest } from "../host/app.js";
 import { openOutsideScope, useSoloRequests } from "../host/context.js";
 import type { AppErrorInfo } from "../host/fetch-event.js";
@@ -150,7 +151,7 @@ function describeMs(ms: number): string {
 /** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
 export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
   const entry = findAppEntry(options.root, options.entry);
-  const { registry, stateFile, createDriver, notes, warnings } = await openStores({
+  const { registry, stateFile, createDriver, notes, warnings, geolocation } = await openStores({
     data: options.data,
     fastlyToml: options.fastlyToml,
     maxMetadataBytes: options.maxMetadataBytes,
@@ -167,7 +168,8 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   let nextRequestId = 0;
   let reloads = Promise.resolve();
 
-  const load = (build: AppBuild) => loadApp(build.url, { fresh: false, onError });
+  const geolocationOptions = geolocation === undefined ? undefined : geolocationOption(geolocation, (message) => output.error(message));
+  const load = (build: AppBuild) => loadApp(build.url, { fresh: false, onError, ...(geolocationOptions !== undefined && { geolocation: geolocationOptions }) });
   const reload = (outcome: AppBuild | AppBuildError) => {
     reloads = reloads.then(async () => {
       if (!("url" in outcome)) return output.error(`edge-kv dev: ${outcome.message.replace(/^edge-kv: /, "")}\n  (still serving the previous build)`);
