@@ -12,11 +12,12 @@ import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
 import { metadataLimit } from "../node/fastly-toml.js";
 import { geolocationOption } from "../node/fastly-toml-geolocation.js";
-import { SERVE, loadApp, type App, type ServedRequest } from "../host/app.js";
+import { SERVE, listenerTarget, loadApp, type App, type ServedRequest } from "../host/app.js";
 import { openOutsideScope, useSoloRequests } from "../host/context.js";
 import type { AppErrorInfo } from "../host/fetch-event.js";
 import { LOCAL_SERVER, formatRequestId } from "../host/messages.js";
 import { AppBundler, type AppBuild, type AppBuildError } from "../host/node/bundle.js";
+import { installLateAddEventListener } from "../host/listeners.js";
 import { findAppEntry, type AppEntry } from "../host/node/entry.js";
 import { hasBody, lazyAppRequest, readRequestBody, sendResponse } from "../host/node/http.js";
 import type { KVRegistry } from "../registry.js";
@@ -159,8 +160,10 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   });
   installGlobals();
   process.setSourceMapsEnabled(true);
-  // This process runs only the app: a request that is alone in flight needs no AsyncLocalStorage (context.ts).
+  // This process runs only the app: a request that is alone in flight needs no AsyncLocalStorage (context.ts),
+  // and addEventListener keeps working after the app loaded, as on Compute.
   const releaseSolo = useSoloRequests();
+  const removeAddEventListener = installLateAddEventListener(() => listenerTarget(app));
   const entryName = relative(options.root, entry.path) || entry.path;
   const onError = (error: unknown, info: AppErrorInfo) => output.error(`${info.message} (${info.method} ${new URL(info.url).pathname}, request ${info.requestId})\n`, error);
   const bundler = new AppBundler({ entry: entry.path, root: options.root });
@@ -193,6 +196,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     }
   } catch (error) {
     releaseSolo();
+    removeAddEventListener();
     await bundler.close();
     await registry.reset();
     throw error;
@@ -218,6 +222,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     await listen(server, options.port, options.host);
   } catch (error) {
     releaseSolo();
+    removeAddEventListener();
     await bundler.close();
     await registry.reset();
     const code = (error as { code?: string }).code;
@@ -249,6 +254,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
         await bundler.close();
         await registry.reset();
         releaseSolo();
+        removeAddEventListener();
       })()),
   };
 }

@@ -150,6 +150,23 @@ export interface ServedRequest {
 /** The method `edge-kv dev` dispatches through: no Request built unless the app reads it, the response sent in the request's scope. */
 export const SERVE = Symbol.for("edge-kv.host.serve");
 
+/** The app each open request scope belongs to (for addEventListener called while it runs). */
+const appOfScope = new WeakMap<HostScope, LoadedApp>();
+
+/** Where addEventListener puts a listener once the app has loaded. */
+export interface ListenerTarget {
+  addListener(listener: FetchListener): void;
+}
+
+/**
+ * The app a listener added now belongs to: the app whose request is running, else `app` (when it was
+ * made by loadApp). See installLateAddEventListener.
+ */
+export function listenerTarget(app: App | undefined): ListenerTarget | undefined {
+  const scope = currentScope();
+  return (scope === undefined ? undefined : appOfScope.get(scope)) ?? (app instanceof LoadedApp ? app : undefined);
+}
+
 class LoadedApp implements App {
   #listeners: readonly FetchListener[];
   #settings: Settings;
@@ -200,10 +217,17 @@ class LoadedApp implements App {
     const env = { ...this.#settings.env, FASTLY_TRACE_ID: requestId };
     const scope: RequestScope =
       this.#registry === undefined ? { phase: "request", requestId, traceId: requestId, env } : { phase: "request", requestId, traceId: requestId, env, registry: this.#registry };
+    appOfScope.set(scope, this);
     this.#inFlight++;
     run.scope = openScope(scope, true);
     const lifecycle = new FetchEventLifecycle(request, client, server, this.#settings.geo, run);
     run.scope.run(() => lifecycle.dispatch(this.#listeners));
+  }
+
+  /** A listener added after the app loaded (the runtime keeps it for the requests that follow). */
+  addListener(listener: FetchListener): void {
+    // A new array: the event being dispatched keeps the list it started with.
+    this.#listeners = [...this.#listeners, listener];
   }
 
   /** A request is over. */

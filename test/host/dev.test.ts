@@ -95,7 +95,7 @@ describe("edge-kv dev", () => {
     }
   });
 
-  it("fastly.toml's [local_server.geolocation] gives event.client.geo; a body the app streams keeps its event active (waitUntil while it streams)", async () => {
+  it("fastly.toml's [local_server.geolocation] gives event.client.geo; a body the app streams keeps its event active (waitUntil while it streams); a listener added during a request answers the requests that follow", async () => {
     const project = copyProject("geo");
     writeFileSync(
       join(project, "fastly.toml"),
@@ -103,12 +103,17 @@ describe("edge-kv dev", () => {
     );
     const dev = await startDev([], project);
     try {
-      expect(dev.stdout()).toContain("  geolocation from fastly.toml: 1 address\n");
+      await dev.waitFor(/ {2}geolocation from fastly\.toml: 1 address\n/);
       expect(await (await fetch(`${dev.url}/geo`)).json()).toEqual({ as_number: 64500, city: "Local" });
       const stream = await fetch(`${dev.url}/stream`);
       expect([stream.status, stream.headers.get("transfer-encoding"), await stream.text()]).toEqual([200, "chunked", "streamed body"]);
       expect(await (await fetch(`${dev.url}/during-stream`)).text()).toBe("during-stream: yes");
       expect(dev.stderr()).toBe("");
+
+      const unanswered = await fetch(`${dev.url}/added`);
+      expect([unanswered.status, await unanswered.text()]).toEqual([500, ""]);
+      expect(await (await fetch(`${dev.url}/late`)).text()).toBe("listener added");
+      expect(await (await fetch(`${dev.url}/added`)).text()).toBe("added later");
     } finally {
       await dev.stop();
     }
