@@ -21,6 +21,9 @@ const entries: Record<string, string> = {
   "plugin-runtime": "src/shim/plugin-runtime.ts", // web-standard runtime the Vite plugin serves
   "bundle-runtime": "src/shim/bundle-runtime.ts", // web-standard runtime the esbuild plugin embeds
   server: "src/server/index.ts", // edge-kv/server (Node only)
+  wasm: "src/wasm/index.ts", // edge-kv/wasm (Node only): host a Compute app's compiled wasm
+  "wasm-worker": "src/wasm/worker.ts", // worker thread script of edge-kv/wasm
+  "wasm-host": "src/wasm/host.ts", // edge-kv/wasm/host: loadApp(entry) running the entry in the real runtime
   host: "src/host/index.ts", // edge-kv/host (web-standard app host)
   redis: "src/redis/index.ts", // edge-kv/redis (Node only; the only entry that loads ioredis)
   cli: "src/cli/main.ts", // the edge-kv command (Node only): one module per subcommand under src/cli/

@@ -12,6 +12,8 @@ const alias = {
   "edge-kv/vite": src("shim/vite.ts"),
   "edge-kv/esbuild": src("shim/esbuild.ts"),
   "edge-kv/server": src("server/index.ts"),
+  "edge-kv/wasm/host": src("wasm/host.ts"),
+  "edge-kv/wasm": src("wasm/index.ts"),
   "edge-kv/host": src("host/index.ts"),
   "edge-kv/redis": src("redis/index.ts"),
   "fastly:kv-store": src("shim/fastly-kv-store.ts"),

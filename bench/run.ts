@@ -82,6 +82,8 @@ if (existsSync(chromiumPath)) {
 for (const r of reset) process.stderr.write(`  reset, seed ${r.seed}: first seeding ${r.firstMs.map((v) => v.toFixed(1)).join("/")} ms, reset ${r.resetMs.map((v) => v.toFixed(3)).join("/")} ms\n`);
 for (const d of durable) process.stderr.write(`  durable, ${d.writers} writer(s) / ${d.processes} process(es): ${d.writesPerSecond.map((v) => v.toFixed(0)).join("/")} writes/s\n`);
 
+
+await (await import("./wasm/run.js")).runWasmBench({ quick }); // wasm host: bench/wasm/
 await (await import("./redis/run.js")).benchRedis({ quick, runs }); // Redis driver vs raw ioredis, fs and memory (1 and 8 clients)
 await (await import("./host/run.js")).runHostBench({ runs, timeMs, httpMs: quick ? 1000 : 3000, concurrency: 8 }); // app host: bench/host/
 

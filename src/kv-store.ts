@@ -5,7 +5,7 @@
  * It holds no storage logic.
  */
 import { decodeCursor, encodeCursor } from "./admin.js";
-import { INSERT_MODES, LimitExceededError, type InsertMode, type StoreCore } from "./core.js";
+import { INSERT_MODES, type InsertMode, type StoreCore } from "./core.js";
 import { isPromise, type StoredRecord } from "./drivers/driver.js";
 import { createEntry, type KVStoreEntry } from "./entry.js";
 import { KVError } from "./errors.js";
@@ -110,7 +110,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Runtime TypeErrors for store failures: `KVStore insert: Precondition failed.` and the like. */
 function kvTypeError(operation: "lookup" | "insert" | "delete" | "list", error: unknown): unknown {
-  if (error instanceof LimitExceededError) return new TypeError(error.message);
+  // Metadata over the store's limit included: the runtime does not check its size and reports the
+  // store's refusal, `KVStore insert: Payload too large.` (found by test/wasm/differential.test.ts).
   if (error instanceof KVError) return new TypeError(Messages.kvError(operation, KVErrorDetails[error.code]));
   return error;
 }
@@ -184,10 +185,13 @@ const methods = {
       if (ttl !== undefined) ttlSeconds = toTtlSeconds(ttl);
       const genInput = options.gen;
       if (genInput !== undefined && genInput !== null) {
-        if (typeof genInput !== "number" || !Number.isSafeInteger(genInput) || genInput <= 0) {
+        // The runtime takes any non-zero number and converts it to an unsigned 64-bit integer by
+        // truncation (2.5 matches generation 2; test/wasm/differential.test.ts). Values whose conversion
+        // is undefined in C++ (negative, NaN, infinite, beyond 2^53 here) are refused with its message.
+        if (typeof genInput !== "number" || genInput === 0 || !(genInput > 0) || !Number.isSafeInteger(Math.trunc(genInput))) {
           return Promise.reject(new TypeError(Messages.genNotInteger));
         }
-        gen = genInput;
+        gen = Math.trunc(genInput);
       }
       metadataInput = options.metadata;
       const modeInput = options.mode;

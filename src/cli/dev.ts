@@ -42,6 +42,8 @@ Options:
   --max-metadata-bytes <n>
                         metadata limit of the KV stores (default 1000, Compute's; at most 69000)
   --watch               rebuild and reload the app when one of its files changes (stores are kept)
+  --wasm <file>         serve the app's compiled wasm (js-compute-runtime / fastly compute build) in
+                        Fastly's own runtime instead of its JavaScript source (docs/wasm-host.md)
   -h, --help            show this help
 
 Every request is logged as: METHOD /path STATUS time. The explorer page shows the stores at
@@ -55,6 +57,8 @@ export interface DevOptions {
   fastlyToml: string | undefined;
   maxMetadataBytes: number | undefined;
   watch: boolean;
+  /** Serve this compiled app (wasm) in the real runtime instead of the entry's source (edge-kv/wasm). */
+  wasm?: string | undefined;
   /** Project folder (default: the working directory). */
   root: string;
 }
@@ -73,6 +77,7 @@ export function parseDevArgs(args: string[], root = process.cwd()): DevOptions |
         "fastly-toml": { type: "string" },
         "max-metadata-bytes": { type: "string" },
         watch: { type: "boolean" },
+        wasm: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -95,7 +100,14 @@ export function parseDevArgs(args: string[], root = process.cwd()): DevOptions |
   } else if (existsSync(resolve(root, "fastly.toml"))) {
     fastlyToml = resolve(root, "fastly.toml");
   }
+  let wasm: string | undefined;
+  if (values.wasm !== undefined) {
+    if (positionals.length > 0) throw new EdgeKvError(`dev: --wasm serves a compiled app; drop the entry (${positionals[0]}) or the --wasm option`);
+    wasm = resolve(root, values.wasm);
+    if (!existsSync(wasm)) throw new EdgeKvError(`dev: --wasm names ${wasm}, which does not exist (build it with: npx js-compute-runtime src/index.js ${values.wasm})`);
+  }
   return {
+    wasm,
     entry: positionals[0],
     port,
     host: values.host ?? LOCAL_SERVER.host,
@@ -151,7 +163,7 @@ function describeMs(ms: number): string {
 
 /** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
 export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
-  const entry = findAppEntry(options.root, options.entry);
+  const entry: AppEntry = options.wasm !== undefined ? { path: options.wasm, source: "--wasm" } : findAppEntry(options.root, options.entry);
   const { registry, stateFile, createDriver, notes, warnings, geolocation } = await openStores({
     data: options.data,
     fastlyToml: options.fastlyToml,
@@ -163,10 +175,11 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   // This process runs only the app: a request that is alone in flight needs no AsyncLocalStorage (context.ts),
   // and addEventListener keeps working after the app loaded, as on Compute.
   const releaseSolo = useSoloRequests();
-  const removeAddEventListener = installLateAddEventListener(() => listenerTarget(app));
+  const removeAddEventListener = options.wasm === undefined ? installLateAddEventListener(() => listenerTarget(app)) : () => {};
   const entryName = relative(options.root, entry.path) || entry.path;
-  const onError = (error: unknown, info: AppErrorInfo) => output.error(`${info.message} (${info.method} ${new URL(info.url).pathname}, request ${info.requestId})\n`, error);
-  const bundler = new AppBundler({ entry: entry.path, root: options.root });
+  const onError = (error: unknown, info: Pick<AppErrorInfo, "message" | "method" | "url" | "requestId">) => output.error(`${info.message} (${info.method} ${new URL(info.url).pathname}, request ${info.requestId})\n`, error);
+  // --wasm: the compiled app in the real runtime (edge-kv/wasm, loaded only then); else the source, bundled.
+  const bundler = options.wasm === undefined ? new AppBundler({ entry: entry.path, root: options.root }) : null;
   let app: App;
   let nextRequestId = 0;
   let reloads = Promise.resolve();
@@ -188,16 +201,26 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   };
 
   try {
-    const build = options.watch ? await bundler.watch(reload) : await bundler.build();
-    try {
-      app = await load(build);
-    } catch (error) {
-      throw new EdgeKvError(`dev: ${entryName} failed to load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { cause: error });
+    if (bundler === null) {
+      const { startWasmDevApp } = await import("../wasm/dev.js");
+      const onReload = (message: string, error?: unknown) => (error === undefined ? output.log(message) : output.error(message, error));
+      app = await startWasmDevApp({ wasm: entry.path, registry, fastlyToml: options.fastlyToml, onError, watch: options.watch, onReload }).catch(
+        (error: unknown) => {
+          throw new EdgeKvError(`dev: ${entryName} failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        },
+      );
+    } else {
+      const build = options.watch ? await bundler.watch(reload) : await bundler.build();
+      try {
+        app = await load(build);
+      } catch (error) {
+        throw new EdgeKvError(`dev: ${entryName} failed to load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { cause: error });
+      }
     }
   } catch (error) {
     releaseSolo();
     removeAddEventListener();
-    await bundler.close();
+    await bundler?.close();
     await registry.reset();
     throw error;
   }
@@ -223,7 +246,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   } catch (error) {
     releaseSolo();
     removeAddEventListener();
-    await bundler.close();
+    await bundler?.close();
     await registry.reset();
     const code = (error as { code?: string }).code;
     if (code === "EADDRINUSE") {
@@ -251,7 +274,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
         await reloads;
         // The app's waitUntil work gets a moment to finish; then the stores close (fs drivers flush).
         await Promise.race([app.close(), new Promise((done) => setTimeout(done, 2000).unref())]);
-        await bundler.close();
+        await bundler?.close();
         await registry.reset();
         releaseSolo();
         removeAddEventListener();

@@ -51,6 +51,12 @@ export interface EdgeKvOptions {
    */
   modules?: Record<string, string>;
   /**
+   * Where apps loaded with edge-kv/host's `loadApp` run: "js" (default) in edge-kv's app host; "wasm"
+   * in Fastly's own runtime — the entry built with the project's @fastly/js-compute (cached) and
+   * hosted by edge-kv/wasm (docs/wasm-host.md). Default: EDGE_KV_RUNTIME, else "js".
+   */
+  runtime?: "js" | "wasm";
+  /**
    * "fake": stores use a FakeClock (advance it with getTestKv().advance()) — the default under Vitest;
    * "system": the real clock — the default in a Vite dev server or build.
    */

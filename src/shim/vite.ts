@@ -36,6 +36,12 @@ function sibling(name: string): string {
   throw new EdgeKvError(`the edge-kv installation is incomplete: ${name}.js is missing next to ${fileURLToPath(import.meta.url)}`);
 }
 
+/** edge-kv/wasm/host: the built one next to this module, or its source. */
+function wasmHostModule(): string {
+  const built = fileURLToPath(new URL("./wasm-host.js", import.meta.url));
+  return existsSync(built) ? built : fileURLToPath(new URL("../wasm/host.ts", import.meta.url));
+}
+
 /** The built edge-kv/host module next to this one, as a pattern for Vitest's server.deps.inline (none when run from source). */
 function hostModule(): RegExp[] {
   const path = fileURLToPath(new URL("./host.js", import.meta.url));
@@ -73,7 +79,12 @@ export function edgeKv(options: EdgeKvOptions = {}): EdgeKvPlugin {
       if (config.root) root = config.root;
       // Vitest reads `test` from the resolved config; plain Vite ignores it. edge-kv/host runs through
       // Vitest's module runner (not Node's loader), so loadApp("./src/index.ts") gets TypeScript and fastly:*.
-      return { test: { setupFiles: [setupPath], server: { deps: { inline: hostModule() } } } } as Record<string, unknown>;
+      const test = { setupFiles: [setupPath], server: { deps: { inline: hostModule() } } };
+      const runtime = options.runtime ?? (process.env.EDGE_KV_RUNTIME || "js");
+      if (runtime !== "js" && runtime !== "wasm") throw new EdgeKvError(`edgeKv({ runtime }) (or EDGE_KV_RUNTIME) must be "js" or "wasm", got ${JSON.stringify(runtime)}`);
+      // The real runtime: edge-kv/host's loadApp becomes edge-kv/wasm/host's (same signature).
+      if (runtime === "wasm") return { resolve: { alias: [{ find: /^edge-kv\/host$/, replacement: wasmHostModule() }] }, test } as Record<string, unknown>;
+      return { test } as Record<string, unknown>;
     },
     configResolved(config) {
       root = config.root;

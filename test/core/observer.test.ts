@@ -74,7 +74,7 @@ describe("registry.onOperation", () => {
 
   it("reports a metadata over the limit as an error of the insert", async () => {
     const { events, store } = setup();
-    await expect(store.put("k", "v", { metadata: "m".repeat(1001) })).rejects.toThrow("metadata can not be more than 1000 bytes");
+    await expect(store.put("k", "v", { metadata: "m".repeat(1001) })).rejects.toThrow("KVStore insert: Payload too large.");
     expect(events.map(stable)).toEqual([
       { store: "s", operation: "insert", key: "k", mode: "overwrite", outcome: "error", error: { name: "LimitExceededError", message: "KVStore.put: metadata can not be more than 1000 bytes" } },
     ]);

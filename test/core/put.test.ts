@@ -155,12 +155,23 @@ describe("put options: ttl", () => {
 });
 
 describe("put options: gen (if-generation-match)", () => {
-  it("rejects TypeError 'KVStore.insert: gen must be an integer' for a string, zero, negative or fractional gen", async () => {
+  it("rejects TypeError 'KVStore.insert: gen must be an integer' for a string, zero, negative, NaN, infinite or huge gen", async () => {
     const { store, admin } = freshStore();
-    for (const gen of ["2", 0, -1, 1.5, Number.NaN, 2 ** 60]) {
+    for (const gen of ["2", 0, -1, -0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) {
       await expectRejection(() => store.put("k", "v", { gen: gen as number }), TypeError, "KVStore.insert: gen must be an integer");
     }
     expect(await admin.inspect("k")).toBeNull();
+  });
+  it("truncates a fractional gen as the runtime's unsigned 64-bit conversion does: 2.5 matches generation 2", async () => {
+    const { store, admin } = freshStore();
+    await store.put("k", "v1");
+    const { generation } = (await admin.inspect("k"))!;
+    await store.put("k", "v2", { gen: generation + 0.75 });
+    expect(await (await store.get("k"))!.text()).toBe("v2");
+    await expectRejection(() => store.put("k", "v3", { gen: generation + 0.75 }), TypeError, "KVStore insert: Precondition failed.");
+    // 0.5 truncates to generation 0, which no record has
+    await expectRejection(() => store.put("k", "v3", { gen: 0.5 }), TypeError, "KVStore insert: Precondition failed.");
+    expect(await (await store.get("k"))!.text()).toBe("v2");
   });
   it("ignores gen: null and gen: undefined", async () => {
     const { store } = freshStore();
@@ -205,9 +216,9 @@ describe("put options: metadata", () => {
     }
     expect(await admin.inspect("k")).toBeNull();
   });
-  it("rejects metadata over 1000 bytes with TypeError 'KVStore.put: metadata can not be more than 1000 bytes' and accepts 1000", async () => {
+  it("rejects metadata over 1000 bytes as the runtime reports the store's refusal, TypeError 'KVStore insert: Payload too large.', and accepts 1000", async () => {
     const { store, admin } = freshStore();
-    await expectRejection(() => store.put("k", "v", { metadata: "m".repeat(1001) }), TypeError, "KVStore.put: metadata can not be more than 1000 bytes");
+    await expectRejection(() => store.put("k", "v", { metadata: "m".repeat(1001) }), TypeError, "KVStore insert: Payload too large.");
     expect(await admin.inspect("k")).toBeNull();
     await store.put("k", "v", { metadata: "m".repeat(1000) });
     expect((await store.get("k"))!.metadataText()).toHaveLength(1000);
@@ -215,7 +226,7 @@ describe("put options: metadata", () => {
   it("uses the store's configured metadata limit (e.g. the REST API's 2000)", async () => {
     const { store } = freshStore({ maxMetadataBytes: 2000 });
     await store.put("k", "v", { metadata: "m".repeat(2000) });
-    await expectRejection(() => store.put("k", "v", { metadata: "m".repeat(2001) }), TypeError, "KVStore.put: metadata can not be more than 2000 bytes");
+    await expectRejection(() => store.put("k", "v", { metadata: "m".repeat(2001) }), TypeError, "KVStore insert: Payload too large.");
   });
   it("treats empty metadata as none", async () => {
     const { store } = freshStore();

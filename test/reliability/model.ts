@@ -146,7 +146,7 @@ export class KVModel {
       if (viceroyRefusesKey(key) || badMetadata) return invalidArgument("put");
     }
     if (input.metadata !== undefined && input.metadata.byteLength > this.limits.maxMetadataBytes) {
-      return fail("TypeError", `KVStore.put: metadata can not be more than ${this.limits.maxMetadataBytes} bytes`);
+      return fail("TypeError", "KVStore insert: Payload too large."); // the runtime reports the store's refusal
     }
     const current = this.live(key);
     if (input.mode === "add" && current !== null) return fail("TypeError", "KVStore insert: Precondition failed.");
