@@ -315,7 +315,15 @@ function dispatchApp(req: IncomingMessage, res: ServerResponse, app: App, reques
       }),
   };
   const servable = app as App & { [SERVE]?: (served: ServedRequest) => void };
-  if (servable[SERVE] !== undefined) return servable[SERVE](served);
+  if (servable[SERVE] !== undefined) {
+    try {
+      return servable[SERVE](served);
+    } catch (error) {
+      // Not expected (requests go to the app being served, which is open): answer, do not crash the server.
+      output.error(`edge-kv dev: the app could not take ${req.method} ${req.url}:\n`, error);
+      return void res.writeHead(500, { "content-length": "0" }).end();
+    }
+  }
   app.fetch(request.create(), { client: served.client, server: served.server }).then((response) => served.deliver(response, false), (error: unknown) => {
     output.error(`edge-kv dev: the app did not answer ${req.method} ${req.url}:\n`, error);
     if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();

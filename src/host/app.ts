@@ -150,8 +150,9 @@ export interface ServedRequest {
 /** The method `edge-kv dev` dispatches through: no Request built unless the app reads it, the response sent in the request's scope. */
 export const SERVE = Symbol.for("edge-kv.host.serve");
 
-/** The app each open request scope belongs to (for addEventListener called while it runs). */
-const appOfScope = new WeakMap<HostScope, LoadedApp>();
+/** On a request's scope: the app it belongs to (for addEventListener called while it runs). */
+const APP = Symbol("edge-kv.host.app");
+type AppScope = RequestScope & { readonly [APP]?: LoadedApp };
 
 /** Where addEventListener puts a listener once the app has loaded. */
 export interface ListenerTarget {
@@ -164,7 +165,7 @@ export interface ListenerTarget {
  */
 export function listenerTarget(app: App | undefined): ListenerTarget | undefined {
   const scope = currentScope();
-  return (scope === undefined ? undefined : appOfScope.get(scope)) ?? (app instanceof LoadedApp ? app : undefined);
+  return (scope as AppScope | undefined)?.[APP] ?? (app instanceof LoadedApp ? app : undefined);
 }
 
 class LoadedApp implements App {
@@ -215,9 +216,10 @@ class LoadedApp implements App {
     if (client.requestId === undefined) client = { ...client, requestId: formatRequestId(this.#settings.nextRequestId++) };
     const requestId = client.requestId!;
     const env = { ...this.#settings.env, FASTLY_TRACE_ID: requestId };
-    const scope: RequestScope =
-      this.#registry === undefined ? { phase: "request", requestId, traceId: requestId, env } : { phase: "request", requestId, traceId: requestId, env, registry: this.#registry };
-    appOfScope.set(scope, this);
+    const scope: AppScope =
+      this.#registry === undefined
+        ? { phase: "request", requestId, traceId: requestId, env, [APP]: this }
+        : { phase: "request", requestId, traceId: requestId, env, registry: this.#registry, [APP]: this };
     this.#inFlight++;
     run.scope = openScope(scope, true);
     const lifecycle = new FetchEventLifecycle(request, client, server, this.#settings.geo, run);
