@@ -5,7 +5,9 @@
  *    CPU clock, each side in a fresh process (one after the other in each run);
  * 2. over HTTP: `edge-kv dev` vs a bare node:http server answering the same bytes (target ≥ 0.5×),
  *    each server in its own process, driven from this one by node:http keep-alive clients (wall clock),
- *    the two servers measured in short alternating slices, one ratio per pair of slices.
+ *    the two servers measured in short alternating slices, one ratio per pair of slices. Each server's
+ *    CPU time per request is measured too (process.cpuUsage over IPC): on a busy machine requests/s
+ *    swing with everything else running, CPU per request much less.
  *
  * Every ratio is taken inside one run (or pair of slices), then the median. Results: bench/results/host.json.
  */
@@ -27,7 +29,7 @@ export interface HostBenchOptions {
 }
 
 async function startServer(script: string, mode: "bare" | "dev"): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [script, "--mode", mode], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [script, "--mode", mode], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   child.stdout!.resume(); // edge-kv dev's request log: read (as a terminal would), not kept
   const url = await new Promise<string>((resolve, reject) => {
     let seen = "";
@@ -41,8 +43,22 @@ async function startServer(script: string, mode: "bare" | "dev"): Promise<{ url:
   return { url, child };
 }
 
-/** Requests/s over `ms` with `concurrency` keep-alive connections, each sending one request at a time. */
-async function load(url: string, ms: number, concurrency: number): Promise<number> {
+/** CPU time (µs) the server process has used so far. */
+function cpuMicros(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once("message", (message: { cpuMicros: number }) => resolve(message.cpuMicros));
+    child.send("cpu");
+  });
+}
+
+/**
+ * Requests/s over `ms` with `concurrency` keep-alive connections, each sending one request at a time,
+ * and the server's CPU time per request (warm-up included in both CPU and count): a figure the machine's
+ * other load disturbs far less than requests/s.
+ */
+async function load(server: { url: string; child: ChildProcess }, ms: number, concurrency: number): Promise<{ rps: number; cpuPerRequest: number }> {
+  const { url } = server;
+  const cpuBefore = await cpuMicros(server.child);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const { hostname, port } = new URL(url);
   const once = () =>
@@ -63,12 +79,14 @@ async function load(url: string, ms: number, concurrency: number): Promise<numbe
     }
     return count;
   };
-  await Promise.all(Array.from({ length: concurrency }, () => until(performance.now() + Math.min(ms / 4, 300)))); // warm-up
+  const warm = await Promise.all(Array.from({ length: concurrency }, () => until(performance.now() + Math.min(ms / 4, 300)))); // warm-up
   const started = performance.now();
   const counts = await Promise.all(Array.from({ length: concurrency }, () => until(started + ms)));
   const elapsed = performance.now() - started;
   agent.destroy();
-  return (counts.reduce((a, b) => a + b, 0) * 1000) / elapsed;
+  const measured = counts.reduce((a, b) => a + b, 0);
+  const cpu = (await cpuMicros(server.child)) - cpuBefore;
+  return { rps: (measured * 1000) / elapsed, cpuPerRequest: cpu / (measured + warm.reduce((a, b) => a + b, 0)) };
 }
 
 export async function runHostBench(options: HostBenchOptions): Promise<Array<[string, number]>> {
@@ -92,7 +110,7 @@ export async function runHostBench(options: HostBenchOptions): Promise<Array<[st
       add(`${app}: host / direct`, hostOps / directOps);
     }
   }
-  const http = { bare: [] as number[], dev: [] as number[], ratio: [] as number[] };
+  const http = { bare: [] as number[], dev: [] as number[], ratio: [] as number[], bareCpu: [] as number[], devCpu: [] as number[], cpuRatio: [] as number[] };
   const bare = await startServer(server, "bare");
   const dev = await startServer(server, "dev");
   try {
@@ -102,27 +120,38 @@ export async function runHostBench(options: HostBenchOptions): Promise<Array<[st
     for (let pair = 0; pair < pairs; pair++) {
       process.stderr.write(`host, over HTTP: pair ${pair + 1}/${pairs}\n`);
       const slice = options.httpMs / 3;
-      let bareRps: number;
-      let devRps: number;
+      let bareRun: { rps: number; cpuPerRequest: number };
+      let devRun: { rps: number; cpuPerRequest: number };
       if (pair % 2 === 0) {
-        bareRps = await load(bare.url, slice, options.concurrency);
-        devRps = await load(dev.url, slice, options.concurrency);
+        bareRun = await load(bare, slice, options.concurrency);
+        devRun = await load(dev, slice, options.concurrency);
       } else {
-        devRps = await load(dev.url, slice, options.concurrency);
-        bareRps = await load(bare.url, slice, options.concurrency);
+        devRun = await load(dev, slice, options.concurrency);
+        bareRun = await load(bare, slice, options.concurrency);
       }
-      http.bare.push(bareRps);
-      http.dev.push(devRps);
-      http.ratio.push(devRps / bareRps);
+      http.bare.push(bareRun.rps);
+      http.dev.push(devRun.rps);
+      http.ratio.push(devRun.rps / bareRun.rps);
+      http.bareCpu.push(bareRun.cpuPerRequest);
+      http.devCpu.push(devRun.cpuPerRequest);
+      http.cpuRatio.push(bareRun.cpuPerRequest / devRun.cpuPerRequest);
     }
   } finally {
     bare.child.kill();
     dev.child.kill();
   }
   const results: Array<[string, number]> = [...[...inProcess].map(([name, values]) => [name, median(values)] as [string, number])];
-  results.push(["http: bare node:http req/s", median(http.bare)], ["http: edge-kv dev req/s", median(http.dev)], ["http: edge-kv dev / bare", median(http.ratio)]);
+  results.push(
+    ["http: bare node:http req/s", median(http.bare)],
+    ["http: edge-kv dev req/s", median(http.dev)],
+    ["http: edge-kv dev / bare", median(http.ratio)],
+    ["http: bare server CPU µs/req", median(http.bareCpu)],
+    ["http: edge-kv dev CPU µs/req", median(http.devCpu)],
+    ["http: CPU per request, bare / dev", median(http.cpuRatio)],
+  );
   process.stderr.write("\napp host (medians over runs; ratios taken within each run):\n");
-  for (const [name, value] of results) process.stderr.write(`  ${name.padEnd(32)} ${name.includes(" / ") ? formatRatio(value) : formatOps(value)}\n`);
+  const format = (name: string, value: number) => (name.includes(" / ") ? formatRatio(value) : name.includes("µs") ? `${value.toFixed(1)} µs` : formatOps(value));
+  for (const [name, value] of results) process.stderr.write(`  ${name.padEnd(34)} ${format(name, value)}\n`);
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(
     join(ROOT, "bench/results/host.json"),

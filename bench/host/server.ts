@@ -1,7 +1,8 @@
 /**
  * A server for the HTTP benchmark, in its own process: `--mode bare` is a node:http server writing a
  * fixed response; `--mode dev` is `edge-kv dev` (startDev, request log included) serving an app that
- * answers the same response. Prints `listening <url>` on stderr once it listens.
+ * answers the same response. Prints `listening <url>` on stderr once it listens; answers an IPC message
+ * with the CPU time it has used.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -11,6 +12,11 @@ import { startDev } from "../../src/cli/dev.js";
 import { parseArgs } from "../lib/harness.js";
 
 const mode = parseArgs(process.argv.slice(2)).get("mode");
+// The CPU time this process has used, on request (run.ts asks before and after each slice).
+process.on("message", () => {
+  const { user, system } = process.cpuUsage();
+  process.send!({ cpuMicros: user + system });
+});
 if (mode === "bare") {
   const server = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/plain;charset=UTF-8", "content-length": "5" });

@@ -11,12 +11,15 @@ import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
 import { metadataLimit } from "../node/fastly-toml.js";
-import { loadApp, type App } from "../host/app.js";
+import { geolocationOption } from "../node/fastly-toml-geolocation.js";
+import { SERVE, listenerTarget, loadApp, type App, type ServedRequest } from "../host/app.js";
+import { openOutsideScope, useSoloRequests } from "../host/context.js";
 import type { AppErrorInfo } from "../host/fetch-event.js";
 import { LOCAL_SERVER, formatRequestId } from "../host/messages.js";
 import { AppBundler, type AppBuild, type AppBuildError } from "../host/node/bundle.js";
+import { installLateAddEventListener } from "../host/listeners.js";
 import { findAppEntry, type AppEntry } from "../host/node/entry.js";
-import { hasBody, readRequestBody, sendResponse, toAppRequest } from "../host/node/http.js";
+import { hasBody, lazyAppRequest, readRequestBody, sendResponse } from "../host/node/http.js";
 import type { KVRegistry } from "../registry.js";
 import { redactUrl } from "../redis/redact.js";
 import { sendJson } from "../server/http.js";
@@ -178,7 +181,7 @@ function describeMs(ms: number): string {
 /** Builds the app, opens the stores, starts serving. Rejects (EdgeKvError) with a start-up error. */
 export async function startDev(options: DevOptions, output: DevOutput = consoleOutput()): Promise<DevServer> {
   const entry: AppEntry = options.wasm !== undefined ? { path: options.wasm, source: "--wasm" } : findAppEntry(options.root, options.entry);
-  const { registry, stateFile, createDriver, rest: restOptions, close: closeStores, notes, warnings } = await openStores({
+  const { registry, stateFile, createDriver, rest: restOptions, close: closeStores, notes, warnings, geolocation } = await openStores({
     data: options.data,
     redis: options.redis,
     fastlyToml: options.fastlyToml,
@@ -187,6 +190,10 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   });
   installGlobals();
   process.setSourceMapsEnabled(true);
+  // This process runs only the app: a request that is alone in flight needs no AsyncLocalStorage (context.ts),
+  // and addEventListener keeps working after the app loaded, as on Compute.
+  const releaseSolo = useSoloRequests();
+  const removeAddEventListener = options.wasm === undefined ? installLateAddEventListener(() => listenerTarget(app)) : () => {};
   const entryName = relative(options.root, entry.path) || entry.path;
   const onError = (error: unknown, info: Pick<AppErrorInfo, "message" | "method" | "url" | "requestId">) => output.error(`${info.message} (${info.method} ${new URL(info.url).pathname}, request ${info.requestId})\n`, error);
   // --wasm: the compiled app in the real runtime (edge-kv/wasm, loaded only then); else the source, bundled.
@@ -195,7 +202,8 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   let nextRequestId = 0;
   let reloads = Promise.resolve();
 
-  const load = (build: AppBuild) => loadApp(build.url, { fresh: false, onError });
+  const geolocationOptions = geolocation === undefined ? undefined : geolocationOption(geolocation, (message) => output.error(message));
+  const load = (build: AppBuild) => loadApp(build.url, { fresh: false, onError, ...(geolocationOptions !== undefined && { geolocation: geolocationOptions }) });
   const reload = (outcome: AppBuild | AppBuildError) => {
     reloads = reloads.then(async () => {
       if (!("url" in outcome)) return output.error(`edge-kv dev: ${outcome.message.replace(/^edge-kv: /, "")}\n  (still serving the previous build)`);
@@ -228,6 +236,8 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
       }
     }
   } catch (error) {
+    releaseSolo();
+    removeAddEventListener();
     await bundler?.close();
     await closeStores();
     throw error;
@@ -238,15 +248,22 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     const started = performance.now();
     const target = req.url ?? "/";
     res.once("close", () => output.log(`${req.method} ${target} ${res.writableFinished ? res.statusCode : `${res.statusCode} (connection closed)`} ${describeMs(performance.now() - started)}`));
-    // PLAN I5: /_edge-kv/ (the explorer) and /_edge-kv/api/ (the REST API) are edge-kv's, never the app's.
-    if (isReservedPath(target.split("?", 1)[0]!)) return rest(req, res);
-    void serveApp(req, res, app, formatRequestId(nextRequestId++), output);
+    // PLAN I5: /_edge-kv/ (the explorer) and /_edge-kv/api/ (the REST API) are edge-kv's, never the app's:
+    // their store operations belong to no request of the app.
+    if (isReservedPath(target.split("?", 1)[0]!)) {
+      const outside = openOutsideScope();
+      res.once("close", outside.close);
+      return outside.run(() => rest(req, res));
+    }
+    serveApp(req, res, app, formatRequestId(nextRequestId++), output);
   };
 
   const server = createHttpServer({ keepAliveTimeout: 5000 }, handle);
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
+    releaseSolo();
+    removeAddEventListener();
     await bundler?.close();
     await closeStores();
     const code = (error as { code?: string }).code;
@@ -277,26 +294,59 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
         await Promise.race([app.close(), new Promise((done) => setTimeout(done, 2000).unref())]);
         await bundler?.close();
         await closeStores();
+        releaseSolo();
+        removeAddEventListener();
       })()),
   };
 }
 
-async function serveApp(req: IncomingMessage, res: ServerResponse, app: App, requestId: string, output: DevOutput): Promise<void> {
+function serveApp(req: IncomingMessage, res: ServerResponse, app: App, requestId: string, output: DevOutput): void {
+  if (!hasBody(req)) return dispatchApp(req, res, app, requestId, undefined, output);
+  readRequestBody(req).then(
+    (body) => dispatchApp(req, res, app, requestId, body, output),
+    () => res.destroy(), // the client went away while sending the body
+  );
+}
+
+/**
+ * Hands the request to the app; its response is sent from within the request (so a body the app streams
+ * keeps the request going, and its stream runs as part of it). An app without the host's SERVE method
+ * (another host's App) goes through its `fetch`.
+ */
+function dispatchApp(req: IncomingMessage, res: ServerResponse, app: App, requestId: string, body: Uint8Array<ArrayBuffer> | undefined, output: DevOutput): void {
   let request;
   try {
-    request = toAppRequest(req, hasBody(req) ? await readRequestBody(req) : undefined);
+    request = lazyAppRequest(req, body);
   } catch (error) {
     if (res.headersSent || res.destroyed) return;
     return sendJson(res, 400, { error: `edge-kv dev: cannot turn this request into a Request: ${(error as Error).message}` });
   }
-  request.init.client!.requestId = requestId;
-  try {
-    await sendResponse(res, await app.fetch(request.request, request.init));
-  } catch (error) {
-    // The app's response body failed while streaming: the client sees a cut connection, the developer the error.
-    output.error(`edge-kv dev: the response to ${req.method} ${req.url} failed while it was sent:\n`, error);
-    res.destroy();
+  const served: ServedRequest = {
+    request,
+    client: { address: req.socket.remoteAddress ?? null, requestId },
+    server: { address: req.socket.localAddress ?? "127.0.0.1" },
+    deliver: (response) =>
+      sendResponse(res, response).catch((error: unknown) => {
+        // The app's response body failed while streaming: the client sees a cut connection, the developer the error.
+        output.error(`edge-kv dev: the response to ${req.method} ${req.url} failed while it was sent:\n`, error);
+        res.destroy();
+      }),
+  };
+  const servable = app as App & { [SERVE]?: (served: ServedRequest) => void };
+  if (servable[SERVE] !== undefined) {
+    try {
+      return servable[SERVE](served);
+    } catch (error) {
+      // Not expected (requests go to the app being served, which is open): answer, do not crash the server.
+      output.error(`edge-kv dev: the app could not take ${req.method} ${req.url}:\n`, error);
+      return void res.writeHead(500, { "content-length": "0" }).end();
+    }
   }
+  app.fetch(request.create(), { client: served.client, server: served.server }).then((response) => served.deliver(response, false), (error: unknown) => {
+    output.error(`edge-kv dev: the app did not answer ${req.method} ${req.url}:\n`, error);
+    if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
+    else res.destroy();
+  });
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

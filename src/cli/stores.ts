@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { KVDriver } from "../drivers/driver.js";
 import { defineFastlyStores, readFastlyToml } from "../node/fastly-toml.js";
+import type { FastlyGeolocation } from "../node/fastly-toml-geolocation.js";
 import { fileSystemStores } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
 import { StoreCatalog } from "../server/catalog.js";
@@ -43,6 +44,8 @@ export interface OpenedStores {
   notes: string[];
   /** fastly.toml keys edge-kv does not know (the nearest valid one named). */
   warnings: string[];
+  /** fastly.toml's [local_server.geolocation], if any. */
+  geolocation: FastlyGeolocation | undefined;
 }
 
 /** Builds the registry `setup` describes and makes it the active one. */
@@ -56,13 +59,20 @@ export async function openStores(setup: StoreSetup): Promise<OpenedStores> {
   const stateFile = setup.data === undefined ? undefined : join(setup.data, STATE_FILE_NAME);
   const notes: string[] = [];
   const warnings: string[] = [];
+  let geolocation: FastlyGeolocation | undefined;
   try {
     if (setup.fastlyToml !== undefined) {
       const toml = await readFastlyToml(setup.fastlyToml);
+      geolocation = toml.geolocation;
       warnings.push(...toml.warnings);
       await defineFastlyStores(toml, { registry, existing: "fail", seed: "overwrite", raise: setup.raise });
       for (const [kind, names] of [["KV stores", [...toml.kvStores.keys()]], ["config stores", [...toml.configStores.keys()]], ["secret stores", [...toml.secretStores.keys()]]] as const) {
         if (names.length > 0) notes.push(`${kind} from fastly.toml: ${names.join(", ")}`);
+      }
+      if (geolocation !== undefined) {
+        const count = Object.keys(geolocation.addresses).length;
+        const where = geolocation.file === undefined ? "" : ` (${geolocation.file}, read again at every lookup)`;
+        notes.push(`geolocation from fastly.toml: ${count} address${count === 1 ? "" : "es"}${where}${geolocation.useDefaultLoopback ? "" : "; no default record for loopback clients"}`);
       }
     }
   } catch (error) {
@@ -82,5 +92,5 @@ export async function openStores(setup: StoreSetup): Promise<OpenedStores> {
     if (found.length > 0) notes.push(`stores found in ${setup.data}: ${found.join(", ")}`);
   }
   const rest: OpenedStores["rest"] = redis === undefined ? {} : { storeIds: "by-name", syncStores: () => redis.syncStores() };
-  return { registry, stateFile, createDriver, rest, close, notes, warnings };
+  return { registry, stateFile, createDriver, rest, close, notes, warnings, geolocation };
 }

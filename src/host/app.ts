@@ -8,10 +8,13 @@ import { setComputeContextProvider } from "../compute/context.js";
 import { setOperationContextProvider, type OperationContextProvider } from "../observer.js";
 import { isRegistry, setRegistry, setRegistryScope, type KVRegistry } from "../registry.js";
 import { installGlobals } from "../shim/globals.js";
-import { currentRequest, currentScope, runInScope, type HostScope, type RequestScope } from "./context.js";
-import { createFetchEvent, type AppErrorInfo, type ClientValues, type FetchListener, type ServerValues } from "./fetch-event.js";
+import { relayBody } from "./body.js";
+import { currentRequest, currentScope, openScope, runInScope, type HostScope, type OpenScope, type RequestScope } from "./context.js";
+import type { AppErrorInfo, ClientValues, FetchListener, GeoLookup, ServerValues } from "./fetch-event.js";
+import { defaultGeolocation, geolocationTable, lookupAsJson, type GeolocationLookup, type GeolocationOptions } from "./geolocation.js";
+import { FetchEventLifecycle, type LazyRequest, type LifecycleHooks, type RequestSource } from "./lifecycle.js";
 import { captureListeners } from "./listeners.js";
-import { LOCAL_SERVER, VICEROY_LOOPBACK_GEO, formatRequestId } from "./messages.js";
+import { LOCAL_SERVER, formatRequestId } from "./messages.js";
 
 /** Per-request client values a test may set (everything else is as Viceroy gives it: TLS fields null). */
 export type ClientOverrides = Partial<ClientValues>;
@@ -54,6 +57,13 @@ export interface LoadAppOptions {
   client?: ClientOverrides;
   /** Default server values (per request: `init.server`). Default: address 127.0.0.1. */
   server?: ServerOverrides;
+  /**
+   * `event.client.geo` by client address, as fastly.toml's `[local_server.geolocation]` gives it:
+   * `{ addresses: { "203.0.113.7": { city: "Oslo", ... } }, useDefaultLoopback }`, or a function
+   * (address) => record | null. Default: what the Vitest plugin read from fastly.toml, else Viceroy's
+   * (its default record for a loopback address, else null). `client: { geo }` still wins.
+   */
+  geolocation?: GeolocationOptions | GeolocationLookup;
   /** Base for relative request URLs. Default http://127.0.0.1:7676. */
   origin?: string | URL;
   /** The first request's id counter: ids are `{:032x}` of 0, 1, 2... as on Viceroy. Default 0. */
@@ -121,25 +131,52 @@ interface Settings {
   env: Readonly<Record<string, string | undefined>> | undefined;
   client: ClientValues;
   server: ServerValues;
+  geo: GeoLookup;
   nextRequestId: number;
   onError: (error: unknown, info: AppErrorInfo) => void;
+}
+
+/** The response of one request, as `edge-kv dev` sends it (see LoadedApp[SERVE]). */
+export type Deliver = (response: Response, streamed: boolean) => PromiseLike<unknown> | void;
+
+/** What `edge-kv dev` hands the app for one HTTP request (app[SERVE]). */
+export interface ServedRequest {
+  request: LazyRequest;
+  client: ClientOverrides;
+  server: ServerOverrides;
+  deliver: Deliver;
+}
+
+/** The method `edge-kv dev` dispatches through: no Request built unless the app reads it, the response sent in the request's scope. */
+export const SERVE = Symbol.for("edge-kv.host.serve");
+
+/** On a request's scope: the app it belongs to (for addEventListener called while it runs). */
+const APP = Symbol("edge-kv.host.app");
+type AppScope = RequestScope & { readonly [APP]?: LoadedApp };
+
+/** Where addEventListener puts a listener once the app has loaded. */
+export interface ListenerTarget {
+  addListener(listener: FetchListener): void;
+}
+
+/**
+ * The app a listener added now belongs to: the app whose request is running, else `app` (when it was
+ * made by loadApp). See installLateAddEventListener.
+ */
+export function listenerTarget(app: App | undefined): ListenerTarget | undefined {
+  const scope = currentScope();
+  return (scope as AppScope | undefined)?.[APP] ?? (app instanceof LoadedApp ? app : undefined);
 }
 
 class LoadedApp implements App {
   #listeners: readonly FetchListener[];
   #settings: Settings;
   #registry: KVRegistry | undefined;
-  /** respondWith / waitUntil / listener promises of every request, not settled yet. */
+  /** Requests not over yet (their listeners, respondWith / waitUntil promises, the response being sent). */
   #inFlight = 0;
   #idle: Array<() => void> = [];
   #closed = false;
-  #hooks = {
-    report: (error: unknown, info: AppErrorInfo) => this.#report(error, info),
-    begin: () => void this.#inFlight++,
-    end: () => {
-      if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
-    },
-  };
+  readonly report = (error: unknown, info: AppErrorInfo): void => this.#report(error, info);
 
   constructor(listeners: readonly FetchListener[], settings: Settings, registry: KVRegistry | undefined) {
     this.#listeners = listeners;
@@ -148,7 +185,7 @@ class LoadedApp implements App {
   }
 
   fetch(input: RequestInfo | URL, init?: AppRequestInit): Promise<Response> {
-    if (this.#closed) return Promise.reject(new EdgeKvError("this app was closed (app.close()); load it again with loadApp(...) to send it requests"));
+    if (this.#closed) return Promise.reject(closedError());
     let request: Request;
     let client = this.#settings.client;
     let server = this.#settings.server;
@@ -163,12 +200,41 @@ class LoadedApp implements App {
     } catch (error) {
       return Promise.reject(error);
     }
+    const run = new InProcessRequest(this);
+    this.#dispatch(request, client, server, run);
+    return run.response;
+  }
+
+  /** `edge-kv dev`: one HTTP request, its values already checked; the response goes to `served.deliver`. */
+  [SERVE](served: ServedRequest): void {
+    if (this.#closed) throw closedError();
+    const { client, server } = this.#settings;
+    this.#dispatch(served.request, { ...client, ...served.client }, { ...server, ...served.server }, new ServedRequestRun(this, served.deliver));
+  }
+
+  #dispatch(request: RequestSource, client: ClientValues, server: ServerValues, run: RequestRun): void {
     if (client.requestId === undefined) client = { ...client, requestId: formatRequestId(this.#settings.nextRequestId++) };
     const requestId = client.requestId!;
     const env = { ...this.#settings.env, FASTLY_TRACE_ID: requestId };
-    const scope: RequestScope = this.#registry === undefined ? { phase: "request", requestId, traceId: requestId, env } : { phase: "request", requestId, traceId: requestId, env, registry: this.#registry };
-    const lifecycle = createFetchEvent(request, client, server, VICEROY_LOOPBACK_GEO, this.#hooks);
-    return runInScope(scope, () => lifecycle.dispatch(this.#listeners));
+    const scope: AppScope =
+      this.#registry === undefined
+        ? { phase: "request", requestId, traceId: requestId, env, [APP]: this }
+        : { phase: "request", requestId, traceId: requestId, env, registry: this.#registry, [APP]: this };
+    this.#inFlight++;
+    run.scope = openScope(scope, true);
+    const lifecycle = new FetchEventLifecycle(request, client, server, this.#settings.geo, run);
+    run.scope.run(() => lifecycle.dispatch(this.#listeners));
+  }
+
+  /** A listener added after the app loaded (the runtime keeps it for the requests that follow). */
+  addListener(listener: FetchListener): void {
+    // A new array: the event being dispatched keeps the list it started with.
+    this.#listeners = [...this.#listeners, listener];
+  }
+
+  /** A request is over. */
+  requestDone(): void {
+    if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   settled(): Promise<void> {
@@ -188,6 +254,69 @@ class LoadedApp implements App {
       defaultOnError(error, info);
       defaultOnError(failure, { ...info, message: "loadApp({ onError }) threw while reporting the error above" });
     }
+  }
+}
+
+function closedError(): EdgeKvError {
+  return new EdgeKvError("this app was closed (app.close()); load it again with loadApp(...) to send it requests");
+}
+
+/** The host's side of one request: its scope, where its errors and its response go. */
+abstract class RequestRun implements LifecycleHooks {
+  scope!: OpenScope;
+  protected readonly app: LoadedApp;
+
+  constructor(app: LoadedApp) {
+    this.app = app;
+  }
+
+  report(error: unknown, info: AppErrorInfo): void {
+    this.app.report(error, info);
+  }
+
+  run<R>(fn: () => R): R {
+    return this.scope.run(fn);
+  }
+
+  abstract deliver(response: Response, streamed: boolean): PromiseLike<unknown> | void;
+
+  done(): void {
+    this.scope.close();
+    this.app.requestDone();
+  }
+}
+
+/**
+ * `app.fetch`: the response resolves the caller's promise. A streamed body is relayed: the host reads
+ * the app's stream (in the request's scope) into the body the caller gets, so the event stays active
+ * until the app has written it all, as on Compute.
+ */
+class InProcessRequest extends RequestRun {
+  readonly response: Promise<Response>;
+  #resolve!: (response: Response) => void;
+
+  constructor(app: LoadedApp) {
+    super(app);
+    this.response = new Promise<Response>((resolve) => (this.#resolve = resolve));
+  }
+
+  deliver(response: Response, streamed: boolean): PromiseLike<unknown> | void {
+    const relayed = streamed ? relayBody(response, (fn) => this.run(fn)) : undefined;
+    this.#resolve(relayed?.response ?? response);
+    return relayed?.done;
+  }
+}
+
+class ServedRequestRun extends RequestRun {
+  #deliver: Deliver;
+
+  constructor(app: LoadedApp, deliver: Deliver) {
+    super(app);
+    this.#deliver = deliver;
+  }
+
+  deliver(response: Response, streamed: boolean): PromiseLike<unknown> | void {
+    return this.#deliver(response, streamed);
   }
 }
 
@@ -278,7 +407,7 @@ function noListener(entry: string | URL | AppModuleLoader): EdgeKvError {
 
 function checkOptions(options: LoadAppOptions): Settings {
   if (options === null || typeof options !== "object") throw new EdgeKvError(`loadApp: options must be an object, got ${options === null ? "null" : typeof options}`);
-  const known = new Set(["registry", "env", "globals", "client", "server", "origin", "requestIdStart", "onError", "fresh"]);
+  const known = new Set(["registry", "env", "globals", "client", "server", "geolocation", "origin", "requestIdStart", "onError", "fresh"]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new EdgeKvError(`loadApp: unknown option "${key}". Options are: ${[...known].join(", ")}`);
   }
@@ -306,7 +435,9 @@ function checkOptions(options: LoadAppOptions): Settings {
       if (value !== undefined && typeof value !== "string") throw new EdgeKvError(`loadApp: env.${name} must be a string (or undefined to hide the variable), got ${typeof value}`);
     }
   }
-  return { origin, env: options.env === undefined ? undefined : { ...options.env }, client, server, nextRequestId: start, onError: options.onError ?? defaultOnError };
+  const geolocation = options.geolocation ?? defaultGeolocation();
+  const geo = typeof geolocation === "function" ? lookupAsJson(geolocation, "loadApp: geolocation") : geolocationTable(geolocation, "loadApp: geolocation");
+  return { origin, env: options.env === undefined ? undefined : { ...options.env }, client, server, geo, nextRequestId: start, onError: options.onError ?? defaultOnError };
 }
 
 const DEFAULT_CLIENT: ClientValues = {

@@ -21,13 +21,37 @@ const holder = globalThis as { [LOAD_QUEUE]?: Promise<void> };
  * listener a function. The runtime prints the last two failures and exits; here they throw Error, so
  * the module's evaluation (and loadApp) fails with the same text.
  */
+function checkedListener(count: number, type: unknown, listener: unknown): FetchListener {
+  if (count < 2) throw new TypeError(Messages.notEnoughArguments("addEventListener", 2, count));
+  const name = `${type as string}`;
+  if (!"fetch".startsWith(name)) throw new Error(HostMessages.onlyFetchEvent(name));
+  if (typeof listener !== "function") throw new Error(HostMessages.listenerNotFunction);
+  return listener as FetchListener;
+}
+
 function capturingAddEventListener(listeners: FetchListener[]) {
   return function addEventListener(type: unknown, listener: unknown): void {
-    if (arguments.length < 2) throw new TypeError(Messages.notEnoughArguments("addEventListener", 2, arguments.length));
-    const name = `${type as string}`;
-    if (!"fetch".startsWith(name)) throw new Error(HostMessages.onlyFetchEvent(name));
-    if (typeof listener !== "function") throw new Error(HostMessages.listenerNotFunction);
-    listeners.push(listener as FetchListener);
+    listeners.push(checkedListener(arguments.length, type, listener));
+  };
+}
+
+/**
+ * For a process that runs only apps (`edge-kv dev`): a global addEventListener that keeps working after
+ * the app has loaded, as the runtime's does — with the runtime's checks, the listener joins the app
+ * `appOf()` names (the app whose request runs, else the one being served) and is called for the requests
+ * that follow. Only installed where globalThis has no addEventListener of its own. Returns the function
+ * that removes it.
+ */
+export function installLateAddEventListener(appOf: () => { addListener(listener: FetchListener): void } | undefined): () => void {
+  const global = globalThis as Record<string, unknown>;
+  if ("addEventListener" in global) return () => {};
+  function addEventListener(type: unknown, listener: unknown): void {
+    const checked = checkedListener(arguments.length, type, listener);
+    appOf()?.addListener(checked);
+  }
+  Object.defineProperty(global, "addEventListener", { value: addEventListener, writable: true, enumerable: false, configurable: true });
+  return () => {
+    if (global.addEventListener === addEventListener) delete global.addEventListener;
   };
 }
 

@@ -5,7 +5,7 @@
  * and the key or entry number (docs/fastly-toml.md).
  *
  * Each section edge-kv loads has its own reader module (fastly-toml-kv.ts for the KV stores,
- * fastly-toml-config-stores.ts, fastly-toml-secret-stores.ts); loading another section is a reader module, a field in FastlyToml and a `read` in
+ * fastly-toml-config-stores.ts, fastly-toml-secret-stores.ts, fastly-toml-geolocation.ts); loading another section is a reader module, a field in FastlyToml and a `read` in
  * LOCAL_SERVER_SECTIONS.
  *
  * Unlike Viceroy, relative `file` paths resolve against the folder of the `fastly.toml`, not the
@@ -20,6 +20,7 @@ import { getRegistry, type KVRegistry } from "../registry.js";
 import { utf8ByteLength } from "../utf8.js";
 import { configError, endPosition, ioReason, isTable, readUtf8, typeName, type Table } from "./fastly-toml-common.js";
 import { CONFIG_STORE_SECTIONS, readConfigStoresSection } from "./fastly-toml-config-stores.js";
+import { readGeolocationSection, type FastlyGeolocation } from "./fastly-toml-geolocation.js";
 import { KV_STORE_SECTIONS, readKvStoresSection, type FastlyKvEntry } from "./fastly-toml-kv.js";
 import { readSecretStoresSection, SECRET_STORE_SECTIONS } from "./fastly-toml-secret-stores.js";
 
@@ -37,6 +38,8 @@ export interface FastlyToml {
   configStores: Map<string, Record<string, string>>;
   /** `[local_server.secret_stores]`: store name → secret name → bytes. */
   secretStores: Map<string, Record<string, Uint8Array>>;
+  /** `[local_server.geolocation]`, when the file has one (event.client.geo in the app host and edge-kv dev). */
+  geolocation?: FastlyGeolocation;
   /** One message per unknown key under `[local_server]`, naming the nearest valid key. */
   warnings: string[];
   /** Sections Viceroy reads that the file has and edge-kv does not use (e.g. `backends`), as written. */
@@ -81,7 +84,7 @@ export const LOCAL_SERVER_SECTIONS: readonly LocalServerSection[] = [
   },
   { names: ["backends"] },
   { names: ["acls"] },
-  { names: ["geolocation"] },
+  { names: ["geolocation"], read: async (section, { toml, base }, result) => void (result.geolocation = await readGeolocationSection(section, toml, base, result.warnings)) },
   { names: ["device_detection"] },
   { names: ["shielding_sites"] },
   { names: ["fake_valid_fastly_keys"] },

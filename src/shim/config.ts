@@ -100,6 +100,7 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
   const configStores: Record<string, Record<string, string>> = {};
   const secretStores: Record<string, Record<string, Uint8Array | string>> = {};
   const sources: string[] = [];
+  let geolocation: ConfiguredKv["geolocation"];
   const maxMetadataBytes = options.maxMetadataBytes === undefined ? undefined : metadataLimit(options.maxMetadataBytes, `${caller}: maxMetadataBytes`);
   const tomlPath = options.fastlyToml === false ? null : resolve(root, options.fastlyToml ?? "fastly.toml");
   const readToml = tomlPath !== null && (options.fastlyToml !== undefined || options.stores === undefined);
@@ -109,6 +110,7 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
       Object.assign(stores, kvSeeds(toml.kvStores, maxMetadataBytes));
       Object.assign(configStores, Object.fromEntries(toml.configStores));
       Object.assign(secretStores, Object.fromEntries(toml.secretStores));
+      if (toml.geolocation !== undefined) geolocation = { useDefaultLoopback: toml.geolocation.useDefaultLoopback, addresses: toml.geolocation.addresses };
       sources.push(relative(root, tomlPath) || tomlPath);
     } else if (options.fastlyToml !== undefined) {
       throw new EdgeKvError(`${caller}: fastlyToml points to ${tomlPath}, which does not exist. Fix the path, or pass stores: { ... } instead`);
@@ -166,6 +168,7 @@ export async function resolveKvConfig(options: EdgeKvOptions, root: string, call
     ...(Object.keys(configStores).length ? { configStores } : {}),
     ...(Object.keys(secretStores).length ? { secretStores } : {}),
     ...(options.env !== undefined ? { env: { ...options.env } } : {}),
+    ...(geolocation !== undefined ? { geolocation } : {}),
     globals: options.globals !== false,
     source: sources.join(" + ") || `${caller}()`,
   };

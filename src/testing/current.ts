@@ -8,6 +8,7 @@ import type { SeedData } from "../admin.js";
 import type { Profile } from "../core.js";
 import type { KVDriver } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
+import { setDefaultGeolocation, type GeolocationOptions } from "../host/geolocation.js";
 import type { ConsistencyOptions } from "./controller.js";
 import { TestKv } from "./test-kv.js";
 
@@ -36,6 +37,8 @@ export interface ConfiguredKv {
   secretStores?: Record<string, Record<string, Uint8Array | string>>;
   /** fastly:env values over Viceroy's defaults. */
   env?: Record<string, string>;
+  /** fastly.toml's [local_server.geolocation]: what loadApp gives event.client.geo by default. */
+  geolocation?: GeolocationOptions;
   /** Install the Compute globals (KVStore, ConfigStore, SecretStore...). Default true. */
   globals?: boolean;
   /** Large byte values kept out of generated source: a file the runtime reads back (see shim/blobs.ts). */
@@ -71,6 +74,7 @@ export function configureTestKv(config: ConfiguredKv, createDriver?: (store: str
     env: config.env,
   });
   (globalThis as Holder)[CURRENT] = kv;
+  setDefaultGeolocation(config.geolocation);
   return kv;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { VICEROY_LOOPBACK_GEO } from "edge-kv/host";
 import { runDevToExit, startDev } from "./dev-cli.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/dev-project/", import.meta.url));
@@ -82,12 +83,37 @@ describe("edge-kv dev", () => {
       expect(first).toEqual({ client: "127.0.0.1", server: "127.0.0.1", requestId: id(0), traceId: id(0), url: `${dev.url}/whoami` });
       expect(second).toEqual({ client: "127.0.0.1", server: "127.0.0.1", requestId: id(1), traceId: id(1), url: "http://example.test:1234/whoami" });
       expect(await (await fetch(`${dev.url}/flag`)).text()).toBe("on");
+      expect(await (await fetch(`${dev.url}/geo`)).json()).toEqual(VICEROY_LOOPBACK_GEO);
 
       const failed = await fetch(`${dev.url}/fail`);
       expect([failed.status, await failed.text(), failed.headers.get("content-length")]).toEqual([500, "", "0"]);
       const report = await dev.waitFor(/Error while running request handler:[\s\S]*src\/index\.ts:\d+:\d+/, "stderr");
-      expect(report).toContain("(GET /fail, request 00000000000000000000000000000003)");
+      expect(report).toContain("(GET /fail, request 00000000000000000000000000000004)");
       expect(report).toContain("Error: the handler failed");
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it("fastly.toml's [local_server.geolocation] gives event.client.geo; a body the app streams keeps its event active (waitUntil while it streams); a listener added during a request answers the requests that follow", async () => {
+    const project = copyProject("geo");
+    writeFileSync(
+      join(project, "fastly.toml"),
+      `${readFileSync(join(project, "fastly.toml"), "utf8")}\n[local_server.geolocation]\nformat = "inline-toml"\n[local_server.geolocation.addresses."127.0.0.1"]\ncity = "Local"\nas_number = 64500\n`,
+    );
+    const dev = await startDev([], project);
+    try {
+      await dev.waitFor(/ {2}geolocation from fastly\.toml: 1 address\n/);
+      expect(await (await fetch(`${dev.url}/geo`)).json()).toEqual({ as_number: 64500, city: "Local" });
+      const stream = await fetch(`${dev.url}/stream`);
+      expect([stream.status, stream.headers.get("transfer-encoding"), await stream.text()]).toEqual([200, "chunked", "streamed body"]);
+      expect(await (await fetch(`${dev.url}/during-stream`)).text()).toBe("during-stream: yes");
+      expect(dev.stderr()).toBe("");
+
+      const unanswered = await fetch(`${dev.url}/added`);
+      expect([unanswered.status, await unanswered.text()]).toEqual([500, ""]);
+      expect(await (await fetch(`${dev.url}/late`)).text()).toBe("listener added");
+      expect(await (await fetch(`${dev.url}/added`)).text()).toBe("added later");
     } finally {
       await dev.stop();
     }

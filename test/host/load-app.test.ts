@@ -170,7 +170,7 @@ describe("close and options", () => {
 
   it("refuses bad options and entries with errors naming them", async () => {
     const noop = () => {};
-    await expect(loadApp(noop, { port: 1 } as never)).rejects.toThrow('edge-kv: loadApp: unknown option "port". Options are: registry, env, globals, client, server, origin, requestIdStart, onError, fresh');
+    await expect(loadApp(noop, { port: 1 } as never)).rejects.toThrow('edge-kv: loadApp: unknown option "port". Options are: registry, env, globals, client, server, geolocation, origin, requestIdStart, onError, fresh');
     await expect(loadApp(noop, { origin: "/relative" })).rejects.toThrow('edge-kv: loadApp: origin must be an absolute URL like "https://example.com", got "/relative"');
     await expect(loadApp(noop, { requestIdStart: -1 })).rejects.toThrow("edge-kv: loadApp: requestIdStart must be a non-negative integer, got -1");
     await expect(loadApp(noop, { onError: "log" as never })).rejects.toThrow("edge-kv: loadApp: onError must be a function (error, info) => void, got string");

@@ -200,7 +200,8 @@ describe("edge-kv serve in a folder with a fastly.toml", () => {
     '[[local_server.kv_stores.greetings]]\nkey = "hello"\ndata = "hi"',
     '[local_server.config_stores.settings]\nformat = "inline-toml"\ncontents = { mode = "dark" }',
     '[local_server.secret_stores]\nvault = [{ key = "token", data = "t" }]',
-    '[local_server.geolocation]\nformat = "inline-toml"\n',
+    '[local_server.geolocation]\nformat = "inline-toml"\naddresses = {}\n',
+    "[local_server.acls]\n",
   ].join("\n");
 
   it("loads ./fastly.toml by default, like register and the plugin, and says at start-up which stores came from where", async () => {
@@ -213,7 +214,7 @@ describe("edge-kv serve in a folder with a fastly.toml", () => {
     expect(lines).toContain(`  config stores from ${join(folder, "fastly.toml")}: settings`);
     expect(lines).toContain(`  secret stores from ${join(folder, "fastly.toml")}: vault`);
     expect(lines).toContain("  stores from --store: extra");
-    expect(lines).toContain("  fastly.toml sections edge-kv does not use: geolocation");
+    expect(lines).toContain("  fastly.toml sections edge-kv does not use: acls");
   }, 60_000);
 
   it("--no-fastly-toml skips it; without a fastly.toml it says none was found", async () => {

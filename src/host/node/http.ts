@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppRequestInit } from "../app.js";
+import { takeStaticBody } from "../body.js";
+import type { LazyRequest } from "../lifecycle.js";
 
 /** Whether the request can have a body (every method but GET and HEAD). */
 export function hasBody(req: IncomingMessage): boolean {
@@ -31,18 +33,33 @@ export function requestUrl(req: IncomingMessage): string {
   return `http://${host}${req.url ?? "/"}`;
 }
 
-/** A Request and the client/server values (TCP peer and local address) for `app.fetch`. */
-export function toAppRequest(req: IncomingMessage, body: Uint8Array<ArrayBuffer> | undefined): { request: Request; init: AppRequestInit } {
+function buildRequest(req: IncomingMessage, url: string, method: string, body: Uint8Array<ArrayBuffer> | undefined): Request {
   const raw = req.rawHeaders;
   const headers: Array<[string, string]> = [];
   for (let index = 0; index < raw.length; index += 2) headers.push([raw[index]!, raw[index + 1]!]);
-  const method = req.method ?? "GET";
-  const request = new Request(requestUrl(req), body === undefined ? { method, headers } : { method, headers, body });
+  return new Request(url, body === undefined ? { method, headers } : { method, headers, body });
+}
+
+/** A Request and the client/server values (TCP peer and local address) for `app.fetch`. */
+export function toAppRequest(req: IncomingMessage, body: Uint8Array<ArrayBuffer> | undefined): { request: Request; init: AppRequestInit } {
+  const request = buildRequest(req, requestUrl(req), req.method ?? "GET", body);
   const init: AppRequestInit = {
     client: { address: req.socket.remoteAddress ?? null },
     server: { address: req.socket.localAddress ?? "127.0.0.1" },
   };
   return { request, init };
+}
+
+/**
+ * The request as the host hands it to the app: its method and URL now (checked: a Host header that
+ * makes no URL throws TypeError here, as `new Request` would), the Request itself only when the app
+ * first reads `event.request` — an app that never does costs no Request.
+ */
+export function lazyAppRequest(req: IncomingMessage, body: Uint8Array<ArrayBuffer> | undefined): LazyRequest {
+  const url = requestUrl(req);
+  if (!URL.canParse(url)) throw new TypeError(`Invalid URL: ${url}`);
+  const method = req.method ?? "GET";
+  return { method, url, create: () => buildRequest(req, url, method, body) };
 }
 
 /**
@@ -54,11 +71,30 @@ function asLatin1(bytes: Uint8Array): string | undefined {
   return bytes.byteLength <= 16384 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1") : undefined;
 }
 
+const ASCII = /^[\0-\x7f]*$/;
+
 /** Writes `response` to `res`; resolves when it is sent (or the client went away). */
 export async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
   const headers: string[] = [];
   for (const [name, value] of response.headers) if (name !== "set-cookie") headers.push(name, value);
   for (const cookie of response.headers.getSetCookie()) headers.push("set-cookie", cookie);
+  // A body made from a string or bytes goes out as it is, without reading it through its stream.
+  const whole = takeStaticBody(response);
+  if (whole !== undefined) {
+    if (typeof whole === "string" && whole.length <= 16384 && ASCII.test(whole)) {
+      if (!response.headers.has("content-length")) headers.push("content-length", String(whole.length));
+      res.writeHead(response.status, headers);
+      res.end(whole, "latin1");
+      return;
+    }
+    const bytes = typeof whole === "string" ? Buffer.from(whole, "utf8") : whole;
+    if (!response.headers.has("content-length")) headers.push("content-length", String(bytes.byteLength));
+    res.writeHead(response.status, headers);
+    const small = asLatin1(bytes);
+    if (small === undefined) res.end(bytes);
+    else res.end(small, "latin1");
+    return;
+  }
   if (response.body === null) {
     if (response.status !== 204 && response.status !== 304 && !response.headers.has("content-length")) headers.push("content-length", "0");
     res.writeHead(response.status, headers);
