@@ -23,7 +23,8 @@ import { hasBody, lazyAppRequest, readRequestBody, sendResponse } from "../host/
 import type { KVRegistry } from "../registry.js";
 import { redactUrl } from "../redis/redact.js";
 import { sendJson } from "../server/http.js";
-import { createRequestHandler, explorerUrl, isReservedPath } from "../server/index.js";
+import { explorerLine } from "../explorer/page.js";
+import { createRequestHandler, isReservedPath } from "../server/index.js";
 import { installGlobals } from "../shim/globals.js";
 import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { openStores } from "./stores.js";
@@ -379,7 +380,7 @@ export async function runDev(args: string[]): Promise<number> {
         ? "in memory"
         : `in ${options.data}${options.redisFrom === "EDGE_KV_REDIS ignored" ? " (--data wins over EDGE_KV_REDIS)" : ""}`;
   process.stdout.write(`edge-kv dev: serving ${entryName} on ${dev.url}\n`);
-  process.stdout.write(`  explorer: ${explorerUrl(dev.url)} (REST API: ${dev.url}/_edge-kv/api/)\n`);
+  process.stdout.write(`  explorer: ${reservedLine(dev.url)}\n`);
   process.stdout.write(
     `  ${stores.length === 0 ? "no stores" : `${stores.join(", ")}`} ${where}${options.fastlyToml ? ` (from ${relative(options.root, options.fastlyToml) || options.fastlyToml})` : ""}; entry from ${dev.entry.source}${options.watch ? "; watching for changes" : ""}; Ctrl-C stops it\n`,
   );
@@ -387,6 +388,15 @@ export async function runDev(args: string[]): Promise<number> {
   for (const warning of dev.warnings) process.stderr.write(`${warning}\n`);
   await untilStopped(() => dev.close());
   return 0;
+}
+
+/**
+ * The start-up line for /_edge-kv/: the explorer's and the REST API's URLs — at the loopback address
+ * when bound to every address (both answer loopback clients only) — or why they cannot be reached.
+ */
+export function reservedLine(origin: string): string {
+  const line = explorerLine(origin);
+  return line.startsWith("http") ? `${line} (REST API: ${new URL(line).origin}/_edge-kv/api/)` : line;
 }
 
 export const command: Command = { name: "dev", run: runDev };

@@ -320,7 +320,7 @@ class ServedRequestRun extends RequestRun {
   }
 }
 
-/** Builds the Request the app sees: relative URLs against `origin`; a body (maybe empty) for every method but GET/HEAD. */
+/** Builds the Request the app sees: relative URLs against `origin`; a body (maybe empty) for every method but GET/HEAD; a Host header. */
 function toRequest(input: RequestInfo | URL, init: RequestInit | undefined, origin: string): Request {
   let request: Request;
   if (typeof input === "string" && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(input)) request = new Request(new URL(input, origin), init);
@@ -328,6 +328,16 @@ function toRequest(input: RequestInfo | URL, init: RequestInit | undefined, orig
   else request = new Request(input, init);
   // On Compute every method but GET and HEAD has a (possibly empty) body stream.
   if (request.body === null && request.method !== "GET" && request.method !== "HEAD") request = new Request(request, { body: new Uint8Array(0) });
+  // A request reaching Compute always has a Host header (HTTP/1.1 requires one; HTTP/2's :authority
+  // becomes one), and apps route on it. A browser's Request will not take it (a forbidden header):
+  // there the app sees none, as the docs say.
+  if (!request.headers.has("host")) {
+    try {
+      request.headers.set("host", new URL(request.url).host);
+    } catch {
+      // immutable headers (a Request from a fetch event of the page): left as given
+    }
+  }
   return request;
 }
 

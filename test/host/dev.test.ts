@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { VICEROY_LOOPBACK_GEO } from "edge-kv/host";
+import { reservedLine } from "../../src/cli/dev.js";
 import { runDevToExit, startDev } from "./dev-cli.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/dev-project/", import.meta.url));
@@ -117,6 +118,23 @@ describe("edge-kv dev", () => {
     } finally {
       await dev.stop();
     }
+  });
+
+  it("bound to every address (--host 0.0.0.0), the start-up line gives the explorer and REST API at their loopback URL (they answer loopback clients only); on one other address it says they cannot be reached there", async () => {
+    const dev = await startDev(["--host", "0.0.0.0"], fixture);
+    try {
+      const port = new URL(dev.url).port;
+      expect(dev.url).toBe(`http://0.0.0.0:${port}`);
+      expect(dev.stdout()).toContain(`  explorer: http://127.0.0.1:${port}/_edge-kv/ (REST API: http://127.0.0.1:${port}/_edge-kv/api/)\n`);
+      const stores = await fetch(`http://127.0.0.1:${port}/_edge-kv/api/resources/stores/kv`, { headers: { "Fastly-Key": "local" } });
+      expect(stores.status).toBe(200);
+    } finally {
+      await dev.stop();
+    }
+    expect(reservedLine("http://192.168.1.20:7676")).toBe(
+      "not reachable on 192.168.1.20: it answers clients on this machine by a loopback address only (bind --host 0.0.0.0 or 127.0.0.1 to open it at http://127.0.0.1:7676/_edge-kv/)",
+    );
+    expect(reservedLine("http://[::]:7676")).toBe("http://[::1]:7676/_edge-kv/ (REST API: http://[::1]:7676/_edge-kv/api/)");
   });
 
   it("--data keeps what the app wrote across restarts", async () => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { findAppEntry, jsComputeInput } from "../../src/host/node/entry.js";
+import { findAppEntry, jsComputeInput, parseJsonc } from "../../src/host/node/entry.js";
 
 const root = mkdtempSync(join(tmpdir(), "edge-kv-entry-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -45,6 +45,60 @@ describe("findAppEntry", () => {
     expect(findAppEntry(withMain)).toEqual({ path: join(withMain, "app.js"), source: "package.json main" });
     const conventional = project({ "package.json": JSON.stringify({ scripts: { build: "js-compute-runtime build/index.js bin/main.wasm" } }), "src/index.js": "", "src/index.ts": "" });
     expect(findAppEntry(conventional)).toEqual({ path: join(conventional, "src/index.ts"), source: "the starter kits' convention" });
+  });
+
+  it("the TypeScript starter kit (tsc to build/, then js-compute-runtime ./build/index.js): serves src/index.ts, not build/index.js left by the last build", () => {
+    const tsconfig = `{
+      // as the starter kit writes it: comments and a trailing comma
+      "compilerOptions": { "outDir": "./build", /* compiled JS */ "rootDir": "./src", "strict": true, },
+      "include": ["./src/**/*.ts"],
+    }`;
+    const kit = project({
+      "package.json": JSON.stringify({ scripts: { prebuild: "tsc", build: "js-compute-runtime ./build/index.js ./bin/main.wasm" } }),
+      "tsconfig.json": tsconfig,
+      "src/index.ts": "",
+      "build/index.js": "// stale",
+    });
+    // prebuild runs tsc but names no file; build names tsc's output without running tsc itself
+    expect(findAppEntry(kit).path).toBe(join(kit, "src/index.ts"));
+    const oneScript = project({
+      "package.json": JSON.stringify({ scripts: { build: "tsc && js-compute-runtime ./build/index.js ./bin/main.wasm" } }),
+      "tsconfig.json": tsconfig,
+      "src/index.ts": "",
+      "src/index.js": "",
+      "build/index.js": "// stale",
+    });
+    expect(findAppEntry(oneScript)).toEqual({ path: join(oneScript, "src/index.ts"), source: "package.json scripts.build, the TypeScript that tsc compiles to build/index.js" });
+    const nested = project({
+      "fastly.toml": '[scripts]\nbuild = "npx tsc -p config/tsconfig.build.json && js-compute-runtime out/app/main.mjs bin/main.wasm"\n',
+      "config/tsconfig.build.json": JSON.stringify({ compilerOptions: { outDir: "../out", rootDir: "../lib" } }),
+      "lib/app/main.mts": "",
+      "out/app/main.mjs": "",
+    });
+    expect(findAppEntry(nested)).toEqual({ path: join(nested, "lib/app/main.mts"), source: "fastly.toml [scripts] build, the TypeScript that tsc compiles to out/app/main.mjs" });
+  });
+
+  it("tsc's output with no source for it is skipped, saying so; without an outDir a .js file with no .ts beside it is the source", () => {
+    const orphan = project({
+      "package.json": JSON.stringify({ scripts: { build: "tsc && js-compute-runtime build/index.js bin/main.wasm" } }),
+      "tsconfig.json": JSON.stringify({ compilerOptions: { outDir: "build", rootDir: "app" } }),
+      "build/index.js": "",
+    });
+    expect(() => findAppEntry(orphan)).toThrow("build/index.js (package.json scripts.build: tsc's output, skipped; no source for it under app)");
+    const beside = project({
+      "package.json": JSON.stringify({ scripts: { build: "tsc && js-compute-runtime src/index.js bin/main.wasm" } }),
+      "tsconfig.json": "{}",
+      "src/index.js": "",
+    });
+    expect(findAppEntry(beside)).toEqual({ path: join(beside, "src/index.js"), source: "package.json scripts.build" });
+    writeFileSync(join(beside, "src/index.ts"), "");
+    expect(findAppEntry(beside).path).toBe(join(beside, "src/index.ts"));
+  });
+
+  it("parseJsonc keeps strings that look like comments or trailing commas", () => {
+    expect(parseJsonc('{"a": "x // y", "b": "/* z */", "c": ",}", /* c */ "d": [1, 2,], // e\n}')).toEqual({ a: "x // y", b: "/* z */", c: ",}", d: [1, 2] });
+    expect(parseJsonc('{"a": "\\"quoted\\" // no"}')).toEqual({ a: '"quoted" // no' });
+    expect(parseJsonc("{ not json")).toBeUndefined();
   });
 
   it("an explicit entry must be a file", () => {

@@ -139,6 +139,21 @@ describe("the request", () => {
     ]);
   });
 
+  it("has a Host header, as every request reaching Compute has: the URL's host unless the request names one", async () => {
+    const hosts: Array<string | null> = [];
+    const { app } = await inlineApp([
+      (event) => {
+        hosts.push(event.request.headers.get("host"));
+        event.respondWith(new Response());
+      },
+    ]);
+    await app.fetch("/a");
+    await app.fetch("https://example.com:8443/b", { method: "POST", body: "x" });
+    await app.fetch(new Request("http://localhost/c"));
+    await app.fetch("/d", { headers: { host: "shop.example" } });
+    expect(hosts).toEqual(["127.0.0.1:7676", "example.com:8443", "localhost", "shop.example"]);
+  });
+
   it("rejects what new Request() rejects (a GET with a body: TypeError), without calling the app", async () => {
     let calls = 0;
     const { app } = await inlineApp([() => void calls++]);

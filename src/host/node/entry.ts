@@ -5,12 +5,16 @@
  * 1. the input of `js-compute-runtime <input> <output>` in fastly.toml `[scripts] build` or
  *    package.json `scripts.build` / `scripts.prebuild` (what `fastly compute build` runs; the
  *    starter kits build `src/index.js` / `src/index.ts` this way) — unless that input is itself a
- *    build output under `bin/` (older starters bundle src/index.js to bin/index.js with webpack first);
+ *    build output: under `bin/` (older starters bundle src/index.js to bin/index.js with webpack first),
+ *    or the output of a `tsc` the same script runs first (the TypeScript starter kit runs
+ *    `tsc && js-compute-runtime ./build/index.js ./bin/main.wasm`): then the TypeScript source that
+ *    compiles to it, found through the tsconfig's `outDir`/`rootDir`, since `build/` holds whatever
+ *    the last build left there;
  * 2. package.json `main`;
  * 3. src/index.ts, src/index.js (and .mts/.mjs/.tsx/.jsx): the starter kits' entry.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { EdgeKvError } from "../../errors.js";
 
@@ -47,6 +51,67 @@ function readToml(path: string): Record<string, unknown> | undefined {
   }
 }
 
+/** JSON with comments and trailing commas (tsconfig.json), or undefined. */
+export function parseJsonc(text: string): unknown {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      out += text.slice(i, end + 1);
+      i = end;
+    } else if (char === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (char === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      i = end === -1 ? text.length : end + 1;
+      out += " ";
+    } else if (char === ",") {
+      const next = /^\s*(.)/.exec(text.slice(i + 1).replace(/^(?:\s|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*/, ""));
+      if (next?.[1] !== "}" && next?.[1] !== "]") out += char;
+    } else {
+      out += char;
+    }
+  }
+  try {
+    return JSON.parse(out);
+  } catch {
+    return undefined;
+  }
+}
+
+const SOURCE_EXTENSIONS: Record<string, string[]> = { ".js": [".ts", ".tsx"], ".jsx": [".tsx"], ".mjs": [".mts"], ".cjs": [".cts"] };
+
+/**
+ * When `command` runs `tsc` and `output` lies in that tsconfig's `outDir`: the TypeScript file tsc
+ * compiles to it (`source`, undefined when none exists) and where it was looked for. Undefined when
+ * `output` is not tsc's output.
+ */
+function tscSource(root: string, command: string, output: string): { source: string | undefined; rootDir: string } | undefined {
+  if (!/(?:^|[\s;&|(])(?:npx\s+|\.\/node_modules\/\.bin\/)?tsc(?:\s|$|[;&|)])/.test(command)) return undefined;
+  const project = /\stsc\b[^;&|]*?\s(?:-p|--project)\s+(\S+)/.exec(` ${command}`)?.[1] ?? "tsconfig.json";
+  const configPath = resolve(root, project.endsWith(".json") ? project : join(project, "tsconfig.json"));
+  if (!isFile(configPath)) return undefined;
+  const config = parseJsonc(readFileSync(configPath, "utf8")) as { compilerOptions?: { outDir?: unknown; rootDir?: unknown } } | undefined;
+  const folder = dirname(configPath);
+  const hasOutDir = typeof config?.compilerOptions?.outDir === "string";
+  const outDir = hasOutDir ? resolve(folder, config!.compilerOptions!.outDir as string) : folder;
+  const inOutDir = relative(outDir, output);
+  if (inOutDir.startsWith("..") || isAbsolute(inOutDir)) return undefined;
+  const extension = extname(output);
+  const rootDirs = typeof config?.compilerOptions?.rootDir === "string" ? [resolve(folder, config.compilerOptions.rootDir)] : [folder, join(folder, "src")];
+  for (const rootDir of rootDirs) {
+    for (const sourceExtension of SOURCE_EXTENSIONS[extension] ?? []) {
+      const candidate = join(rootDir, inOutDir.slice(0, inOutDir.length - extension.length) + sourceExtension);
+      if (isFile(candidate)) return { source: candidate, rootDir: relative(root, rootDir) || "." };
+    }
+  }
+  // Without an outDir tsc writes next to the sources: a .js file with no .ts beside it is a source itself.
+  return hasOutDir ? { source: undefined, rootDir: relative(root, rootDirs[0]!) || "." } : undefined;
+}
+
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -64,22 +129,31 @@ export function findAppEntry(root: string, explicit?: string): AppEntry {
     return { path, source: "the command line" };
   }
   const looked: string[] = [];
-  const candidates: Array<[string | undefined, string]> = [];
+  const candidates: Array<[string | undefined, string, string | undefined]> = [];
   const toml = readToml(join(root, "fastly.toml"));
   const tomlBuild = (toml?.scripts as Record<string, unknown> | undefined)?.build;
-  if (typeof tomlBuild === "string") candidates.push([jsComputeInput(tomlBuild), "fastly.toml [scripts] build"]);
+  if (typeof tomlBuild === "string") candidates.push([jsComputeInput(tomlBuild), "fastly.toml [scripts] build", tomlBuild]);
   const pkg = readJson(join(root, "package.json"));
   const scripts = (pkg?.scripts ?? {}) as Record<string, unknown>;
   for (const name of ["build", "prebuild"]) {
-    if (typeof scripts[name] === "string") candidates.push([jsComputeInput(scripts[name] as string), `package.json scripts.${name}`]);
+    const script = scripts[name];
+    // npm runs scripts.prebuild before scripts.build: the TypeScript starter kit's prebuild is its tsc.
+    const runs = name === "build" && typeof scripts.prebuild === "string" ? `${scripts.prebuild} && ${script as string}` : script;
+    if (typeof script === "string") candidates.push([jsComputeInput(script), `package.json scripts.${name}`, runs as string]);
   }
-  if (typeof pkg?.main === "string") candidates.push([pkg.main, "package.json main"]);
-  for (const [file, source] of candidates) {
+  if (typeof pkg?.main === "string") candidates.push([pkg.main, "package.json main", undefined]);
+  for (const [file, source, command] of candidates) {
     if (file === undefined) continue;
     const path = resolve(root, file);
     const relativePath = relative(root, path);
     if (relativePath.split(/[\\/]/)[0] === "bin") {
       looked.push(`${relativePath} (${source}: a build output, skipped)`);
+      continue;
+    }
+    const compiled = command === undefined ? undefined : tscSource(root, command, path);
+    if (compiled !== undefined) {
+      if (compiled.source !== undefined) return { path: compiled.source, source: `${source}, the TypeScript that tsc compiles to ${relativePath}` };
+      looked.push(`${relativePath} (${source}: tsc's output, skipped; no source for it under ${compiled.rootDir})`);
       continue;
     }
     if (isFile(path)) return { path, source };
