@@ -64,7 +64,7 @@ describe("edgeKvEsbuild() plugin", () => {
       (error: { errors: Array<{ text: string }> }) => error.errors.map((item) => item.text),
     );
     expect(failure).toEqual([
-      'edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: edgeKvEsbuild({ modules: { "fastly:geolocation": "./path/to/your-module.js" } }) in your esbuild build',
+      'edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store", "fastly:env" and "fastly:experimental". Map "fastly:geolocation" to a module of your own: edgeKvEsbuild({ modules: { "fastly:geolocation": "./path/to/your-module.js" } }) in your esbuild build',
     ]);
   });
 

@@ -73,7 +73,7 @@ describe("node --import edge-kv/register", () => {
     const result = await run("unmapped.mjs");
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      `edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: set EDGE_KV_MODULES='{"fastly:geolocation":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
+      `edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store", "fastly:env" and "fastly:experimental". Map "fastly:geolocation" to a module of your own: set EDGE_KV_MODULES='{"fastly:geolocation":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
     );
   });
 

@@ -43,7 +43,7 @@ describe("edgeKv() Vite/Vitest plugin, run in real Vitest child processes", () =
     const report = await runFixture(fixture("vitest-unmapped"));
     expect(report.exitCode).not.toBe(0);
     expect(report.suiteMessages.join("\n")).toContain(
-      'edge-kv: cannot resolve "fastly:geolocation" (imported from app.ts): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: edgeKv({ modules: { "fastly:geolocation": "./path/to/your-module.ts" } }) in your vite/vitest config',
+      'edge-kv: cannot resolve "fastly:geolocation" (imported from app.ts): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store", "fastly:env" and "fastly:experimental". Map "fastly:geolocation" to a module of your own: edgeKv({ modules: { "fastly:geolocation": "./path/to/your-module.ts" } }) in your vite/vitest config',
     );
   });
 });
