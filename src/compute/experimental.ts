@@ -111,11 +111,12 @@ function requireArgument(fn: string, count: number): void {
   if (count < 1) throw new TypeError(Messages.notEnoughArguments(fn, 1, 0));
 }
 
-/** Accepted as the runtime accepts it (a URL, null or undefined); `fetch` is not changed. */
-export function setBaseURL(base: URL | null | undefined): void {
+/** Accepted as the runtime accepts it (a URL, null or undefined; it returns the new base); `fetch` is not changed. */
+export function setBaseURL(base: URL | null | undefined): URL | null {
   if (base !== null && base !== undefined && !(base instanceof URL)) {
     throw new Error("Invalid value assigned to fastly.baseURL, must be an instance of URL, null, or undefined");
   }
+  return base ?? null;
 }
 
 /** Accepted (the name is converted to a string, as the runtime does); `fetch` is not changed. */

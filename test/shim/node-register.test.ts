@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -53,6 +53,12 @@ describe("node --import edge-kv/register", () => {
     const second = await run("code-store.mjs", { EDGE_KV_DATA: dir });
     expect(second.stderr).toBe("");
     expect(second.stdout).toBe("n=2\n");
+  });
+
+  it("serves fastly:experimental: includeBytes reads files relative to the working directory", async () => {
+    const result = await run("include.mjs");
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`first line: ${readFileSync(join(cwd, "fastly.toml"), "utf8").split("\n")[0]}\nsdk: string\nError: Error opening file missing.txt\n`);
   });
 
   it("serves fastly:config-store, fastly:dictionary, fastly:secret-store and fastly:env from fastly.toml, EDGE_KV_ENV values, and installs the Compute globals", async () => {
