@@ -45,6 +45,14 @@ describe("edgeKvEsbuild() plugin", () => {
     expect((await runNode(withoutGlobals)).stdout).toContain("api=undefined globals=\n");
   });
 
+  it("bundles fastly:experimental: includeBytes reads the files of the build's root when the bundle runs in Node", async () => {
+    const file = join(out, "include.mjs");
+    writeFileSync(file, (await bundle("include.mjs", edgeKvEsbuild({ root: fixture }))).outputFiles[0]!.text);
+    const run = await runNode(file);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("first line: manifest_version = 3\nsdk: string\nError: Error opening file missing.txt\n");
+  });
+
   it("the bundle imports nothing: no Node builtin, no fastly:* module is left external", async () => {
     const result = await bundle("app.mjs", edgeKvEsbuild({ root: fixture, modules: { "fastly:env": "./env.mjs" } }));
     const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
