@@ -4,7 +4,7 @@
  * path tests use) on stores from ./fastly.toml. `/_edge-kv/` is reserved: the explorer page is there and
  * the REST API of every dialect at /_edge-kv/api/ (the handler of `edge-kv serve`).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, statSync, unwatchFile, watchFile } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { relative, resolve } from "node:path";
@@ -47,7 +47,8 @@ Options:
   --fastly-toml <file>  the fastly.toml whose [local_server] stores to load (default ./fastly.toml)
   --max-metadata-bytes <n>
                         metadata limit of the KV stores (default 1000, Compute's; at most 69000)
-  --watch               rebuild and reload the app when one of its files changes (stores are kept)
+  --watch               rebuild and reload the app when one of its files changes, or a file it
+                        reads with includeBytes (stores are kept)
   --module <fastly:id=file>
                         serve a fastly:* module edge-kv does not provide (fastly:backend, ...) from
                         a file of the project, or replace one it does; repeatable:
@@ -233,8 +234,25 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   const onError = (error: unknown, info: Pick<AppErrorInfo, "message" | "method" | "url" | "requestId">) => output.error(`${info.message} (${info.method} ${new URL(info.url).pathname}, request ${info.requestId})\n`, error);
   // --wasm: the compiled app in the real runtime (edge-kv/wasm, loaded only then); else the source, bundled.
   const bundler = options.wasm === undefined ? new AppBundler({ entry: entry.path, root: options.root, modules: options.modules ?? {} }) : null;
-  // fastly:experimental's includeBytes reads the project's files, as the Compute build does from its folder.
-  const restoreReader = bundler === null ? () => {} : setIncludeBytesReader(projectFiles(options.root)!);
+  // fastly:experimental's includeBytes reads the project's files, as the Compute build does from its folder;
+  // with --watch a change to one of them rebuilds the app, as a change to its code does.
+  const included = new Set<string>();
+  const restoreReader = bundler === null ? () => {} : setIncludeBytesReader(projectFiles(options.root, (path) => included.add(path))!);
+  const watchedIncludes = new Set<string>();
+  const watchIncludes = () => {
+    if (!options.watch || bundler === null) return;
+    for (const path of included) {
+      if (watchedIncludes.has(path)) continue;
+      watchedIncludes.add(path);
+      watchFile(path, { interval: 250 }, (now, before) => {
+        if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) bundler.rebuild();
+      });
+    }
+  };
+  const unwatchIncludes = () => {
+    for (const path of watchedIncludes) unwatchFile(path);
+    watchedIncludes.clear();
+  };
   let app: App;
   let nextRequestId = 0;
   let reloads = Promise.resolve();
@@ -247,6 +265,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
       try {
         const previous = app;
         app = await load(outcome);
+        watchIncludes();
         output.log(`reloaded ${entryName} (built in ${describeMs(outcome.ms)})`);
         void previous.close();
       } catch (error) {
@@ -268,6 +287,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
       const build = options.watch ? await bundler.watch(reload) : await bundler.build();
       try {
         app = await load(build);
+        watchIncludes();
       } catch (error) {
         throw new EdgeKvError(`dev: ${entryName} failed to load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { cause: error });
       }
@@ -276,6 +296,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     releaseSolo();
     removeAddEventListener();
     restoreReader();
+    unwatchIncludes();
     await bundler?.close();
     await closeStores();
     throw error;
@@ -303,6 +324,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     releaseSolo();
     removeAddEventListener();
     restoreReader();
+    unwatchIncludes();
     await bundler?.close();
     await closeStores();
     const code = (error as { code?: string }).code;
@@ -328,6 +350,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
           server.close(() => done());
           server.closeAllConnections();
         });
+        unwatchIncludes();
         await reloads;
         // The app's waitUntil work gets a moment to finish; then the stores close (fs drivers flush).
         await Promise.race([app.close(), new Promise((done) => setTimeout(done, 2000).unref())]);

@@ -19,8 +19,11 @@ function nodeFs(): FsLike | undefined {
   return typeof getBuiltinModule === "function" ? (getBuiltinModule("node:fs") as FsLike | undefined) : undefined;
 }
 
-/** The reader of the files under `root` (an absolute folder path), or undefined where Node's filesystem is not available. */
-export function projectFiles(root: string): IncludeBytesReader | undefined {
+/**
+ * The reader of the files under `root` (an absolute folder path), or undefined where Node's filesystem
+ * is not available. `onRead` is told the path of every file read (`edge-kv dev --watch` watches them).
+ */
+export function projectFiles(root: string, onRead?: (path: string) => void): IncludeBytesReader | undefined {
   const fs = nodeFs();
   if (fs === undefined) return undefined;
   const base = root.replace(/[\\/]+$/, "");
@@ -39,7 +42,9 @@ export function projectFiles(root: string): IncludeBytesReader | undefined {
       if (real !== realRoot && !real.startsWith(`${realRoot}/`) && !real.startsWith(`${realRoot}\\`)) return "missing";
       try {
         if (fs.statSync(real).isDirectory()) return "directory";
-        return fs.readFileSync(real);
+        const bytes = fs.readFileSync(real);
+        onRead?.(path);
+        return bytes;
       } catch {
         return "missing";
       }

@@ -3,7 +3,7 @@
  * `edge-kv dev` and loadApp; includeBytes' rules (project folder, request time, missing files); the
  * other exports' argument checks; `edge-kv dev --module` for the fastly:* modules edge-kv does not provide.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +37,22 @@ describe("fastly:experimental in edge-kv dev: the starter kit's shape", () => {
       expect([late.status, await late.text()]).toEqual([500, LATE]);
     } finally {
       await server.close();
+    }
+  });
+
+  it("--watch: a change to a file the app embeds with includeBytes rebuilds and reloads it", async () => {
+    const copy = mkdtempSync(join(tmpdir(), "edge-kv-include-watch-"));
+    cpSync(project, copy, { recursive: true });
+    const lines: string[] = [];
+    const server = await startDev(parseDevArgs(["--port", "0", "--watch"], copy, {}) as DevOptions, { log: (line) => lines.push(line), error: (message) => lines.push(message) });
+    try {
+      expect(new Uint8Array(await (await fetch(`${server.url}/`)).arrayBuffer())).toEqual(new Uint8Array(page));
+      writeFileSync(join(copy, "src/welcome-to-compute.html"), "<p>edited</p>");
+      await vi.waitFor(() => expect(lines.some((line) => line.startsWith("reloaded src/index.js"))).toBe(true), { timeout: 10_000, interval: 50 });
+      expect(await (await fetch(`${server.url}/`)).text()).toBe("<p>edited</p>");
+    } finally {
+      await server.close();
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 
@@ -118,7 +134,7 @@ describe("fastly:experimental through loadApp and the module itself", () => {
     expect(failure("outside")).toBe("Error: Error opening file outside");
     expect(failure(".")).toBe("RangeError: invalid array length");
     expect(failure(1)).toBe("Error: Error opening file 1");
-    expect((() => (experimental.includeBytes as () => void)())).toThrow(new TypeError("fastly.includeBytes: At least 1 argument required, but only 0 passed"));
+    expect(() => (experimental.includeBytes as unknown as () => void)()).toThrow(new TypeError("fastly.includeBytes: At least 1 argument required, but only 0 passed"));
   });
 
   it("without a reader (a browser, or no Node surface), says where it can read files", () => {

@@ -108,6 +108,7 @@ export class AppBundler {
   #folder: Promise<string>;
   #count = 0;
   #dispose: (() => Promise<void>) | undefined;
+  #rebuild: (() => Promise<unknown>) | undefined;
 
   constructor(bundlerOptions: AppBundlerOptions) {
     this.#options = bundlerOptions;
@@ -156,10 +157,19 @@ export class AppBundler {
     const base = options(this.#options, await this.#folder);
     const ctx = await context({ ...base, plugins: [...(base.plugins ?? []), report] });
     this.#dispose = () => ctx.dispose();
+    this.#rebuild = () => ctx.rebuild();
     await ctx.watch();
     const outcome = await initial;
     if (outcome instanceof AppBuildError) throw outcome;
     return outcome;
+  }
+
+  /**
+   * While watching: builds again now (the outcome goes to `onRebuild`), for a change esbuild cannot see —
+   * a file the app reads with includeBytes.
+   */
+  rebuild(): void {
+    this.#rebuild?.().catch(() => undefined); // errors reach onRebuild through the onEnd hook
   }
 
   /** Stops watching and deletes the built files. */
