@@ -59,6 +59,7 @@ Options:
 
 edge-kv provides fastly:kv-store, fastly:config-store, fastly:dictionary, fastly:secret-store,
 fastly:env and fastly:experimental (includeBytes reads files relative to the project folder).
+
 Every request is logged as: METHOD /path STATUS time. The explorer page shows the stores at
 /_edge-kv/; their REST API (Fastly, Apify and Telnyx dialects) is at /_edge-kv/api/.`;
 
