@@ -10,6 +10,7 @@ const entries: Record<string, string> = {
   "fastly-dictionary": "src/shim/fastly-dictionary.ts", // edge-kv/fastly-dictionary (web-standard)
   "fastly-secret-store": "src/shim/fastly-secret-store.ts", // edge-kv/fastly-secret-store (web-standard)
   "fastly-env": "src/shim/fastly-env.ts", // edge-kv/fastly-env (web-standard)
+  "fastly-experimental": "src/shim/fastly-experimental.ts", // edge-kv/fastly-experimental (web-standard)
   globals: "src/shim/globals.ts", // edge-kv/globals (web-standard)
   testing: "src/testing/index.ts", // edge-kv/testing (web-standard)
   node: "src/node/index.ts", // edge-kv/node (Node only)

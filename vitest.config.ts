@@ -21,6 +21,7 @@ const alias = {
   "fastly:dictionary": src("shim/fastly-dictionary.ts"),
   "fastly:secret-store": src("shim/fastly-secret-store.ts"),
   "fastly:env": src("shim/fastly-env.ts"),
+  "fastly:experimental": src("shim/fastly-experimental.ts"),
   "edge-kv": src("index.ts"),
 };
 

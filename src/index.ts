@@ -19,6 +19,9 @@ export { env, fastly } from "./compute/env.js";
 export type { FastlyGlobal } from "./compute/env.js";
 export { ComputeEnv, ConfigStoreAdmin, ConfigStoreLimits, SecretStoreAdmin, VICEROY_ENV } from "./compute/resources.js";
 export { computeContext, isInitializing, setComputeContextProvider } from "./compute/context.js";
+// fastly:experimental's includeBytes reads project files through a reader (edge-kv/node's projectFiles(root)).
+export { includeBytesReader, setIncludeBytesReader } from "./compute/experimental.js";
+export type { IncludeBytesReader, IncludeBytesResult } from "./compute/experimental.js";
 export type { ComputeContext, ComputeContextProvider, ComputePhase } from "./compute/context.js";
 export { ComputeMessages } from "./compute/messages.js";
 export { trackBodyStreams } from "./compute/bodies.js";

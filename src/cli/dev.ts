@@ -4,7 +4,7 @@
  * path tests use) on stores from ./fastly.toml. `/_edge-kv/` is reserved: the explorer page is there and
  * the REST API of every dialect at /_edge-kv/api/ (the handler of `edge-kv serve`).
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync, unwatchFile, watchFile } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { relative, resolve } from "node:path";
@@ -26,6 +26,8 @@ import { sendJson } from "../server/http.js";
 import { explorerLine } from "../explorer/page.js";
 import { createRequestHandler, isReservedPath } from "../server/index.js";
 import { installGlobals } from "../shim/globals.js";
+import { setIncludeBytesReader } from "../compute/experimental.js";
+import { projectFiles } from "../compute/project-files.js";
 import { parseCommandArgs, untilStopped, type Command } from "./command.js";
 import { openStores } from "./stores.js";
 
@@ -46,10 +48,18 @@ Options:
   --fastly-toml <file>  the fastly.toml whose [local_server] stores to load (default ./fastly.toml)
   --max-metadata-bytes <n>
                         metadata limit of the KV stores (default 1000, Compute's; at most 69000)
-  --watch               rebuild and reload the app when one of its files changes (stores are kept)
+  --watch               rebuild and reload the app when one of its files changes, or a file it
+                        reads with includeBytes (stores are kept)
+  --module <fastly:id=file>
+                        serve a fastly:* module edge-kv does not provide (fastly:backend, ...) from
+                        a file of the project, or replace one it does; repeatable:
+                        --module fastly:geolocation=./dev/geolocation.js
   --wasm <file>         serve the app's compiled wasm (js-compute-runtime / fastly compute build) in
                         Fastly's own runtime instead of its JavaScript source (docs/wasm-host.md)
   -h, --help            show this help
+
+edge-kv provides fastly:kv-store, fastly:config-store, fastly:dictionary, fastly:secret-store,
+fastly:env and fastly:experimental (includeBytes reads files relative to the project folder).
 
 Every request is logged as: METHOD /path STATUS time. The explorer page shows the stores at
 /_edge-kv/; their REST API (Fastly, Apify and Telnyx dialects) is at /_edge-kv/api/.`;
@@ -70,6 +80,8 @@ export interface DevOptions {
   wasm?: string | undefined;
   /** Project folder (default: the working directory). */
   root: string;
+  /** --module: fastly:* id → absolute path of the module serving it. */
+  modules?: Record<string, string>;
 }
 
 /** Parses `dev` arguments; throws EdgeKvError saying what was wrong and what to do. */
@@ -88,6 +100,7 @@ export function parseDevArgs(args: string[], root = process.cwd(), env: Record<s
         "max-metadata-bytes": { type: "string" },
         watch: { type: "boolean" },
         wasm: { type: "string" },
+        module: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -122,8 +135,13 @@ export function parseDevArgs(args: string[], root = process.cwd(), env: Record<s
     wasm = resolve(root, values.wasm);
     if (!existsSync(wasm)) throw new EdgeKvError(`dev: --wasm names ${wasm}, which does not exist (build it with: npx js-compute-runtime src/index.js ${values.wasm})`);
   }
+  const modules = moduleMappings(values.module ?? [], root);
+  if (values.wasm !== undefined && Object.keys(modules).length > 0) {
+    throw new EdgeKvError("dev: --module maps the fastly:* imports of the app's source; a --wasm app is compiled and uses the runtime's own modules. Drop --module or --wasm");
+  }
   return {
     wasm,
+    modules,
     entry: positionals[0],
     port,
     host: values.host ?? LOCAL_SERVER.host,
@@ -135,6 +153,25 @@ export function parseDevArgs(args: string[], root = process.cwd(), env: Record<s
     watch: values.watch === true,
     root,
   };
+}
+
+/** `--module fastly:id=./file.js` values: id → absolute path; each names an existing file, each id once. */
+function moduleMappings(values: string[], root: string): Record<string, string> {
+  const modules: Record<string, string> = {};
+  for (const value of values) {
+    const equals = value.indexOf("=");
+    const id = equals === -1 ? value : value.slice(0, equals);
+    const file = equals === -1 ? "" : value.slice(equals + 1);
+    if (!/^fastly:[^=\s]+$/.test(id) || file === "") {
+      throw new EdgeKvError(`dev: --module maps a fastly:* module to a file of the project, like --module fastly:geolocation=./geolocation.js; got '${value}'`);
+    }
+    if (Object.hasOwn(modules, id)) throw new EdgeKvError(`dev: --module maps ${id} twice; keep one`);
+    const path = resolve(root, file);
+    if (!existsSync(path)) throw new EdgeKvError(`dev: --module ${id}=${file}: ${path} does not exist`);
+    if (statSync(path).isDirectory()) throw new EdgeKvError(`dev: --module ${id}=${file}: ${path} is a folder; name the module's file`);
+    modules[id] = path;
+  }
+  return modules;
 }
 
 export interface DevServer {
@@ -198,7 +235,26 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   const entryName = relative(options.root, entry.path) || entry.path;
   const onError = (error: unknown, info: Pick<AppErrorInfo, "message" | "method" | "url" | "requestId">) => output.error(`${info.message} (${info.method} ${new URL(info.url).pathname}, request ${info.requestId})\n`, error);
   // --wasm: the compiled app in the real runtime (edge-kv/wasm, loaded only then); else the source, bundled.
-  const bundler = options.wasm === undefined ? new AppBundler({ entry: entry.path, root: options.root }) : null;
+  const bundler = options.wasm === undefined ? new AppBundler({ entry: entry.path, root: options.root, modules: options.modules ?? {} }) : null;
+  // fastly:experimental's includeBytes reads the project's files, as the Compute build does from its folder;
+  // with --watch a change to one of them rebuilds the app, as a change to its code does.
+  const included = new Set<string>();
+  const restoreReader = bundler === null ? () => {} : setIncludeBytesReader(projectFiles(options.root, (path) => included.add(path))!);
+  const watchedIncludes = new Set<string>();
+  const watchIncludes = () => {
+    if (!options.watch || bundler === null) return;
+    for (const path of included) {
+      if (watchedIncludes.has(path)) continue;
+      watchedIncludes.add(path);
+      watchFile(path, { interval: 250 }, (now, before) => {
+        if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) bundler.rebuild();
+      });
+    }
+  };
+  const unwatchIncludes = () => {
+    for (const path of watchedIncludes) unwatchFile(path);
+    watchedIncludes.clear();
+  };
   let app: App;
   let nextRequestId = 0;
   let reloads = Promise.resolve();
@@ -211,6 +267,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
       try {
         const previous = app;
         app = await load(outcome);
+        watchIncludes();
         output.log(`reloaded ${entryName} (built in ${describeMs(outcome.ms)})`);
         void previous.close();
       } catch (error) {
@@ -232,6 +289,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
       const build = options.watch ? await bundler.watch(reload) : await bundler.build();
       try {
         app = await load(build);
+        watchIncludes();
       } catch (error) {
         throw new EdgeKvError(`dev: ${entryName} failed to load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { cause: error });
       }
@@ -239,6 +297,8 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   } catch (error) {
     releaseSolo();
     removeAddEventListener();
+    restoreReader();
+    unwatchIncludes();
     await bundler?.close();
     await closeStores();
     throw error;
@@ -265,6 +325,8 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   } catch (error) {
     releaseSolo();
     removeAddEventListener();
+    restoreReader();
+    unwatchIncludes();
     await bundler?.close();
     await closeStores();
     const code = (error as { code?: string }).code;
@@ -290,6 +352,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
           server.close(() => done());
           server.closeAllConnections();
         });
+        unwatchIncludes();
         await reloads;
         // The app's waitUntil work gets a moment to finish; then the stores close (fs drivers flush).
         await Promise.race([app.close(), new Promise((done) => setTimeout(done, 2000).unref())]);
@@ -297,6 +360,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
         await closeStores();
         releaseSolo();
         removeAddEventListener();
+        restoreReader();
       })()),
   };
 }
@@ -384,6 +448,7 @@ export async function runDev(args: string[]): Promise<number> {
   process.stdout.write(
     `  ${stores.length === 0 ? "no stores" : `${stores.join(", ")}`} ${where}${options.fastlyToml ? ` (from ${relative(options.root, options.fastlyToml) || options.fastlyToml})` : ""}; entry from ${dev.entry.source}${options.watch ? "; watching for changes" : ""}; Ctrl-C stops it\n`,
   );
+  for (const [id, path] of Object.entries(options.modules ?? {})) process.stdout.write(`  ${id} from ${relative(options.root, path) || path} (--module)\n`);
   for (const note of dev.notes) process.stdout.write(`  ${note}\n`);
   for (const warning of dev.warnings) process.stderr.write(`${warning}\n`);
   await untilStopped(() => dev.close());

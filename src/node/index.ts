@@ -4,6 +4,8 @@
 export { FileSystemDriver, StoreCorruptedError } from "./fs-driver.js";
 export type { Durability, FileSystemDriverOptions } from "./fs-driver.js";
 export { fileSystemStores, storeFolderName } from "./fs-stores.js";
+// includeBytes' reader over a project folder: setIncludeBytesReader(projectFiles(root)!) from edge-kv.
+export { projectFiles } from "../compute/project-files.js";
 export type { FileSystemStoresOptions } from "./fs-stores.js";
 export {
   loadFastlyToml,

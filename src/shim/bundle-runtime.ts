@@ -10,6 +10,8 @@ import { EdgeKvError } from "../errors.js";
 import { getRegistry } from "../registry.js";
 import { keyError } from "../rules.js";
 import { installGlobals } from "./globals.js";
+// The generated fastly:experimental module calls it: includeBytes reads the project's files.
+export { useProjectFiles } from "../compute/project-files.js";
 import type { ConfiguredKv } from "../testing/current.js";
 
 export function defineEmbeddedStores(config: ConfiguredKv): void {

@@ -57,7 +57,10 @@ export function edgeKvEsbuild(options: EdgeKvEsbuildOptions = {}): Plugin {
       build.onLoad({ filter: /.*/, namespace: "edge-kv" }, (args) => {
         const module = PROVIDED_MODULES[args.path as ProvidedModule];
         const shim = sibling(module.file);
-        const contents = [`import "edge-kv-embedded:config";`, `export { ${module.exports.join(", ")} } from ${JSON.stringify(shim)};`, ""].join("\n");
+        const lines = [`import "edge-kv-embedded:config";`, `export { ${module.exports.join(", ")} } from ${JSON.stringify(shim)};`];
+        // includeBytes reads the project's files when the bundle runs in Node (the root of the build).
+        if (args.path === "fastly:experimental") lines.push(`import { useProjectFiles } from ${JSON.stringify(runtime)};`, `useProjectFiles(${JSON.stringify(root)});`);
+        const contents = [...lines, ""].join("\n");
         return { contents, loader: "js", resolveDir: dirname(shim) };
       });
     },

@@ -8,6 +8,20 @@ export const PROVIDED_MODULES = {
   "fastly:dictionary": { file: "fastly-dictionary", exports: ["Dictionary"] },
   "fastly:secret-store": { file: "fastly-secret-store", exports: ["SecretStore", "SecretStoreEntry"] },
   "fastly:env": { file: "fastly-env", exports: ["env"] },
+  "fastly:experimental": {
+    file: "fastly-experimental",
+    exports: [
+      "includeBytes",
+      "enableDebugLogging",
+      "setBaseURL",
+      "setDefaultBackend",
+      "allowDynamicBackends",
+      "sdkVersion",
+      "mapAndLogError",
+      "mapError",
+      "setReusableSandboxOptions",
+    ],
+  },
 } as const satisfies Record<string, { file: string; exports: readonly string[] }>;
 
 export type ProvidedModule = keyof typeof PROVIDED_MODULES;

@@ -6,6 +6,8 @@
 import type { KVDriver } from "../drivers/driver.js";
 import { EdgeKvError } from "../errors.js";
 import { installGlobals } from "./globals.js";
+// The generated fastly:experimental module calls it: includeBytes reads the project's files.
+export { useProjectFiles } from "../compute/project-files.js";
 import { withBlobs } from "./blob-runtime.js";
 import { configureTestKv, type ConfiguredDriver, type ConfiguredKv } from "../testing/current.js";
 import type { TestKv } from "../testing/test-kv.js";

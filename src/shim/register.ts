@@ -1,6 +1,6 @@
 /**
  * `node --import edge-kv/register app.js`: makes `fastly:kv-store`, `fastly:config-store`,
- * `fastly:dictionary`, `fastly:secret-store` and `fastly:env` imports work in plain Node, so a Compute
+ * `fastly:dictionary`, `fastly:secret-store`, `fastly:env` and `fastly:experimental` imports work in plain Node, so a Compute
  * app runs locally outside Vitest, and installs the Compute globals (EDGE_KV_GLOBALS=0: not).
  *
  * Stores: those of `./fastly.toml` (KV, config and secret stores) when it exists — or of the file named
@@ -10,6 +10,7 @@
  * restarts and can be shared with other processes) and only keys that do not exist yet are seeded.
  * With EDGE_KV_REDIS=<redis://host:port> they live in that Redis or Valkey server (edge-kv/redis:
  * shared by every process and machine using it), seeded the same way. Other `fastly:*` modules: EDGE_KV_MODULES='{"fastly:env":"./env.js"}'.
+ * `includeBytes(path)` from fastly:experimental reads `path` relative to the working directory.
  * Stores can also be defined in code: `defineStore(name)` from edge-kv before the app handles requests.
  * A service-worker app (`addEventListener("fetch", …)`) fails with an error naming `edge-kv dev` and `loadApp`.
  */
@@ -22,6 +23,8 @@ import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastl
 import { fileSystemStores } from "../node/index.js";
 import { installFetchListenerGuard } from "./fetch-listener-guard.js";
 import { installGlobals } from "./globals.js";
+import { setIncludeBytesReader } from "../compute/experimental.js";
+import { projectFiles } from "../compute/project-files.js";
 import { PROVIDED_MODULES } from "./modules.js";
 import { getRegistry, resetRegistry } from "../registry.js";
 import type { HookData } from "./node-hooks.js";
@@ -105,6 +108,8 @@ if (!holder[REGISTERED]) {
   }
   getRegistry().env.set(envValues as Record<string, string>);
   if (process.env.EDGE_KV_GLOBALS !== "0") installGlobals();
+  // fastly:experimental's includeBytes(path) reads path relative to the working directory (the project).
+  setIncludeBytesReader(projectFiles(root)!);
   // A service-worker app gets told to use edge-kv dev or loadApp, not a bare ReferenceError.
   installFetchListenerGuard(root);
 }

@@ -1,7 +1,7 @@
 /**
  * `edgeKv(options)`: the Vite / Vitest plugin (Node only). One line in vitest.config.ts —
  * `plugins: [edgeKv()]` — and an app's `fastly:kv-store`, `fastly:config-store`, `fastly:dictionary`,
- * `fastly:secret-store` and `fastly:env` imports resolve to edge-kv, on stores from fastly.toml or from
+ * `fastly:secret-store`, `fastly:env` and `fastly:experimental` imports resolve to edge-kv, on stores from fastly.toml or from
  * inline options; the Compute globals are installed. Under Vitest each test starts from those seeds (a
  * beforeEach reset) and `getTestKv()` from edge-kv/testing reads back, advances the fake clock and
  * injects faults; dependencies that Node loads itself (node_modules) get the same modules (node-bridge.ts).
@@ -141,11 +141,14 @@ export function edgeKv(options: EdgeKvOptions = {}): EdgeKvPlugin {
       }
       if (id.startsWith(RESOLVED_PREFIX)) {
         // Exactly what the runtime's module exports. Importing it sets up the stores once.
-        const module = PROVIDED_MODULES[id.slice(RESOLVED_PREFIX.length) as keyof typeof PROVIDED_MODULES];
+        const name = id.slice(RESOLVED_PREFIX.length) as keyof typeof PROVIDED_MODULES;
+        const module = PROVIDED_MODULES[name];
         return [
           `import config from ${JSON.stringify(CONFIG_ID)};`,
-          `import { setUpStores } from ${JSON.stringify(runtimePath)};`,
+          `import { setUpStores, useProjectFiles } from ${JSON.stringify(runtimePath)};`,
           `await setUpStores(config);`,
+          // includeBytes reads the project's files (in Node), relative to the Vite root.
+          ...(name === "fastly:experimental" ? [`useProjectFiles(${JSON.stringify(root)});`] : []),
           `export { ${module.exports.join(", ")} } from ${JSON.stringify(sibling(module.file))};`,
           "",
         ].join("\n");

@@ -1,7 +1,8 @@
 /**
  * Builds a Compute app's JavaScript entry into wasm with the project's own `@fastly/js-compute`
  * (its CLI, offline), cached by content: the key is a hash of the entry bundled with esbuild (so any
- * file it imports counts), the js-compute version and the build flags. A cached build is reused
+ * file it imports counts), of the files it embeds with `includeBytes("path")` (string literals only),
+ * the js-compute version and the build flags. A cached build is reused
  * across test files and runs; a fresh clone builds each app once (~1–3 s).
  */
 import { execFile } from "node:child_process";
@@ -93,6 +94,13 @@ async function claimBuild(lockPath: string, wasm: string): Promise<{ release(): 
   }
 }
 
+/** The string-literal paths of includeBytes("...") calls in bundled code (dynamic paths are not seen). */
+function includedFiles(code: string): string[] {
+  const paths = new Set<string>();
+  for (const match of code.matchAll(/includeBytes\d*\)?\(\s*(["'`])((?:(?!\1)[^\\\n])*)\1\s*\)/g)) paths.add(match[2]!);
+  return [...paths].sort();
+}
+
 /** Builds `entry` (a JS or TS file with `addEventListener("fetch", ...)`) into a wasm module, or reuses the cached one. */
 export async function buildComputeApp(entry: string, options: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
@@ -110,11 +118,13 @@ export async function buildComputeApp(entry: string, options: BuildOptions = {})
     logLevel: "silent",
   });
   const flags = options.flags ?? [];
-  const hash = createHash("sha256")
-    .update(`js-compute ${tools.version}\0${flags.join(" ")}\0`)
-    .update(bundle.outputFiles[0]!.contents)
-    .digest("hex")
-    .slice(0, 32);
+  const code = bundle.outputFiles[0]!.contents;
+  const digest = createHash("sha256").update(`js-compute ${tools.version}\0${flags.join(" ")}\0`).update(code);
+  // Files the app embeds with includeBytes("literal path") (read from the build folder) count too.
+  for (const path of includedFiles(new TextDecoder().decode(code))) {
+    digest.update(`\0${path}\0`).update(await readFile(resolve(projectRoot, path.replace(/^\/+/, ""))).catch(() => "(unreadable)"));
+  }
+  const hash = digest.digest("hex").slice(0, 32);
   const cacheDir = resolve(projectRoot, options.cacheDir ?? "node_modules/.cache/edge-kv-wasm");
   const wasm = join(cacheDir, `${hash}.wasm`);
   if (existsSync(wasm)) return { wasm, hash, cached: true, ms: performance.now() - started };

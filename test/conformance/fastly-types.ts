@@ -59,3 +59,9 @@ async function computeApp(): Promise<string> {
   return `${config.get("mode") ?? ""}${entry?.plaintext() ?? ""}${read("FASTLY_POP") ?? ""}`;
 }
 export const computeAppRuns = computeApp;
+
+// fastly:experimental: every export of Fastly's module, assignable from edge-kv's (tsconfig.fastly.json).
+import * as fastlyExperimental from "fastly:experimental";
+import * as experimental from "../../src/shim/fastly-experimental.js";
+export const experimentalConforms: typeof fastlyExperimental = experimental;
+export const experimentalMembersMatch: SameKeys<typeof experimental, typeof fastlyExperimental> = true;

@@ -231,7 +231,9 @@ describe("edge-kv dev start-up errors (exit 1, or 2 for bad usage, with a messag
     const { code, stderr } = await runDevToExit([], project);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^edge-kv: cannot build src\/index\.ts:\n/);
-    expect(stderr).toContain('ERROR] "fastly:backend" is not available in edge-kv dev: edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env"');
+    expect(stderr).toContain(
+      'ERROR] "fastly:backend" is not available in edge-kv dev: edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store", "fastly:env" and "fastly:experimental". Map it to a module of your own: edge-kv dev --module fastly:backend=./path/to/your-module.js',
+    );
     expect(stderr).toContain("src/index.ts:1:24:");
   });
 

@@ -1,6 +1,7 @@
 /**
  * The issue's "Done when": a Compute app as users write it — a service worker importing
- * fastly:kv-store, fastly:config-store, fastly:secret-store and fastly:env, with a fastly.toml — in a
+ * fastly:kv-store, fastly:config-store, fastly:secret-store, fastly:env and fastly:experimental's
+ * includeBytes (as Fastly's default starter kit embeds its page), with a fastly.toml — in a
  * scratch project that installs the packed tarball, (a) tested with Vitest through the edgeKv()
  * plugin and the app host, (b) served by `npx edge-kv dev` and answered over HTTP.
  */
@@ -32,6 +33,10 @@ const APP = `import { KVStore } from "fastly:kv-store";
 import { ConfigStore } from "fastly:config-store";
 import { SecretStore } from "fastly:secret-store";
 import { env } from "fastly:env";
+import { includeBytes } from "fastly:experimental";
+
+// Read at build time on Compute, relative to the project folder.
+const page = includeBytes("./src/welcome.html");
 
 interface FetchEvent {
   readonly request: Request;
@@ -52,6 +57,7 @@ async function handle(event: FetchEvent): Promise<Response> {
     const entry = await new KVStore("greetings").get(key);
     return entry === null ? new Response("no such key", { status: 404 }) : new Response(await entry.text());
   }
+  if (area === "page") return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
   if (area === "config") return new Response(new ConfigStore("flags").get(key) ?? "unset");
   if (area === "secret") {
     const secret = await new SecretStore("keys").get(key);
@@ -80,6 +86,7 @@ it("reads fastly.toml's KV, config and secret stores and Viceroy's env through t
   expect(await (await app.fetch("/kv/hello")).text()).toBe("hello from fastly.toml");
   expect(await (await app.fetch("/config/banner")).text()).toBe("on");
   expect(await (await app.fetch("/secret/api")).text()).toBe("6 characters");
+  expect(await (await app.fetch("/page")).text()).toBe("<h1>Welcome ✨</h1>\\n");
   const info = await (await app.fetch("/info")).json();
   expect(info).toMatchObject({ client: "127.0.0.1", hostname: "localhost", serviceVersion: "0" });
   expect(info.traceId).toBe(info.requestId);
@@ -103,6 +110,7 @@ describe("a Compute app from the packed tarball", () => {
         "package.json": JSON.stringify({ name: "scratch-compute-app", private: true, type: "module", scripts: { build: "js-compute-runtime src/index.ts bin/main.wasm" } }),
         "fastly.toml": FASTLY_TOML,
         "src/index.ts": APP,
+        "src/welcome.html": "<h1>Welcome ✨</h1>\n",
         "vitest.config.ts": 'import { defineConfig } from "vitest/config";\nimport { edgeKv } from "edge-kv/vite";\n\nexport default defineConfig({ plugins: [edgeKv()] });\n',
         "test/app.test.ts": TEST,
       },
@@ -126,8 +134,9 @@ describe("a Compute app from the packed tarball", () => {
     expect(await (await fetch(`${url}/kv/made`)).text()).toBe("over HTTP");
     expect(await (await fetch(`${url}/config/banner`)).text()).toBe("on");
     expect(await (await fetch(`${url}/secret/api`)).text()).toBe("6 characters");
+    expect(await (await fetch(`${url}/page`)).text()).toBe("<h1>Welcome ✨</h1>\n");
     const info = (await (await fetch(`${url}/info`)).json()) as Record<string, string>;
-    expect(info).toMatchObject({ client: "127.0.0.1", hostname: "localhost", serviceVersion: "0", requestId: "00000000000000000000000000000005" });
+    expect(info).toMatchObject({ client: "127.0.0.1", hostname: "localhost", serviceVersion: "0", requestId: "00000000000000000000000000000006" });
     expect(info.traceId).toBe(info.requestId);
     const stores = (await (await fetch(`${url}/_edge-kv/api/resources/stores/kv`)).json()) as { data: Array<{ name: string }> };
     expect(stores.data.map((store) => store.name)).toEqual(["greetings"]);

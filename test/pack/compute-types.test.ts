@@ -6,7 +6,7 @@
  * reference, no skipLibCheck. tsc is the project's own devDependency.
  *
  * - A test helper importing edge-kv, edge-kv/testing, edge-kv/vite, edge-kv/fastly-kv-store,
- *   edge-kv/fastly-config-store, -dictionary, -secret-store, -env and edge-kv/globals type-checks with no error at all: edge-kv's declarations need neither the DOM lib
+ *   edge-kv/fastly-config-store, -dictionary, -secret-store, -env, -experimental and edge-kv/globals type-checks with no error at all: edge-kv's declarations need neither the DOM lib
  *   nor Node's types.
  * - A test file that also imports vitest: no error in edge-kv's declarations or the project's code;
  *   the only ones are in vitest's and vite's own declarations (they name AbortSignal and WebSocket,
@@ -75,6 +75,7 @@ import { ConfigStore } from "edge-kv/fastly-config-store";
 import { Dictionary } from "edge-kv/fastly-dictionary";
 import { SecretStore } from "edge-kv/fastly-secret-store";
 import { env } from "edge-kv/fastly-env";
+import { includeBytes, sdkVersion } from "edge-kv/fastly-experimental";
 import "edge-kv/globals";
 
 export const options: EdgeKvOptions = { stores: { greetings: { seed: { hello: { value: "hi", metadata: "m" } } } } };
@@ -96,6 +97,8 @@ export const idb = IndexedDBDriver;
 export const mode = (): string | null => new ConfigStore("settings").get("mode") ?? new Dictionary("settings").get("mode");
 export const token = async (): Promise<string | undefined> => (await new SecretStore("vault").get("token"))?.plaintext();
 export const host = (): string | undefined => env("FASTLY_HOSTNAME");
+export const page = (): Uint8Array<ArrayBuffer> => includeBytes("src/page.html");
+export const sdk: string = sdkVersion;
 `;
 
 const TEST = `/// <reference types="@fastly/js-compute" />

@@ -56,6 +56,17 @@ describe("npm pack → npm install → import and run", () => {
     expect(results["./node"]!.exports).toEqual(expect.arrayContaining(["FileSystemDriver", "loadFastlyToml"]));
     expect(results["./fastly-kv-store"]!.exports).toEqual(expect.arrayContaining(["KVStore"]));
     expect(results["./testing"]!.exports).toEqual(expect.arrayContaining(["getTestKv"]));
+    expect(results["./fastly-experimental"]!.exports).toEqual([
+      "allowDynamicBackends",
+      "enableDebugLogging",
+      "includeBytes",
+      "mapAndLogError",
+      "mapError",
+      "sdkVersion",
+      "setBaseURL",
+      "setDefaultBackend",
+      "setReusableSandboxOptions",
+    ]);
     expect(results["./vite"]!.exports).toEqual(expect.arrayContaining(["edgeKv"]));
     expect(results["./server"]!.exports).toEqual(expect.arrayContaining(["createServer"]));
   }, 120_000);

@@ -45,6 +45,14 @@ describe("edgeKvEsbuild() plugin", () => {
     expect((await runNode(withoutGlobals)).stdout).toContain("api=undefined globals=\n");
   });
 
+  it("bundles fastly:experimental: includeBytes reads the files of the build's root when the bundle runs in Node", async () => {
+    const file = join(out, "include.mjs");
+    writeFileSync(file, (await bundle("include.mjs", edgeKvEsbuild({ root: fixture }))).outputFiles[0]!.text);
+    const run = await runNode(file);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("first line: manifest_version = 3\nsdk: string\nError: Error opening file missing.txt\n");
+  });
+
   it("the bundle imports nothing: no Node builtin, no fastly:* module is left external", async () => {
     const result = await bundle("app.mjs", edgeKvEsbuild({ root: fixture, modules: { "fastly:env": "./env.mjs" } }));
     const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
@@ -64,7 +72,7 @@ describe("edgeKvEsbuild() plugin", () => {
       (error: { errors: Array<{ text: string }> }) => error.errors.map((item) => item.text),
     );
     expect(failure).toEqual([
-      'edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: edgeKvEsbuild({ modules: { "fastly:geolocation": "./path/to/your-module.js" } }) in your esbuild build',
+      'edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store", "fastly:env" and "fastly:experimental". Map "fastly:geolocation" to a module of your own: edgeKvEsbuild({ modules: { "fastly:geolocation": "./path/to/your-module.js" } }) in your esbuild build',
     ]);
   });
 

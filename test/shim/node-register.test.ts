@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -55,6 +55,12 @@ describe("node --import edge-kv/register", () => {
     expect(second.stdout).toBe("n=2\n");
   });
 
+  it("serves fastly:experimental: includeBytes reads files relative to the working directory", async () => {
+    const result = await run("include.mjs");
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`first line: ${readFileSync(join(cwd, "fastly.toml"), "utf8").split("\n")[0]}\nsdk: string\nError: Error opening file missing.txt\n`);
+  });
+
   it("serves fastly:config-store, fastly:dictionary, fastly:secret-store and fastly:env from fastly.toml, EDGE_KV_ENV values, and installs the Compute globals", async () => {
     const result = await run("compute.mjs", { EDGE_KV_MODULES: "", EDGE_KV_ENV: JSON.stringify({ API_URL: "https://api.test" }) });
     expect(result.stderr).toBe("");
@@ -73,7 +79,7 @@ describe("node --import edge-kv/register", () => {
     const result = await run("unmapped.mjs");
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      `edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: set EDGE_KV_MODULES='{"fastly:geolocation":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
+      `edge-kv: cannot resolve "fastly:geolocation" (imported from unmapped.mjs): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store", "fastly:env" and "fastly:experimental". Map "fastly:geolocation" to a module of your own: set EDGE_KV_MODULES='{"fastly:geolocation":"./path/to/your-module.js"}' when running node --import edge-kv/register`,
     );
   });
 

@@ -43,7 +43,7 @@ describe("edgeKv() Vite/Vitest plugin, run in real Vitest child processes", () =
     const report = await runFixture(fixture("vitest-unmapped"));
     expect(report.exitCode).not.toBe(0);
     expect(report.suiteMessages.join("\n")).toContain(
-      'edge-kv: cannot resolve "fastly:geolocation" (imported from app.ts): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store" and "fastly:env". Map "fastly:geolocation" to a module of your own: edgeKv({ modules: { "fastly:geolocation": "./path/to/your-module.ts" } }) in your vite/vitest config',
+      'edge-kv: cannot resolve "fastly:geolocation" (imported from app.ts): edge-kv provides "fastly:kv-store", "fastly:config-store", "fastly:dictionary", "fastly:secret-store", "fastly:env" and "fastly:experimental". Map "fastly:geolocation" to a module of your own: edgeKv({ modules: { "fastly:geolocation": "./path/to/your-module.ts" } }) in your vite/vitest config',
     );
   });
 });
@@ -52,14 +52,15 @@ describe("edgeKv() with every fastly:* module and a dependency in node_modules (
   const modules = join(fixture("vitest-compute"), "node_modules");
   afterAll(() => rmSync(modules, { recursive: true, force: true }));
 
-  it("serves all five modules from fastly.toml and options, installs the globals, resets per test, and hands the modules to packages Node loads", async () => {
+  it("serves all six modules from fastly.toml and options, installs the globals, resets per test, and hands the modules to packages Node loads", async () => {
     // Two packages as npm would install them (node_modules is not committed): one uses the modules edge-kv provides, one an unprovided module.
     writePackage(join(modules, "fake-compute-lib"), [
       'import { KVStore } from "fastly:kv-store";',
       'import { ConfigStore } from "fastly:config-store";',
       'import { SecretStore, SecretStoreEntry } from "fastly:secret-store";',
       'import { env } from "fastly:env";',
-      "export { KVStore, ConfigStore, SecretStore, SecretStoreEntry, env };",
+      'import { includeBytes } from "fastly:experimental";',
+      "export { KVStore, ConfigStore, SecretStore, SecretStoreEntry, env, includeBytes };",
       "export async function greeting() {",
       '  const page = await new KVStore("pages").get("index");',
       '  const token = await new SecretStore("vault").get("token");',
@@ -69,7 +70,7 @@ describe("edgeKv() with every fastly:* module and a dependency in node_modules (
     writePackage(join(modules, "fake-geo-lib"), ['import { getGeolocationForIpAddress } from "fastly:geolocation";', "export { getGeolocationForIpAddress };"]);
     const report = await runFixture(fixture("vitest-compute"));
     expect(report.tests.filter((test) => test.status !== "passed"), report.output).toEqual([]);
-    expect(report.numPassedTests).toBe(6);
+    expect(report.numPassedTests).toBe(7);
   });
 });
 

@@ -29,15 +29,23 @@ export function providedModuleUrl(specifier: string): string | undefined {
   throw new EdgeKvError(`the edge-kv installation is incomplete: ${file}.js is missing next to ${fileURLToPath(import.meta.url)}`);
 }
 
-/** Resolves `fastly:*` to edge-kv's modules (kept external: one copy of edge-kv in the process). */
-function fastlyModules(): Plugin {
+/** How `edge-kv dev` maps a `fastly:*` module, for messages. */
+export const DEV_MODULE_OPTION = "edge-kv dev --module $ID=./path/to/your-module.js";
+
+/**
+ * Resolves `fastly:*` to edge-kv's modules (kept external: one copy of edge-kv in the process), or to
+ * the project file `modules` maps it to (bundled with the app, so --watch sees its changes).
+ */
+function fastlyModules(modules: Readonly<Record<string, string>>): Plugin {
   return {
     name: "edge-kv-dev",
     setup(bundler) {
       bundler.onResolve({ filter: /^fastly:/ }, (args) => {
+        if (Object.hasOwn(modules, args.path)) return { path: modules[args.path]! };
         const url = providedModuleUrl(args.path);
         if (url !== undefined) return { path: url, external: true };
-        return { errors: [{ text: `"${args.path}" is not available in edge-kv dev: edge-kv provides ${providedModuleList()}` }] };
+        const fix = DEV_MODULE_OPTION.replaceAll("$ID", args.path);
+        return { errors: [{ text: `"${args.path}" is not available in edge-kv dev: edge-kv provides ${providedModuleList()}. Map it to a module of your own: ${fix}` }] };
       });
     },
   };
@@ -55,6 +63,8 @@ export interface AppBundlerOptions {
   entry: string;
   /** The project folder (tsconfig, node_modules). */
   root: string;
+  /** `fastly:*` id → absolute path of the module serving it instead (`edge-kv dev --module`). */
+  modules?: Readonly<Record<string, string>>;
 }
 
 /** `folder`: where the built modules are written (source map paths are relative to it). */
@@ -72,7 +82,7 @@ function options(bundler: AppBundlerOptions, folder: string): BuildOptions {
     write: false,
     outfile: join(folder, "app.mjs"),
     logLevel: "silent",
-    plugins: [fastlyModules()],
+    plugins: [fastlyModules(bundler.modules ?? {})],
   };
 }
 
@@ -98,6 +108,7 @@ export class AppBundler {
   #folder: Promise<string>;
   #count = 0;
   #dispose: (() => Promise<void>) | undefined;
+  #rebuild: (() => Promise<unknown>) | undefined;
 
   constructor(bundlerOptions: AppBundlerOptions) {
     this.#options = bundlerOptions;
@@ -146,10 +157,19 @@ export class AppBundler {
     const base = options(this.#options, await this.#folder);
     const ctx = await context({ ...base, plugins: [...(base.plugins ?? []), report] });
     this.#dispose = () => ctx.dispose();
+    this.#rebuild = () => ctx.rebuild();
     await ctx.watch();
     const outcome = await initial;
     if (outcome instanceof AppBuildError) throw outcome;
     return outcome;
+  }
+
+  /**
+   * While watching: builds again now (the outcome goes to `onRebuild`), for a change esbuild cannot see —
+   * a file the app reads with includeBytes.
+   */
+  rebuild(): void {
+    this.#rebuild?.().catch(() => undefined); // errors reach onRebuild through the onEnd hook
   }
 
   /** Stops watching and deletes the built files. */
