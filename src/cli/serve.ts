@@ -32,7 +32,9 @@ Options:
   --memory              keep stores in memory (the default)
   --redis <url>         keep stores in Redis or Valkey: redis://[user:password@]host:port[/db],
                         rediss:// for TLS, host1:port1,host2:port2 for a cluster. Every server on
-                        the same Redis serves the same stores (and gives them the same ids)
+                        the same Redis serves the same stores (and gives them the same ids).
+                        Without --redis, --data or --memory, EDGE_KV_REDIS is read (keeps a password
+                        out of ps)
   --fastly-toml <file>  define and seed the KV, config and secret stores of this fastly.toml
                         (default: ./fastly.toml when there is one)
   --no-fastly-toml      do not load ./fastly.toml
@@ -55,8 +57,10 @@ export interface ServeOptions {
   port: number;
   host: string;
   data: string | undefined;
-  /** --redis: the Redis URL (credentials included; never printed). */
+  /** --redis, or EDGE_KV_REDIS without --data/--memory: the Redis URL (credentials included; never printed). */
   redis: string | undefined;
+  /** Where `redis` came from, for the start-up line; or that EDGE_KV_REDIS was set but --data/--memory won. */
+  redisFrom?: "--redis" | "EDGE_KV_REDIS" | "EDGE_KV_REDIS ignored" | undefined;
   /** A fastly.toml to load; undefined: ./fastly.toml when it exists; false: none (--no-fastly-toml). */
   fastlyToml: string | false | undefined;
   maxMetadataBytes?: number | undefined;
@@ -103,6 +107,10 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
   }
   if (values.data === "") throw new EdgeKvError("serve: --data needs a folder path");
   if (values["no-fastly-toml"] && values["fastly-toml"] !== undefined) throw new EdgeKvError("serve: --fastly-toml and --no-fastly-toml exclude each other; pick one");
+  // EDGE_KV_REDIS (as dev and --import edge-kv/register read it) keeps the password out of the command line; a storage flag wins over it.
+  const fromEnv = env.EDGE_KV_REDIS === "" ? undefined : env.EDGE_KV_REDIS;
+  const redis = values.redis ?? (storage.length === 0 ? fromEnv : undefined);
+  const redisFrom = values.redis !== undefined ? "--redis" : redis !== undefined ? "EDGE_KV_REDIS" : fromEnv !== undefined ? "EDGE_KV_REDIS ignored" : undefined;
   const maxMetadata = values["max-metadata-bytes"];
   const given = values.token ?? env.EDGE_KV_TOKEN;
   const token = given === "" ? undefined : given;
@@ -113,7 +121,8 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     port,
     host,
     data: values.data === undefined ? undefined : resolve(values.data),
-    redis: values.redis,
+    redis,
+    ...(redisFrom !== undefined && { redisFrom }),
     fastlyToml: values["no-fastly-toml"] ? false : values["fastly-toml"] === undefined ? undefined : resolve(values["fastly-toml"]),
     ...(maxMetadata !== undefined && { maxMetadataBytes: metadataLimit(maxMetadata, "serve: --max-metadata-bytes") }),
     stores: values.store ?? [],
@@ -221,7 +230,11 @@ export async function runServe(rest: string[]): Promise<number> {
     process.stderr.write(`${message}\n`);
     return 1;
   }
-  const where = options.redis !== undefined ? `stores in Redis at ${redactUrl(options.redis)}` : options.data === undefined ? "memory stores" : `stores in ${options.data}`;
+  const ignored = options.redisFrom === "EDGE_KV_REDIS ignored" ? ` (${options.data === undefined ? "--memory" : "--data"} wins over EDGE_KV_REDIS)` : "";
+  const where =
+    options.redis !== undefined
+      ? `stores in Redis at ${redactUrl(options.redis)}${options.redisFrom === "EDGE_KV_REDIS" ? " (EDGE_KV_REDIS)" : ""}`
+      : `${options.data === undefined ? "memory stores" : `stores in ${options.data}`}${ignored}`;
   process.stdout.write(`edge-kv REST server listening on ${server.url}\n`);
   process.stdout.write(`  explorer: ${explorerLine(server.url, options.token)}\n`);
   process.stdout.write(`  ${where}; ${options.token === undefined ? "any token accepted" : "token required"}; Ctrl-C stops it\n`);

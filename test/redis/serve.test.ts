@@ -7,6 +7,7 @@
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { EdgeKvError } from "edge-kv";
 import { parseServeArgs } from "../../src/cli/serve.js";
+import { resolve } from "node:path";
 import { runCli, startCli, stopAll, stopCli } from "../server/cli-process.js";
 import { startRedis, type RedisServer } from "./servers.js";
 import { useRedisServer } from "./support.js";
@@ -92,6 +93,26 @@ describe("two edge-kv serve processes on one Redis", () => {
     expect(() => parseServeArgs(["--redis", redis.url, "--memory"], {})).toThrow(new EdgeKvError("serve: --memory and --redis exclude each other; pick one"));
     expect(() => parseServeArgs(["--redis", ""], {})).toThrow(new EdgeKvError("serve: --redis needs a URL like redis://127.0.0.1:6379"));
     expect(parseServeArgs(["--redis", "redis://:pw@kv:6379"], {})).toMatchObject({ redis: "redis://:pw@kv:6379", data: undefined });
+  });
+
+  test("EDGE_KV_REDIS is read when no storage flag is given (as dev and register read it); --redis wins over it, --data and --memory override it", () => {
+    const env = { EDGE_KV_REDIS: "redis://:pw@env-host:6379" };
+    expect(parseServeArgs([], env)).toMatchObject({ redis: env.EDGE_KV_REDIS, redisFrom: "EDGE_KV_REDIS", data: undefined });
+    expect(parseServeArgs(["--redis", "redis://kv:6379"], env)).toMatchObject({ redis: "redis://kv:6379", redisFrom: "--redis" });
+    expect(parseServeArgs(["--data", "d"], env)).toMatchObject({ redis: undefined, redisFrom: "EDGE_KV_REDIS ignored", data: resolve("d") });
+    expect(parseServeArgs(["--memory"], env)).toMatchObject({ redis: undefined, redisFrom: "EDGE_KV_REDIS ignored", data: undefined });
+    expect(parseServeArgs([], { EDGE_KV_REDIS: "" })).not.toHaveProperty("redisFrom");
+    expect(parseServeArgs([], { EDGE_KV_REDIS: "" })).toMatchObject({ redis: undefined });
+  });
+
+  test("serve with only EDGE_KV_REDIS set keeps its stores in that Redis and says so, without the password", async () => {
+    const a = await startCli(["serve", "--port", "0", "--store", "from-env"], { EDGE_KV_REDIS: redis.url });
+    for (let tries = 0; !a.output().includes("Ctrl-C") && tries < 100; tries++) await new Promise((done) => setTimeout(done, 50));
+    expect(a.output()).toContain(`stores in Redis at ${redis.url} (EDGE_KV_REDIS); any token accepted; Ctrl-C stops it`);
+    const b = await startCli(["serve", "--port", "0", "--redis", redis.url]);
+    expect(await idOf(b.url, "from-env")).toBe(await idOf(a.url, "from-env"));
+    expect(await stopCli(a.child)).toBe(0);
+    expect(await stopCli(b.child)).toBe(0);
   });
 });
 
