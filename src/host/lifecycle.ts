@@ -131,23 +131,32 @@ export class FetchEventLifecycle implements EventBackend {
     this.#state = "waitToRespond";
     // A second call in the same listener is not refused: the first promise to settle answers.
     this.#pending++;
-    this.#follow(
-      promise,
-      (value) => {
-        if (this.#state !== "waitToRespond") return;
+    // One reaction, as #follow makes, without its closures: this runs once per request.
+    promise.then(
+      (value) => this.#responseSettled(true, value),
+      (error: unknown) => this.#responseSettled(false, error),
+    );
+  }
+
+  /** respondWith's promise settled: send its Response (or the runtime's 500); then as #follow's `finish`. */
+  #responseSettled(fulfilled: boolean, value: unknown): void {
+    try {
+      if (!fulfilled) {
+        this.#report(value, "response-rejected", `${RuntimeLog.responseRejected} the promise passed to event.respondWith() rejected; the runtime answers 500`);
+        if (this.#state === "waitToRespond") this.#respondWithError();
+      } else if (this.#state === "waitToRespond") {
         if (value instanceof Response) {
           this.#send(value);
         } else {
           this.#report(new Error(HostMessages.respondWithNotResponse), "not-a-response", `${HostMessages.respondWithNotResponse} (got ${describeValue(value)}); the runtime answers 500`);
           this.#respondWithError();
         }
-      },
-      (error) => {
-        this.#report(error, "response-rejected", `${RuntimeLog.responseRejected} the promise passed to event.respondWith() rejected; the runtime answers 500`);
-        if (this.#state === "waitToRespond") this.#respondWithError();
-      },
-      () => this.#pending--,
-    );
+      }
+    } finally {
+      this.#pending--;
+      this.#maybeRespondWithError();
+      this.#maybeFinish();
+    }
   }
 
   waitUntil(promise: Promise<unknown>): void {
