@@ -10,6 +10,7 @@
  *    swing with everything else running, CPU per request much less.
  *
  * Every ratio is taken inside one run (or pair of slices), then the median. Results: bench/results/host.json.
+ * `--in-process` measures only part 1 (and prints each run's ratio; host.json is not written).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -26,6 +27,8 @@ export interface HostBenchOptions {
   /** Per HTTP measurement, ms. */
   httpMs: number;
   concurrency: number;
+  /** Measure only the in-process sides (no HTTP servers); bench/results/host.json is then left as it is. */
+  inProcessOnly?: boolean;
 }
 
 async function startServer(script: string, mode: "bare" | "dev"): Promise<{ url: string; child: ChildProcess }> {
@@ -110,6 +113,13 @@ export async function runHostBench(options: HostBenchOptions): Promise<Array<[st
       add(`${app}: host / direct`, hostOps / directOps);
     }
   }
+  if (options.inProcessOnly) {
+    const results = [...inProcess].map(([name, values]) => [name, median(values)] as [string, number]);
+    process.stderr.write("\napp host, in process only (medians over runs; ratios taken within each run; bench/results/host.json not written):\n");
+    for (const [name, value] of results) process.stderr.write(`  ${name.padEnd(34)} ${name.includes(" / ") ? formatRatio(value) : formatOps(value)}\n`);
+    for (const [name, values] of inProcess) if (name.includes(" / ")) process.stderr.write(`  ${name} per run: ${values.map(formatRatio).join(", ")}\n`);
+    return results;
+  }
   const http = { bare: [] as number[], dev: [] as number[], ratio: [] as number[], bareCpu: [] as number[], devCpu: [] as number[], cpuRatio: [] as number[] };
   const bare = await startServer(server, "bare");
   const dev = await startServer(server, "dev");
@@ -168,5 +178,6 @@ if (process.argv[1]?.endsWith("bench/host/run.ts")) {
     timeMs: Number(args.get("time") ?? (quick ? 100 : 200)),
     httpMs: Number(args.get("http-time") ?? (quick ? 1000 : 3000)),
     concurrency: Number(args.get("concurrency") ?? 8),
+    inProcessOnly: args.has("in-process"),
   });
 }

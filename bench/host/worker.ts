@@ -45,6 +45,9 @@ for (const [name, handler] of Object.entries(handlers)) {
     });
     run = async () => (await app.fetch(url)).arrayBuffer();
   }
+  // Warm up for one round's time, unmeasured: tinybench's warm-up (timeMs / 4) left the first app of a
+  // fresh process still compiling (its first round ran at a fraction of its later speed, on either side).
+  for (const until = performance.now() + timeMs; performance.now() < until; ) await run();
   const ops: number[] = [];
   for (let round = 0; round < rounds; round++) ops.push(await opsPerSecond(run, { timeMs, warmupMs: timeMs / 4 }));
   results.push([name, median(ops)]);

@@ -213,16 +213,17 @@ class LoadedApp implements App {
   }
 
   #dispatch(request: RequestSource, client: ClientValues, server: ServerValues, run: RequestRun): void {
-    if (client.requestId === undefined) client = { ...client, requestId: formatRequestId(this.#settings.nextRequestId++) };
-    const requestId = client.requestId!;
-    const env = { ...this.#settings.env, FASTLY_TRACE_ID: requestId };
+    // The id goes to the lifecycle on its own: event.client's values get it only if the app reads event.client.
+    const requestId = client.requestId ?? formatRequestId(this.#settings.nextRequestId++);
+    const appEnv = this.#settings.env;
+    const env = appEnv === undefined ? { FASTLY_TRACE_ID: requestId } : { ...appEnv, FASTLY_TRACE_ID: requestId };
     const scope: AppScope =
       this.#registry === undefined
         ? { phase: "request", requestId, traceId: requestId, env, [APP]: this }
         : { phase: "request", requestId, traceId: requestId, env, registry: this.#registry, [APP]: this };
     this.#inFlight++;
     run.scope = openScope(scope, true);
-    const lifecycle = new FetchEventLifecycle(request, client, server, this.#settings.geo, run);
+    const lifecycle = new FetchEventLifecycle(request, client, requestId, server, this.#settings.geo, run);
     run.scope.run(() => lifecycle.dispatch(this.#listeners));
   }
 
@@ -333,12 +334,30 @@ function toRequest(input: RequestInfo | URL, init: RequestInit | undefined, orig
   // there the app sees none, as the docs say.
   if (!request.headers.has("host")) {
     try {
-      request.headers.set("host", new URL(request.url).host);
+      request.headers.set("host", hostOf(request.url));
     } catch {
       // immutable headers (a Request from a fetch event of the page): left as given
     }
   }
   return request;
+}
+
+/**
+ * `new URL(href).host` of a serialized URL (a Request's url), without parsing it again: the authority
+ * after "scheme://" up to the path, query or fragment. A Request's URL has no credentials (the
+ * constructor refuses them), so the authority is the host and port, serialized as URL#host gives them;
+ * a URL without "//" after its scheme (data:, mailto:, a path-only non-special URL) has no host.
+ */
+export function hostOf(href: string): string {
+  const colon = href.indexOf(":");
+  if (colon < 0 || href.charCodeAt(colon + 1) !== 0x2f || href.charCodeAt(colon + 2) !== 0x2f) return "";
+  const start = colon + 3;
+  let end = start;
+  for (; end < href.length; end++) {
+    const code = href.charCodeAt(end);
+    if (code === 0x2f || code === 0x3f || code === 0x23) break; // "/", "?", "#"
+  }
+  return href.slice(start, end);
 }
 
 const scopedRegistry = () => currentScope()?.registry;

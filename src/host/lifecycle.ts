@@ -60,6 +60,7 @@ export class FetchEventLifecycle implements EventBackend {
   #source: RequestSource;
   #request: Request | undefined;
   #clientValues: ClientValues;
+  #requestId: string;
   #serverValues: ServerValues;
   #geo: GeoLookup;
   #client: ClientInfo | undefined;
@@ -78,10 +79,12 @@ export class FetchEventLifecycle implements EventBackend {
   /** An error that explains the 500 was reported (else "no-response" is). */
   #explained = false;
 
-  constructor(request: RequestSource, client: ClientValues, server: ServerValues, geo: GeoLookup, hooks: LifecycleHooks) {
+  /** `client` without its requestId, or with this one: `requestId` is the request's (event.client.requestId). */
+  constructor(request: RequestSource, client: ClientValues, requestId: string, server: ServerValues, geo: GeoLookup, hooks: LifecycleHooks) {
     this.#source = request;
     if (request instanceof Request) this.#request = request;
     this.#clientValues = client;
+    this.#requestId = requestId;
     this.#serverValues = server;
     this.#geo = geo;
     this.#hooks = hooks;
@@ -93,7 +96,9 @@ export class FetchEventLifecycle implements EventBackend {
   }
 
   client(): ClientInfo {
-    return (this.#client ??= newClientInfo(this.#clientValues, this.#geo));
+    if (this.#client !== undefined) return this.#client;
+    const values = this.#clientValues;
+    return (this.#client = newClientInfo(values.requestId === this.#requestId ? values : { ...values, requestId: this.#requestId }, this.#geo));
   }
 
   server(): ServerInfo {
@@ -126,23 +131,32 @@ export class FetchEventLifecycle implements EventBackend {
     this.#state = "waitToRespond";
     // A second call in the same listener is not refused: the first promise to settle answers.
     this.#pending++;
-    this.#follow(
-      promise,
-      (value) => {
-        if (this.#state !== "waitToRespond") return;
+    // One reaction, as #follow makes, without its closures: this runs once per request.
+    promise.then(
+      (value) => this.#responseSettled(true, value),
+      (error: unknown) => this.#responseSettled(false, error),
+    );
+  }
+
+  /** respondWith's promise settled: send its Response (or the runtime's 500); then as #follow's `finish`. */
+  #responseSettled(fulfilled: boolean, value: unknown): void {
+    try {
+      if (!fulfilled) {
+        this.#report(value, "response-rejected", `${RuntimeLog.responseRejected} the promise passed to event.respondWith() rejected; the runtime answers 500`);
+        if (this.#state === "waitToRespond") this.#respondWithError();
+      } else if (this.#state === "waitToRespond") {
         if (value instanceof Response) {
           this.#send(value);
         } else {
           this.#report(new Error(HostMessages.respondWithNotResponse), "not-a-response", `${HostMessages.respondWithNotResponse} (got ${describeValue(value)}); the runtime answers 500`);
           this.#respondWithError();
         }
-      },
-      (error) => {
-        this.#report(error, "response-rejected", `${RuntimeLog.responseRejected} the promise passed to event.respondWith() rejected; the runtime answers 500`);
-        if (this.#state === "waitToRespond") this.#respondWithError();
-      },
-      () => this.#pending--,
-    );
+      }
+    } finally {
+      this.#pending--;
+      this.#maybeRespondWithError();
+      this.#maybeFinish();
+    }
   }
 
   waitUntil(promise: Promise<unknown>): void {
@@ -259,7 +273,7 @@ export class FetchEventLifecycle implements EventBackend {
   #report(error: unknown, kind: AppErrorKind, message: string): void {
     if (kind !== "wait-until-rejected") this.#explained = true;
     const source = this.#source;
-    this.#hooks.report(error, { kind, message, requestId: this.#clientValues.requestId ?? "", method: source.method, url: source.url });
+    this.#hooks.report(error, { kind, message, requestId: this.#requestId, method: source.method, url: source.url });
   }
 }
 

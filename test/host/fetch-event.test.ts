@@ -154,6 +154,38 @@ describe("the request", () => {
     expect(hosts).toEqual(["127.0.0.1:7676", "example.com:8443", "localhost", "shop.example"]);
   });
 
+  it("takes the Host header from the URL as URL#host gives it: default ports dropped, IPv6, IDNA, no authority", async () => {
+    const hosts: Array<string | null> = [];
+    const { app } = await inlineApp([
+      (event) => {
+        hosts.push(event.request.headers.get("host"));
+        event.respondWith(new Response());
+      },
+    ]);
+    const urls = [
+      "http://example.com:80/x",
+      "https://EXAMPLE.com:443?q=1",
+      "http://example.com:8080#frag",
+      "http://[::1]:7676/a/b",
+      "http://[0:0::1]/",
+      "http://bücher.example/",
+      "http://192.168.0.1:1/",
+      "http://example.com?x=//y",
+      "foo://host:99/path",
+      "foo://h/",
+      "foo://h?q=//x",
+      "foo://h:1#f/g",
+      "foo:/path",
+      "foo:////x",
+      "file:///etc/hosts",
+      "file://server/share",
+      "data:text/plain,hi",
+    ];
+    for (const url of urls) await app.fetch(url);
+    expect(hosts).toEqual(urls.map((url) => new URL(url).host));
+    expect(hosts.slice(0, 7)).toEqual(["example.com", "example.com", "example.com:8080", "[::1]:7676", "[::1]", "xn--bcher-kva.example", "192.168.0.1:1"]);
+  });
+
   it("rejects what new Request() rejects (a GET with a body: TypeError), without calling the app", async () => {
     let calls = 0;
     const { app } = await inlineApp([() => void calls++]);
