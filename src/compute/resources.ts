@@ -8,7 +8,7 @@ import { toBytes, type Bytes } from "../admin.js";
 import { EdgeKvError } from "../errors.js";
 import { configStoreNameError, secretKeyError, secretStoreNameError } from "./rules.js";
 import { computeContext } from "./context.js";
-import { toWellFormed } from "../utf8.js";
+import { decodeUtf8Lossy, toWellFormed } from "../utf8.js";
 
 /** Viceroy's limits for configured config store items, in characters (Unicode scalar values). */
 export const ConfigStoreLimits = { MAX_KEY_CHARACTERS: 256, MAX_VALUE_CHARACTERS: 8000 } as const;
@@ -131,10 +131,10 @@ export class SecretStoreAdmin {
     return bytes === undefined ? null : bytes.slice();
   }
 
-  /** The secret as UTF-8 text (invalid sequences replaced), or null. */
+  /** The secret as UTF-8 text (invalid sequences replaced, a leading U+FEFF kept), or null. */
   text(key: string): string | null {
     const bytes = this.#secrets.get(key);
-    return bytes === undefined ? null : new TextDecoder().decode(bytes);
+    return bytes === undefined ? null : decodeUtf8Lossy(bytes);
   }
 
   has(key: string): boolean {

@@ -49,6 +49,9 @@ describe("registry: config stores, secret stores, env", () => {
     bytes[0] = 9;
     expect(Array.from(admin.get("raw")!)).toEqual([1, 2, 3]);
     expect(admin.text("token")).toBe("s3cret");
+    admin.set("bom", "\uFEFFkeep");
+    admin.set("broken", new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0xff]));
+    expect([admin.text("bom"), admin.text("broken")]).toEqual(["\uFEFFkeep", "\uFEFFa\uFFFD"]); // a leading U+FEFF is data
     expect((await new SecretStore("vault").get("token"))!.plaintext()).toBe("s3cret");
     expect(() => registry.defineSecretStore("bad name")).toThrow(
       'edge-kv: cannot define secret store "bad name": Invalid secret store name (name can contain only ascii alphanumeric characters, underscores, dashes, and ascii whitespace)',
