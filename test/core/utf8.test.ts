@@ -30,5 +30,17 @@ describe("UTF-8 ordering and cursors", () => {
   it("encodes cursors as standard padded base64", () => {
     expect(encodeCursor("k1")).toBe("azE=");
     expect(encodeCursor("\u{1F600}")).toBe("8J+YgA==");
+    expect(encodeCursor("a\u007f")).toBe("YX8=");
+    expect(encodeCursor("a\u0080")).toBe("YcKA");
+  });
+
+  it("a cursor is the base64 of the key's UTF-8 bytes, for ASCII keys (btoa) and others alike", () => {
+    const utf8Base64 = (key: string) => btoa(String.fromCharCode(...new TextEncoder().encode(key)));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), minLength: 1 }), fc.string({ unit: "grapheme", minLength: 1 })), (key) => {
+        expect(encodeCursor(key)).toBe(utf8Base64(key));
+      }),
+      { seed: 11, numRuns: 1000 },
+    );
   });
 });
