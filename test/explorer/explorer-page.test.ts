@@ -200,6 +200,7 @@ describe("explorer page in Chromium", () => {
     await text(page, "#key-count", "3 keys under 'tmp/', showing 3");
     await page.click("#delete-prefix");
     await text(page, "#confirm-text", "Delete 3 keys under prefix 'tmp/' in store 'app'? This cannot be undone.");
+    expect(await page.$eval("#confirm", (dialog) => (dialog as HTMLDialogElement).open && dialog.matches(":modal"))).toBe(true); // modal as soon as it shows
     await page.keyboard.press("Escape"); // cancel: the dialog goes away (on the next render) and nothing is deleted
     await page.waitForSelector("#confirm", { ...WAIT, state: "detached" });
     expect(await page.$("#confirm")).toBeNull();

@@ -4,7 +4,7 @@
  * operation log. Preact renders every value as text nodes: nothing from a store becomes HTML.
  */
 import { render } from "preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, setToken, type KeyItem, type StoreSummary } from "./api.js";
 import { EntryPanel, Editor, type EditTarget } from "./entry.js";
 import { formatBytes, formatDuration } from "./format.js";
@@ -247,7 +247,9 @@ function TokenForm(props: { onToken: (token: string) => void }) {
 
 function ConfirmDialog(props: { text: string; onConfirm: () => void; onCancel: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
+  // Open it in the same task that renders it: with useEffect (after paint) the question showed while the
+  // dialog was not yet modal, and an Escape pressed then did nothing.
+  useLayoutEffect(() => {
     dialog.current?.showModal();
   }, []);
   return (
