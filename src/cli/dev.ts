@@ -113,6 +113,15 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
     for (const path of watchedIncludes) unwatchFile(path);
     watchedIncludes.clear();
   };
+  /** Undoes what start-up did so far (a start that fails leaves nothing installed or open). */
+  const abandon = async () => {
+    releaseSolo();
+    removeAddEventListener();
+    restoreReader();
+    unwatchIncludes();
+    await bundler?.close();
+    await closeStores();
+  };
   let app: App;
   let nextRequestId = 0;
   let reloads = Promise.resolve();
@@ -153,12 +162,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
       }
     }
   } catch (error) {
-    releaseSolo();
-    removeAddEventListener();
-    restoreReader();
-    unwatchIncludes();
-    await bundler?.close();
-    await closeStores();
+    await abandon();
     throw error;
   }
 
@@ -181,12 +185,7 @@ export async function startDev(options: DevOptions, output: DevOutput = consoleO
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
-    releaseSolo();
-    removeAddEventListener();
-    restoreReader();
-    unwatchIncludes();
-    await bundler?.close();
-    await closeStores();
+    await abandon();
     const code = (error as { code?: string }).code;
     if (code === "EADDRINUSE") {
       throw new EdgeKvError(`dev: port ${options.port} on ${options.host} is already in use (another edge-kv dev or fastly compute serve?); pick another with --port (0 picks a free one)`);

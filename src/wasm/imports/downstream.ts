@@ -6,33 +6,12 @@
  * geolocation record for loopback addresses.
  */
 import { isIP } from "node:net";
+import { VICEROY_LOOPBACK_GEO } from "../../host/messages.js";
 import { Status } from "../abi.js";
 import { utf8Bytes } from "../guest-memory.js";
 import type { HeaderMap } from "../headers.js";
 import type { Sandbox } from "../sandbox.js";
 import type { HostModule } from "./wrap.js";
-
-/** Viceroy's default geolocation record (`src/config/geolocation.rs`), keys in serde_json's (sorted) order. */
-export const DEFAULT_GEOLOCATION: Record<string, unknown> = {
-  area_code: 415,
-  as_name: "Fastly, Inc",
-  as_number: 54113,
-  city: "San Francisco",
-  conn_speed: "broadband",
-  conn_type: "wired",
-  continent: "NA",
-  country_code: "US",
-  country_code3: "USA",
-  country_name: "United States of America",
-  latitude: 37.77869,
-  longitude: -122.39557,
-  metro_code: 0,
-  postal_code: "94107",
-  proxy_description: "?",
-  proxy_type: "?",
-  region: "CA",
-  utc_offset: -700,
-};
 
 /** IP address text → 4 or 16 octets. */
 export function ipOctets(address: string): Uint8Array | null {
@@ -82,7 +61,7 @@ export function geolocationJson(sb: Sandbox, octets: Uint8Array): string {
     const known = ipOctets(address);
     if (known && octetsToText(known) === text) return JSON.stringify(sortKeys(record));
   }
-  return useDefaultLoopback && isLoopback(octets) ? JSON.stringify(DEFAULT_GEOLOCATION) : "";
+  return useDefaultLoopback && isLoopback(octets) ? JSON.stringify(VICEROY_LOOPBACK_GEO) : "";
 }
 
 function sortKeys(record: Record<string, unknown>): Record<string, unknown> {

@@ -91,6 +91,25 @@ function versionOk(version: number): boolean {
   return Number.isInteger(version) && version >= HttpVersion.HTTP_09 && version <= HttpVersion.H3;
 }
 
+/** `version_get` / `version_set`, the same for requests and responses. */
+function versionFunctions(sb: Sandbox, partsOf: (handle: number) => { version: number } | undefined): HostModule {
+  return {
+    version_get(h: number, versionOut: number) {
+      const parts = partsOf(h);
+      if (!parts) return Status.BADF;
+      sb.memory.setU32(versionOut, parts.version);
+      return Status.OK;
+    },
+    version_set(h: number, version: number) {
+      const parts = partsOf(h);
+      if (!parts) return Status.BADF;
+      if (!versionOk(version)) return Status.INVAL;
+      parts.version = version;
+      return Status.OK;
+    },
+  };
+}
+
 export function requestFunctions(sb: Sandbox): HostModule {
   const parts = (h: number): RequestParts | undefined => sb.entry(h, "request")?.parts;
   return {
@@ -133,19 +152,7 @@ export function requestFunctions(sb: Sandbox): HostModule {
       request.uri = uri;
       return Status.OK;
     },
-    version_get(h: number, versionOut: number) {
-      const request = parts(h);
-      if (!request) return Status.BADF;
-      sb.memory.setU32(versionOut, request.version);
-      return Status.OK;
-    },
-    version_set(h: number, version: number) {
-      const request = parts(h);
-      if (!request) return Status.BADF;
-      if (!versionOk(version)) return Status.INVAL;
-      request.version = version;
-      return Status.OK;
-    },
+    ...versionFunctions(sb, parts),
     close(h: number) {
       return sb.entry(h, "request") && sb.remove(h) ? Status.OK : Status.BADF;
     },
@@ -203,19 +210,7 @@ export function responseFunctions(sb: Sandbox): HostModule {
       response.status = status;
       return Status.OK;
     },
-    version_get(h: number, versionOut: number) {
-      const response = parts(h);
-      if (!response) return Status.BADF;
-      sb.memory.setU32(versionOut, response.version);
-      return Status.OK;
-    },
-    version_set(h: number, version: number) {
-      const response = parts(h);
-      if (!response) return Status.BADF;
-      if (!versionOk(version)) return Status.INVAL;
-      response.version = version;
-      return Status.OK;
-    },
+    ...versionFunctions(sb, parts),
     framing_headers_mode_set(h: number, mode: number) {
       if (!parts(h)) return Status.BADF;
       return mode === 0 || mode === 1 ? Status.OK : Status.INVAL;

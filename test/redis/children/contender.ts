@@ -5,7 +5,8 @@
  * one JSON line with what it did.
  * Usage: contender.ts <redis url> <store> <id> <iterations>
  */
-import { KVError, KVRegistry, KVStore, setRegistry } from "edge-kv";
+import { KVRegistry, KVStore, setRegistry } from "edge-kv";
+import { contend } from "../../contract/contend.js";
 import { redisStores } from "edge-kv/redis";
 
 const [url, storeName, id, iterationsText] = process.argv.slice(2);
@@ -19,31 +20,7 @@ const store = new KVStore(storeName!);
 process.stdout.write("ready\n");
 for (let i = 0; i < 4000 && (await admin.inspect("go")) === null; i++) await new Promise((resolve) => setTimeout(resolve, 5));
 
-let conflicts = 0;
-const wins: string[] = [];
-for (let n = 0; n < iterations; n++) {
-  for (let attempt = 0; ; attempt++) {
-    if (attempt > 10_000) throw new Error("counter never settled");
-    const current = await admin.inspect("counter");
-    try {
-      if (current === null) await admin.put("counter", "1", { mode: "add" });
-      else await admin.put("counter", String(Number(current.text) + 1), { ifGenerationMatch: current.generation });
-      break;
-    } catch (error) {
-      if (!(error instanceof KVError && error.code === "precondition-failed")) throw error;
-      conflicts++;
-    }
-  }
-  await store.put("log", `${id}:${n},`, { mode: "append" });
-  await store.put("prepended", `${id}:${n},`, { mode: "prepend" });
-  const race = `once-${n % 10}`;
-  try {
-    await store.put(race, id!, { mode: "add" });
-    wins.push(race);
-  } catch (error) {
-    if (!(error instanceof TypeError && error.message === "KVStore insert: Precondition failed.")) throw error;
-  }
-}
+const { wins, conflicts } = await contend(admin, store, id!, iterations);
 await registry.reset();
 await stores.close();
 process.stdout.write(`${JSON.stringify({ id, wins, conflicts })}\n`);
