@@ -4,10 +4,11 @@
  * handed to the code under test — and words the error for an unmapped `fastly:*` module.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { Bytes, SeedData } from "../admin.js";
 import type { Profile } from "../core.js";
 import { EdgeKvError } from "../errors.js";
+import { decodeUtf8Lossy, decodeUtf8Strict, isValidUtf8 } from "../utf8.js";
 import { checkKvStoreLimits, metadataLimit, readFastlyToml, type FastlyToml } from "../node/fastly-toml.js";
 import { KVRegistry } from "../registry.js";
 import { providedModuleList } from "./modules.js";
@@ -215,7 +216,11 @@ function checkDriver(driver: StoreOption["driver"], root: string, where: string)
   throw new EdgeKvError(`${where}: driver must be "memory", { directory: "path/to/folder" } or { redis: "redis://host:6379" }, got ${JSON.stringify(shown)}`);
 }
 
-/** Every file below `folder` as key → bytes; keys are the relative paths with "/" separators. */
+/**
+ * Every file below `folder` as key → bytes; keys are the relative paths with "/" separators. Names are
+ * read as bytes: a name that is not UTF-8 cannot be a key, and is refused (a lossy decode would seed
+ * it under a U+FFFD key that the app never asked for).
+ */
 export function readSeedFolder(folder: string, where = "seed folder"): Record<string, Uint8Array> {
   let stats;
   try {
@@ -225,16 +230,26 @@ export function readSeedFolder(folder: string, where = "seed folder"): Record<st
   }
   if (!stats.isDirectory()) throw new EdgeKvError(`${where}: ${folder} is not a folder. folder: must name a directory whose files become entries`);
   const out: Record<string, Uint8Array> = {};
-  const visit = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) visit(path);
-      else if (entry.isFile()) out[relative(folder, path).split(sep).join("/")] = new Uint8Array(readFileSync(path));
+  const visit = (dir: Buffer, keyPrefix: string) => {
+    const entries = readdirSync(dir, { withFileTypes: true, encoding: "buffer" }).sort((a, b) => Buffer.compare(a.name, b.name));
+    for (const entry of entries) {
+      const path = Buffer.concat([dir, SLASH, entry.name]);
+      if (!isValidUtf8(entry.name)) {
+        throw new EdgeKvError(
+          `${where}: the name of ${decodeUtf8Lossy(path)} is not valid UTF-8 (bytes ${[...entry.name].map((b) => b.toString(16).padStart(2, "0")).join(" ")}), ` +
+            `so it cannot be a KV key. Rename it (or move it out of ${folder}); nothing was seeded`,
+        );
+      }
+      const key = keyPrefix + decodeUtf8Strict(entry.name);
+      if (entry.isDirectory()) visit(path, `${key}/`);
+      else if (entry.isFile()) out[key] = new Uint8Array(readFileSync(path));
     }
   };
-  visit(folder);
+  visit(Buffer.from(folder), "");
   return out;
 }
+
+const SLASH = Buffer.from(sep);
 
 /** Secret values as bytes (strings as UTF-8), so the configuration is plain data. */
 function secretBytes(store: string, entries: Record<string, Bytes>, caller: string): Record<string, Uint8Array | string> {
