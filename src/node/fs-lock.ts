@@ -7,10 +7,6 @@
  *   empty, so exactly one process holds the lock.
  * - **Release**: `rename` `lock` back to `.lock-<token>` (kept for the next acquire: one system
  *   call each way).
- * - **Wait**: a process that finds the lock taken leaves a file `waiters/<token>` and retries after
- *   1 ms, doubling up to 10 ms. On Linux it also listens on a doorbell (src/node/fs-doorbell.ts) that
- *   a releaser rings for every waiter file it finds, so a wait usually ends as soon as the lock is
- *   free. A ring is only a hint to retry: the rename decides, and a missed ring costs one poll.
  * - **Break a dead owner's lock**: unlink `lock/<owner token>` (only ever removes *that* owner's
  *   file: a newer lock has another token), then `rmdir lock` (fails if a newer owner already
  *   renamed its folder in). Neither step can remove a live lock, so two breakers cannot both win.
@@ -23,11 +19,10 @@
  * `timeoutMs`, then the caller gets an error naming the owner.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, promises as fsp, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, promises as fsp, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { EdgeKvError } from "../errors.js";
-import { Doorbell, ring } from "./fs-doorbell.js";
 
 export interface LockOwner {
   pid: number;
@@ -44,11 +39,6 @@ export interface LockOptions {
   staleMs: number;
   /** Give up waiting after this many ms. */
   timeoutMs: number;
-  /**
-   * Pauses between two attempts of a waiter that is not rung: the first, doubling up to the longest.
-   * Default 1 → 10 ms. (Tests lengthen them to show that a ring, not a poll, ended a wait.)
-   */
-  pollMs?: { first: number; longest: number };
 }
 
 /** Why a lock was broken (tests and diagnostics). */
@@ -92,13 +82,9 @@ export class FolderLock {
   readonly options: LockOptions;
   readonly #token = `${process.pid}-${randomBytes(8).toString("hex")}`;
   readonly #staging: string;
-  /**
-   * Folder where waiting processes leave a file named by their token: a busy holder knows to step
-   * aside now and then, and a releaser rings their doorbells (src/node/fs-doorbell.ts).
-   */
+  /** Folder where waiting processes leave a file, so a busy holder knows to step aside now and then. */
   readonly #waiters: string;
   #waiting = false;
-  readonly #doorbell = new Doorbell(this.#token);
   /** Whether our staging folder (with our owner file in it) exists, ready to be renamed to `lock`. */
   #staged = false;
   #held = false;
@@ -132,12 +118,9 @@ export class FolderLock {
       this.#staged = true;
     }
     const started = Date.now();
-    const poll = this.options.pollMs ?? DEFAULT_POLL_MS;
-    let delay = poll.first;
-    let rang = false;
+    let delay = 1;
     try {
       for (let attempt = 0; ; attempt++) {
-        this.#doorbell.reset(); // a ring from now on means the lock was released after this attempt
         try {
           renameSync(this.#staging, this.path); // synchronous: microseconds, where an async call costs tens
           this.#held = true;
@@ -153,46 +136,31 @@ export class FolderLock {
           }
           if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM" && code !== "EISDIR") throw error;
         }
-        if (attempt === 0) {
-          // Announce ourselves, then try again at once: a release that missed our waiter file came before that attempt.
-          await this.#announceWaiting();
-          continue;
-        }
-        // The owner is looked at (has it died? held the lock too long?) after a wait that ran its full
-        // time: a wait a ring ended means the lock just changed hands, to a live holder. The first
-        // wait is short (1 ms), so a dead owner's lock is still broken at once.
-        if (attempt === 1) rang = true;
-        let current: (LockOwner & { age: number }) | null = null;
-        if (!rang || Date.now() - started > this.options.timeoutMs) {
-          current = await this.#readOwner();
-          if (current !== null && (await this.#breakIfStale(current))) continue;
-          if (Date.now() - started > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current);
-        }
-        rang = await this.#doorbell.wait(delay);
-        if (!rang) delay = Math.min(delay * 2, poll.longest);
+        if (!this.#waiting) this.#announceWaiting();
+        const current = await this.#readOwner();
+        if (current !== null && (await this.#breakIfStale(current))) continue;
+        const waited = Date.now() - started;
+        if (waited > this.options.timeoutMs || attempt > 1_000_000) throw this.#timeoutError(current);
+        await sleep(delay);
+        delay = Math.min(delay * 2, MAX_POLL_MS);
       }
     } finally {
       if (this.#waiting) {
         this.#waiting = false;
+        rmSync(join(this.#waiters, this.#token), { force: true });
         try {
-          unlinkSync(join(this.#waiters, this.#token)); // the folder stays for the next wait (removed at dispose)
+          rmdirSync(this.#waiters); // only when no one else waits; keeps the store folder tidy
         } catch {
-          // removed meanwhile (a holder clearing out old waiter files)
+          // others still waiting
         }
       }
     }
   }
 
-  async #announceWaiting(): Promise<void> {
-    await this.#doorbell.listen(); // listening before the file exists: whoever finds the file can ring
+  #announceWaiting(): void {
     try {
-      const file = join(this.#waiters, this.#token);
-      try {
-        writeFileSync(file, "");
-      } catch {
-        mkdirSync(this.#waiters, { recursive: true }); // the first wait in this folder
-        writeFileSync(file, "");
-      }
+      mkdirSync(this.#waiters, { recursive: true });
+      writeFileSync(join(this.#waiters, this.#token), "");
       this.#waiting = true;
     } catch {
       // Only fairness depends on it: waiting works without.
@@ -232,24 +200,6 @@ export class FolderLock {
     } catch {
       // The lock folder is gone (store destroyed, or our lock was broken as stale): nothing to release.
     }
-    this.#ringWaiters();
-  }
-
-  /** Tells every process waiting for the lock to try again now (they would otherwise poll). */
-  #ringWaiters(): void {
-    if (!existsSync(this.#waiters)) return; // no one ever waited here (cheaper than readdir's error)
-    let names: string[];
-    try {
-      names = readdirSync(this.#waiters);
-    } catch {
-      return;
-    }
-    for (const name of names) if (name !== this.#token) ring(name);
-  }
-
-  /** How many of this lock's waits a release's ring ended early (tests and diagnostics). */
-  get wokenByRing(): number {
-    return this.#doorbell.wokenByRing;
   }
 
   /** Drops the lock state without touching the disk (after the store folder, lock included, was removed). */
@@ -261,8 +211,6 @@ export class FolderLock {
   /** Removes our staging folder (when the driver closes). */
   async dispose(): Promise<void> {
     await this.release();
-    this.#doorbell.close();
-    await fsp.rmdir(this.#waiters).catch(() => undefined); // only when no one waits; keeps the store folder tidy
     if (this.#staged) await fsp.rm(this.#staging, { recursive: true, force: true }).catch(() => undefined);
     this.#staged = false;
   }
@@ -331,7 +279,8 @@ export class FolderLock {
   }
 }
 
-const DEFAULT_POLL_MS = { first: 1, longest: 10 };
+/** Longest pause between two attempts of a waiting process. */
+const MAX_POLL_MS = 10;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
