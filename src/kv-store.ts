@@ -271,7 +271,7 @@ function putBytes(
   mode: InsertMode,
   gen: number | undefined,
 ): Promise<undefined> {
-  if (bytes.byteLength > KVLimits.MAX_VALUE_BYTES) return Promise.reject(new TypeError(Messages.valueTooLarge));
+  if (bytes.length > KVLimits.MAX_VALUE_BYTES) return Promise.reject(new TypeError(Messages.valueTooLarge));
   let metadata: Uint8Array | null = null;
   if (metadataInput !== undefined) {
     const converted = toMetadataBytes(metadataInput);

@@ -16,7 +16,8 @@ export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
 }
 
 const POOL_BYTES = 64 * 1024;
-let pool = new Uint8Array(POOL_BYTES);
+let poolBuffer = new ArrayBuffer(POOL_BYTES);
+let pool = new Uint8Array(poolBuffer);
 let poolUsed = 0;
 
 /**
@@ -30,11 +31,12 @@ export function encodeUtf8Transient(text: string): Uint8Array<ArrayBuffer> {
   const maxBytes = text.length * 3;
   if (maxBytes > 4096) return encoder.encode(text) as Uint8Array<ArrayBuffer>;
   if (poolUsed + maxBytes > POOL_BYTES) {
-    pool = new Uint8Array(POOL_BYTES);
+    poolBuffer = new ArrayBuffer(POOL_BYTES);
+    pool = new Uint8Array(poolBuffer);
     poolUsed = 0;
   }
   const { written } = encoder.encodeInto(text, poolUsed === 0 ? pool : pool.subarray(poolUsed));
-  const view = new Uint8Array(pool.buffer, poolUsed, written);
+  const view = new Uint8Array(poolBuffer, poolUsed, written);
   poolUsed += written;
   return view;
 }

@@ -194,6 +194,50 @@ export const sortedArray: Subject = {
   },
 };
 
+/**
+ * The least any store can do behind `fastly:kv-store`'s API, for reading ratios against the awaited Map
+ * (`bench/quick.ts --floor`): a Map of the values' UTF-8 bytes, with only what the API itself demands
+ * and the edge-kv subject's await structure: put encodes the value; get resolves a promise with the
+ * stored object, then `arrayBuffer()` resolves a fresh ArrayBuffer copy (Compute returns a new one
+ * per call) or `text()` a strict UTF-8 decoding. No validation, generations, clock, order or limits.
+ */
+export const semanticFloor: Subject = {
+  name: "API floor (Map of bytes)",
+  kind: "limit",
+  async open() {
+    const map = new Map<string, Uint8Array>();
+    const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    const read = (key: string): Promise<Uint8Array> => Promise.resolve(map.get(key)!);
+    const arrayBuffer = (bytes: Uint8Array): Promise<ArrayBuffer> => Promise.resolve(new Uint8Array(bytes).buffer);
+    const text = (bytes: Uint8Array): Promise<string> => Promise.resolve(strict.decode(bytes));
+    // Values are copied into shared 256 KiB slabs (one ArrayBuffer per value would cost more than the Map).
+    let slab = new Uint8Array(0);
+    let used = 0;
+    const put = (key: string, value: string | Uint8Array): Promise<undefined> => {
+      const room = typeof value === "string" ? value.length * 3 : value.length;
+      if (room > 64 * 1024) map.set(key, typeof value === "string" ? encoder.encode(value) : value.slice());
+      else {
+        if (used + room > slab.length) [slab, used] = [new Uint8Array(256 * 1024), 0];
+        const written = typeof value === "string" ? encoder.encodeInto(value, slab.subarray(used)).written : (slab.set(value, used), room);
+        map.set(key, slab.subarray(used, used + written));
+        used += written;
+      }
+      return Promise.resolve(undefined);
+    };
+    return {
+      put,
+      get: async (key) => arrayBuffer(await read(key)),
+      getText: async (key) => text(await read(key)),
+      listPrefix: async () => 0,
+      listAll: async () => map.size,
+      append: (key, chunk) => put(key, concatBytes(map.get(key), chunk)),
+      putBytes: put,
+      getBytes: async (key) => arrayBuffer(await read(key)),
+      close: async () => map.clear(),
+    };
+  },
+};
+
 /** Appends like a byte store must (a JS string `+` is an O(1) rope, which no KV store gets to use). */
 function concatBytes(current: string | Uint8Array | undefined, chunk: string): Uint8Array {
   const head = typeof current === "string" ? encoder.encode(current) : (current ?? new Uint8Array(0));

@@ -273,13 +273,14 @@ export class MemoryDriver implements KVDriver {
     const numbers = this.#numbers;
     const at = slot * STRIDE;
     numbers[at + GENERATION] = record.generation;
-    numbers[at + EXPIRES_AT] = record.expiresAt === null ? Number.NaN : record.expiresAt;
+    numbers[at + EXPIRES_AT] = record.expiresAt === null ? NaN : record.expiresAt;
     numbers[at + LAST_MODIFIED] = record.lastModified;
-    numbers[at + SIZE] = value.byteLength;
-    if (value.byteLength > SMALL_VALUE_BYTES) {
+    const size = value.length; // Uint8Array: length is byteLength, and V8 reads it faster
+    numbers[at + SIZE] = size;
+    if (size > SMALL_VALUE_BYTES) {
       numbers[at + SLAB] = OWN_BUFFER;
       this.#largeValues.set(slot, value);
-    } else if (value.byteLength === 0) {
+    } else if (size === 0) {
       numbers[at + SLAB] = EMPTY;
     } else {
       numbers[at + SLAB] = this.#arena.append(value);

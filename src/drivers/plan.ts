@@ -43,7 +43,7 @@ export function decideWrite(current: CurrentRecord | null, plan: WritePlan): Wri
   if (live && plan.combine !== "replace") {
     value = plan.combine === "append" ? concatBytes([current!.value, value]) : concatBytes([value, current!.value]);
   }
-  if (value.byteLength > plan.maxValueBytes) return TOO_LARGE;
+  if (value.length > plan.maxValueBytes) return TOO_LARGE;
   const generation = current === null ? plan.freshGeneration : Math.max(plan.generationFloor, current.generation + 1);
   const record: StoredRecord = {
     value,
