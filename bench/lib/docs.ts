@@ -286,6 +286,7 @@ export function renderDocs(): void {
     "npm run bench -- --quick                        # one run at 10k keys: a smoke test of the harness",
     "node --import tsx bench/profile.ts get          # where a KVStore operation spends its time (get, put, insert, list, listAll)",
     "node --import tsx bench/quick.ts                # A/B helper: edge-kv memory vs an awaited Map (--pair rest: REST vs bare node:http)",
+    "node --import tsx bench/quick.ts --floor        # adds the API floor: a Map of bytes doing only what Compute's API demands",
     "node --import tsx bench/idb-chromium.ts         # IndexedDB driver vs idb-keyval in Chromium (also part of npm run bench)",
     "```",
     "",
