@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { EdgeKvError } from "../errors.js";
 import { LOCAL_SERVER } from "../host/messages.js";
 import { metadataLimit } from "../node/fastly-toml.js";
+import { chooseRedis, type RedisSource } from "./redis-registry.js";
 
 export const DEV_USAGE = `Usage: edge-kv dev [entry] [options]
 
@@ -50,7 +51,7 @@ export interface DevOptions {
   /** --redis, or EDGE_KV_REDIS without --data: the Redis URL (credentials included; never printed). */
   redis?: string | undefined;
   /** Where `redis` came from, for the start-up line; or that EDGE_KV_REDIS was set but --data won. */
-  redisFrom?: "--redis" | "EDGE_KV_REDIS" | "EDGE_KV_REDIS ignored" | undefined;
+  redisFrom?: RedisSource | undefined;
   fastlyToml: string | undefined;
   maxMetadataBytes: number | undefined;
   watch: boolean;
@@ -96,10 +97,7 @@ export function parseDevArgs(args: string[], root = process.cwd(), env: Record<s
   if (values.data === "") throw new EdgeKvError("dev: --data needs a folder path");
   if (values.redis === "") throw new EdgeKvError("dev: --redis needs a URL like redis://127.0.0.1:6379");
   if (values.redis !== undefined && values.data !== undefined) throw new EdgeKvError("dev: --data and --redis exclude each other; pick one");
-  // EDGE_KV_REDIS (what `--import edge-kv/register` reads) keeps the password out of the command line; a flag wins over it.
-  const fromEnv = env.EDGE_KV_REDIS === "" ? undefined : env.EDGE_KV_REDIS;
-  const redis = values.redis ?? (values.data === undefined ? fromEnv : undefined);
-  const redisFrom = values.redis !== undefined ? "--redis" : redis !== undefined ? "EDGE_KV_REDIS" : fromEnv !== undefined ? "EDGE_KV_REDIS ignored" : undefined;
+  const { redis, redisFrom } = chooseRedis(values.redis, values.data !== undefined, env);
   let fastlyToml: string | undefined;
   if (values["fastly-toml"] !== undefined) {
     fastlyToml = resolve(root, values["fastly-toml"]);

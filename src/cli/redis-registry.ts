@@ -77,3 +77,17 @@ export async function openRedisRegistry(url: string, options: Omit<RegistryOptio
     close,
   };
 }
+
+/** Where a command's Redis URL came from; or that EDGE_KV_REDIS was set and another storage flag won. */
+export type RedisSource = "--redis" | "EDGE_KV_REDIS" | "EDGE_KV_REDIS ignored";
+
+/**
+ * The Redis URL of `serve` or `dev`: `--redis`, else EDGE_KV_REDIS (as `--import edge-kv/register` reads
+ * it: keeps the password out of the command line, which `ps` shows) unless another storage flag was given.
+ */
+export function chooseRedis(flag: string | undefined, otherStorage: boolean, env: Record<string, string | undefined>): { redis: string | undefined; redisFrom: RedisSource | undefined } {
+  const fromEnv = env.EDGE_KV_REDIS === "" ? undefined : env.EDGE_KV_REDIS;
+  const redis = flag ?? (otherStorage ? undefined : fromEnv);
+  const redisFrom = flag !== undefined ? "--redis" : redis !== undefined ? "EDGE_KV_REDIS" : fromEnv !== undefined ? "EDGE_KV_REDIS ignored" : undefined;
+  return { redis, redisFrom };
+}

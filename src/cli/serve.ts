@@ -9,7 +9,7 @@ import { EdgeKvError } from "../errors.js";
 import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastly-toml.js";
 import { fileSystemStores } from "../node/index.js";
 import { KVRegistry, setRegistry } from "../registry.js";
-import { openRedisRegistry } from "./redis-registry.js";
+import { chooseRedis, openRedisRegistry, type RedisSource } from "./redis-registry.js";
 import { StoreCatalog } from "../server/catalog.js";
 import { redactUrl } from "../redis/redact.js";
 import { checkBinding, createServer, type RestServer } from "../server/index.js";
@@ -60,7 +60,7 @@ export interface ServeOptions {
   /** --redis, or EDGE_KV_REDIS without --data/--memory: the Redis URL (credentials included; never printed). */
   redis: string | undefined;
   /** Where `redis` came from, for the start-up line; or that EDGE_KV_REDIS was set but --data/--memory won. */
-  redisFrom?: "--redis" | "EDGE_KV_REDIS" | "EDGE_KV_REDIS ignored" | undefined;
+  redisFrom?: RedisSource | undefined;
   /** A fastly.toml to load; undefined: ./fastly.toml when it exists; false: none (--no-fastly-toml). */
   fastlyToml: string | false | undefined;
   maxMetadataBytes?: number | undefined;
@@ -107,10 +107,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
   }
   if (values.data === "") throw new EdgeKvError("serve: --data needs a folder path");
   if (values["no-fastly-toml"] && values["fastly-toml"] !== undefined) throw new EdgeKvError("serve: --fastly-toml and --no-fastly-toml exclude each other; pick one");
-  // EDGE_KV_REDIS (as dev and --import edge-kv/register read it) keeps the password out of the command line; a storage flag wins over it.
-  const fromEnv = env.EDGE_KV_REDIS === "" ? undefined : env.EDGE_KV_REDIS;
-  const redis = values.redis ?? (storage.length === 0 ? fromEnv : undefined);
-  const redisFrom = values.redis !== undefined ? "--redis" : redis !== undefined ? "EDGE_KV_REDIS" : fromEnv !== undefined ? "EDGE_KV_REDIS ignored" : undefined;
+  const { redis, redisFrom } = chooseRedis(values.redis, storage.length > 0, env);
   const maxMetadata = values["max-metadata-bytes"];
   const given = values.token ?? env.EDGE_KV_TOKEN;
   const token = given === "" ? undefined : given;

@@ -9,6 +9,8 @@
  * on globalThis under a registered symbol, so every copy of edge-kv in the process asks the same one.
  */
 
+import { processHook } from "./process-hook.js";
+
 export type ComputePhase = "init" | "request";
 
 export interface ComputeContext {
@@ -23,27 +25,21 @@ export interface ComputeContext {
 
 export type ComputeContextProvider = () => ComputeContext | undefined;
 
-const PROVIDER = Symbol.for("edge-kv.compute.context-provider");
-type Holder = { [PROVIDER]?: ComputeContextProvider | null };
+const provider = processHook<ComputeContextProvider>("edge-kv.compute.context-provider");
 
 /**
  * Installs the function that tells edge-kv which phase the calling code is in (a host uses
  * AsyncLocalStorage in Node, or a synchronous flag). Returns a function that puts back the previous one.
  */
-export function setComputeContextProvider(provider: ComputeContextProvider | null): () => void {
-  if (provider !== null && typeof provider !== "function") throw new TypeError("setComputeContextProvider expects a function or null");
-  const holder = globalThis as Holder;
-  const previous = holder[PROVIDER] ?? null;
-  holder[PROVIDER] = provider;
-  return () => {
-    holder[PROVIDER] = previous;
-  };
+export function setComputeContextProvider(value: ComputeContextProvider | null): () => void {
+  if (value !== null && typeof value !== "function") throw new TypeError("setComputeContextProvider expects a function or null");
+  return provider.set(value);
 }
 
 /** The calling code's context, or undefined outside any host. */
 export function computeContext(): ComputeContext | undefined {
-  const provider = (globalThis as Holder)[PROVIDER];
-  return provider ? provider() : undefined;
+  const current = provider.get();
+  return current ? current() : undefined;
 }
 
 /** Whether a host is evaluating an app's top-level code now. */

@@ -18,6 +18,7 @@
 import { EdgeKvError } from "../errors.js";
 import { Messages } from "../messages.js";
 import { computeContext } from "./context.js";
+import { processHook } from "./process-hook.js";
 
 /** The @fastly/js-compute version whose runtime edge-kv's emulation and types follow. */
 export const sdkVersion: string = "3.46.0";
@@ -34,8 +35,7 @@ export interface IncludeBytesReader {
   read(relativePath: string): IncludeBytesResult;
 }
 
-const READER = Symbol.for("edge-kv.include-bytes.reader");
-type Holder = { [READER]?: IncludeBytesReader | null };
+const installedReader = processHook<IncludeBytesReader>("edge-kv.include-bytes.reader");
 
 /**
  * Installs the reader `includeBytes` uses (null: none). Returns a function that puts back the previous
@@ -45,17 +45,12 @@ export function setIncludeBytesReader(reader: IncludeBytesReader | null): () => 
   if (reader !== null && (typeof reader !== "object" || typeof reader.read !== "function")) {
     throw new TypeError("setIncludeBytesReader expects { root, read(path) } (projectFiles(root) from edge-kv/node) or null");
   }
-  const holder = globalThis as Holder;
-  const previous = holder[READER] ?? null;
-  holder[READER] = reader;
-  return () => {
-    holder[READER] = previous;
-  };
+  return installedReader.set(reader);
 }
 
 /** The reader installed now, if any. */
 export function includeBytesReader(): IncludeBytesReader | undefined {
-  return (globalThis as Holder)[READER] ?? undefined;
+  return installedReader.get();
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { EdgeKvError } from "../errors.js";
 import { VICEROY_LOOPBACK_GEO } from "./messages.js";
+import { processHook } from "../compute/process-hook.js";
 
 export type GeoRecord = Record<string, unknown>;
 
@@ -106,19 +107,16 @@ export function lookupAsJson(lookup: GeolocationLookup, where: string): (address
   };
 }
 
-const DEFAULT = Symbol.for("edge-kv.host.default-geolocation");
-type Holder = { [DEFAULT]?: GeolocationOptions | GeolocationLookup };
+const defaultHook = processHook<GeolocationOptions | GeolocationLookup>("edge-kv.host.default-geolocation");
 
 /**
  * The geolocation apps loaded without a `geolocation` option use (the Vitest plugin sets fastly.toml's).
  * Undefined puts back Viceroy's default (loopback clients get the default record).
  */
 export function setDefaultGeolocation(geolocation: GeolocationOptions | GeolocationLookup | undefined): void {
-  const holder = globalThis as Holder;
-  if (geolocation === undefined) delete holder[DEFAULT];
-  else holder[DEFAULT] = geolocation;
+  defaultHook.set(geolocation ?? null);
 }
 
 export function defaultGeolocation(): GeolocationOptions | GeolocationLookup | undefined {
-  return (globalThis as Holder)[DEFAULT];
+  return defaultHook.get();
 }

@@ -121,8 +121,7 @@ export class FetchEventLifecycle implements EventBackend {
     }
     this.#dispatching = false;
     this.#dispatched = true;
-    this.#maybeRespondWithError();
-    this.#maybeFinish();
+    this.#advance();
   }
 
   respondWith(promise: Promise<unknown>): void {
@@ -154,8 +153,7 @@ export class FetchEventLifecycle implements EventBackend {
       }
     } finally {
       this.#pending--;
-      this.#maybeRespondWithError();
-      this.#maybeFinish();
+      this.#advance();
     }
   }
 
@@ -186,8 +184,7 @@ export class FetchEventLifecycle implements EventBackend {
   #follow(promise: PromiseLike<unknown>, onFulfilled: ((value: unknown) => void) | undefined, onRejected: (error: unknown) => void, settle: () => void): void {
     const finish = () => {
       settle();
-      this.#maybeRespondWithError();
-      this.#maybeFinish();
+      this.#advance();
     };
     promise.then(
       (value) => {
@@ -215,6 +212,12 @@ export class FetchEventLifecycle implements EventBackend {
       (error) => this.#report(error, "listener-rejected", "A fetch listener's promise rejected (the runtime ignores the promise a listener returns)"),
       () => this.#listenerPromises--,
     );
+  }
+
+  /** Something of this request settled: the runtime's 500 if no one will respond, then the end if nothing is left. */
+  #advance(): void {
+    this.#maybeRespondWithError();
+    this.#maybeFinish();
   }
 
   /** No listener responded: once nothing of this request is pending any more, the runtime sends its 500. */

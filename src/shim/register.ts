@@ -23,8 +23,7 @@ import { defineFastlyStores, metadataLimit, readFastlyToml } from "../node/fastl
 import { fileSystemStores } from "../node/index.js";
 import { installFetchListenerGuard } from "./fetch-listener-guard.js";
 import { installGlobals } from "./globals.js";
-import { setIncludeBytesReader } from "../compute/experimental.js";
-import { projectFiles } from "../compute/project-files.js";
+import { useProjectFiles } from "../compute/project-files.js";
 import { PROVIDED_MODULES } from "./modules.js";
 import { getRegistry, resetRegistry } from "../registry.js";
 import type { HookData } from "./node-hooks.js";
@@ -109,7 +108,7 @@ if (!holder[REGISTERED]) {
   getRegistry().env.set(envValues as Record<string, string>);
   if (process.env.EDGE_KV_GLOBALS !== "0") installGlobals();
   // fastly:experimental's includeBytes(path) reads path relative to the working directory (the project).
-  setIncludeBytesReader(projectFiles(root)!);
+  useProjectFiles(root);
   // A service-worker app gets told to use edge-kv dev or loadApp, not a bare ReferenceError.
   installFetchListenerGuard(root);
 }

@@ -15,6 +15,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
+import jsonc from "jsonc-parser"; // its ESM build is not exported to Node: the CommonJS one, as a default import
 import { parse } from "smol-toml";
 import { EdgeKvError } from "../../errors.js";
 
@@ -51,35 +52,11 @@ function readToml(path: string): Record<string, unknown> | undefined {
   }
 }
 
-/** JSON with comments and trailing commas (tsconfig.json), or undefined. */
+/** JSON with comments and trailing commas (tsconfig.json), or undefined when it is not that. */
 export function parseJsonc(text: string): unknown {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (char === '"') {
-      let end = i + 1;
-      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
-      out += text.slice(i, end + 1);
-      i = end;
-    } else if (char === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else if (char === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      i = end === -1 ? text.length : end + 1;
-      out += " ";
-    } else if (char === ",") {
-      const next = /^\s*(.)/.exec(text.slice(i + 1).replace(/^(?:\s|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*/, ""));
-      if (next?.[1] !== "}" && next?.[1] !== "]") out += char;
-    } else {
-      out += char;
-    }
-  }
-  try {
-    return JSON.parse(out);
-  } catch {
-    return undefined;
-  }
+  const errors: jsonc.ParseError[] = [];
+  const value: unknown = jsonc.parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  return errors.length === 0 ? value : undefined;
 }
 
 const SOURCE_EXTENSIONS: Record<string, string[]> = { ".js": [".ts", ".tsx"], ".jsx": [".tsx"], ".mjs": [".mts"], ".cjs": [".cts"] };
