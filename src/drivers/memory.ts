@@ -194,11 +194,13 @@ export class MemoryDriver implements KVDriver {
       this.#slots.set(key, slot);
       this.#slotKeys[slot] = key;
       this.#unindexed.push(slot);
+      this.#store(slot, record);
     } else {
       this.#releaseValue(slot);
+      this.#store(slot, record);
+      // Only a release adds dead bytes; a new key's value cannot make compaction due.
+      if (this.#arena.needsCompaction()) this.#compact();
     }
-    this.#store(slot, record);
-    if (this.#arena.needsCompaction()) this.#compact();
   }
 
   #remove(key: string, slot: number): void {
