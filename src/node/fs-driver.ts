@@ -36,6 +36,7 @@ import { LogIndex, type IndexEntry } from "./fs-index.js";
 import { FolderLock, sleep } from "./fs-lock.js";
 import { Kind, SEGMENT_HEADER_BYTES, decodePut, decodeSegmentHeader, encodeDelete, encodePut, encodeSeal, parseRecord } from "./fs-log.js";
 import { repairStore } from "./fs-repair.js";
+import { FlushBoard } from "./fs-flush-board.js";
 import { GroupFlush, type PendingRecord } from "./fs-flush.js";
 
 export { StoreCorruptedError, describeValue } from "./fs-errors.js";
@@ -89,6 +90,8 @@ export class FileSystemDriver implements KVDriver {
   readonly #storeName: string | null;
   #queue: Promise<unknown> = Promise.resolve();
   #file: LogFile | null = null;
+  /** The folder's notice board of flushes shared across processes (opened with the first durable write or cut). */
+  #board: FlushBoard | null = null;
   #sequence = 0;
   /** Bytes of the current segment applied to the index (the end of the last valid record). */
   #end = 0;
@@ -408,7 +411,7 @@ export class FileSystemDriver implements KVDriver {
         await this.#locked(async () => undefined); // catching up under the lock comes back here
         return;
       }
-      this.#file!.truncate(result.at);
+      this.#cut(this.#file!, result.at);
       if (this.durability === "durable") await this.#file!.datasync();
       return;
     }
@@ -457,7 +460,7 @@ export class FileSystemDriver implements KVDriver {
       throw this.#corruption(position, parsed.reason);
     }
     if (position < size && holdingLock) {
-      file.truncate(position);
+      this.#cut(file, position);
       if (this.durability === "durable") await file.datasync();
     }
     return "ok";
@@ -483,7 +486,7 @@ export class FileSystemDriver implements KVDriver {
       // The write is reported as failed, so it must never be served: cut the log back to where it
       // was (we hold the lock). If even that fails, drop the file so the next operation reloads.
       try {
-        this.#file!.truncate(offset);
+        this.#cut(this.#file!, offset);
       } catch {
         this.#closeFile();
       }
@@ -494,9 +497,10 @@ export class FileSystemDriver implements KVDriver {
   }
 
   /** For a durable store: resolves once the record just appended is on the disk (group commit, src/node/fs-flush.ts). */
-  #durable(record: Omit<PendingRecord, "file" | "sequence">): Promise<void> | null {
+  #durable(record: Omit<PendingRecord, "file" | "sequence" | "board">): Promise<void> | null {
     if (this.durability !== "durable") return null;
-    return this.#flush.durable({ ...record, file: this.#file!, sequence: this.#sequence });
+    this.#board ??= FlushBoard.open(this.directory);
+    return this.#flush.durable({ ...record, file: this.#file!, sequence: this.#sequence, board: this.#board });
   }
 
   /** The operation's result once its record is on the disk; a failed flush becomes the folder error it was. */
@@ -527,7 +531,7 @@ export class FileSystemDriver implements KVDriver {
     for (const record of undone) end = record.offset === end ? end + record.length : Number.NaN;
     try {
       if (end === this.#end) {
-        file.truncate(start);
+        this.#cut(file, start);
         this.#end = start;
         for (const record of undone.reverse()) {
           const current = this.#index.get(record.key);
@@ -602,7 +606,7 @@ export class FileSystemDriver implements KVDriver {
       await fsp.rename(copied.staging, join(this.directory, segmentName(next)));
     } catch (error) {
       try {
-        old.truncate(this.#end);
+        this.#cut(old, this.#end);
       } catch {
         // the next lock holder drops the seal (see #loadNewest)
       }
@@ -624,6 +628,18 @@ export class FileSystemDriver implements KVDriver {
     const file = this.#file;
     this.#file = null;
     file?.close();
+    this.#board?.close(); // reopened with the file: the folder may have been replaced
+    this.#board = null;
+  }
+
+  /**
+   * Cuts the current segment back to `length` bytes (caller holds the lock). Byte positions past it
+   * will be written again, so first every process is told to trust no shared flush of this segment.
+   */
+  #cut(file: LogFile, length: number): void {
+    this.#board ??= FlushBoard.open(this.directory);
+    this.#board?.cut(this.#sequence);
+    file.truncate(length);
   }
 
   #corruption(offset: number, reason: string, key?: string): StoreCorruptedError {
