@@ -36,7 +36,6 @@ import { LogIndex, type IndexEntry } from "./fs-index.js";
 import { FolderLock, sleep } from "./fs-lock.js";
 import { Kind, SEGMENT_HEADER_BYTES, decodePut, decodeSegmentHeader, encodeDelete, encodePut, encodeSeal, parseRecord } from "./fs-log.js";
 import { repairStore } from "./fs-repair.js";
-import { FlushBoard } from "./fs-flush-board.js";
 import { GroupFlush, type PendingRecord } from "./fs-flush.js";
 
 export { StoreCorruptedError, describeValue } from "./fs-errors.js";
@@ -90,8 +89,6 @@ export class FileSystemDriver implements KVDriver {
   readonly #storeName: string | null;
   #queue: Promise<unknown> = Promise.resolve();
   #file: LogFile | null = null;
-  /** The folder's notice board of flushes shared across processes (opened with the first durable write or cut). */
-  #board: FlushBoard | null = null;
   #sequence = 0;
   /** Bytes of the current segment applied to the index (the end of the last valid record). */
   #end = 0;
@@ -411,7 +408,7 @@ export class FileSystemDriver implements KVDriver {
         await this.#locked(async () => undefined); // catching up under the lock comes back here
         return;
       }
-      this.#cut(this.#file!, result.at);
+      this.#file!.truncate(result.at);
       if (this.durability === "durable") await this.#file!.datasync();
       return;
     }
@@ -460,7 +457,7 @@ export class FileSystemDriver implements KVDriver {
       throw this.#corruption(position, parsed.reason);
     }
     if (position < size && holdingLock) {
-      this.#cut(file, position);
+      file.truncate(position);
       if (this.durability === "durable") await file.datasync();
     }
     return "ok";
@@ -486,7 +483,7 @@ export class FileSystemDriver implements KVDriver {
       // The write is reported as failed, so it must never be served: cut the log back to where it
       // was (we hold the lock). If even that fails, drop the file so the next operation reloads.
       try {
-        this.#cut(this.#file!, offset);
+        this.#file!.truncate(offset);
       } catch {
         this.#closeFile();
       }
@@ -497,10 +494,9 @@ export class FileSystemDriver implements KVDriver {
   }
 
   /** For a durable store: resolves once the record just appended is on the disk (group commit, src/node/fs-flush.ts). */
-  #durable(record: Omit<PendingRecord, "file" | "sequence" | "board">): Promise<void> | null {
+  #durable(record: Omit<PendingRecord, "file" | "sequence">): Promise<void> | null {
     if (this.durability !== "durable") return null;
-    this.#board ??= FlushBoard.open(this.directory);
-    return this.#flush.durable({ ...record, file: this.#file!, sequence: this.#sequence, board: this.#board });
+    return this.#flush.durable({ ...record, file: this.#file!, sequence: this.#sequence });
   }
 
   /** The operation's result once its record is on the disk; a failed flush becomes the folder error it was. */
@@ -531,7 +527,7 @@ export class FileSystemDriver implements KVDriver {
     for (const record of undone) end = record.offset === end ? end + record.length : Number.NaN;
     try {
       if (end === this.#end) {
-        this.#cut(file, start);
+        file.truncate(start);
         this.#end = start;
         for (const record of undone.reverse()) {
           const current = this.#index.get(record.key);
@@ -606,7 +602,7 @@ export class FileSystemDriver implements KVDriver {
       await fsp.rename(copied.staging, join(this.directory, segmentName(next)));
     } catch (error) {
       try {
-        this.#cut(old, this.#end);
+        old.truncate(this.#end);
       } catch {
         // the next lock holder drops the seal (see #loadNewest)
       }
@@ -628,18 +624,6 @@ export class FileSystemDriver implements KVDriver {
     const file = this.#file;
     this.#file = null;
     file?.close();
-    this.#board?.close(); // reopened with the file: the folder may have been replaced
-    this.#board = null;
-  }
-
-  /**
-   * Cuts the current segment back to `length` bytes (caller holds the lock). Byte positions past it
-   * will be written again, so first every process is told to trust no shared flush of this segment.
-   */
-  #cut(file: LogFile, length: number): void {
-    this.#board ??= FlushBoard.open(this.directory);
-    this.#board?.cut(this.#sequence);
-    file.truncate(length);
   }
 
   #corruption(offset: number, reason: string, key?: string): StoreCorruptedError {

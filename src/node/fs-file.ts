@@ -12,10 +12,6 @@ import { closeSync, fdatasync, fstatSync, fsync, ftruncateSync, openSync, readSy
 
 export class LogFile {
   readonly path: string;
-  /** Inode number of the file opened (identifies a segment together with its sequence number). */
-  readonly inode: number;
-  /** Size of the file just after it was opened: bytes written later were written while this descriptor was open. */
-  readonly openedAtSize: number;
   /** The descriptor, until it is really closed. */
   #fd: number | null;
   /** close() was called: no more reads or writes. */
@@ -26,20 +22,11 @@ export class LogFile {
   private constructor(path: string, fd: number) {
     this.path = path;
     this.#fd = fd;
-    const stats = fstatSync(fd);
-    this.inode = stats.ino;
-    this.openedAtSize = stats.size;
   }
 
   /** Opens `path` ("r+": read and write an existing file; "wx": create a new one). Throws the system error. */
   static open(path: string, flags: "r+" | "wx" | "r"): LogFile {
-    const fd = openSync(path, flags);
-    try {
-      return new LogFile(path, fd);
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
+    return new LogFile(path, openSync(path, flags));
   }
 
   get #descriptor(): number {

@@ -9,23 +9,15 @@
  * When a flush fails, the records it was to cover (and those waiting for the next one) are handed to
  * `recover`, which undoes them in the log before their writers are told; a record a compaction has
  * meanwhile copied into a flushed segment is durable after all and its writer succeeds.
- *
- * Across processes a flush is shared through the folder's notice board (src/node/fs-flush-board.ts):
- * records another process's successful flush covers need no flush of their own, and a flush in
- * progress that will cover them is waited for (briefly) instead of started alongside.
  */
-import { WAIT_MS, type FlushBoard, type Segment } from "./fs-flush-board.js";
 import type { IndexEntry } from "./fs-index.js";
 import type { LogFile } from "./fs-file.js";
-import { sleep } from "./fs-lock.js";
 
 /** A record appended and not yet known to be on the disk. */
 export interface PendingRecord {
   file: LogFile;
   /** Sequence number of the segment it went to. */
   sequence: number;
-  /** The folder's notice board of flushes (null: share nothing). */
-  board: FlushBoard | null;
   key: string;
   kind: "put" | "delete";
   offset: number;
@@ -57,7 +49,6 @@ export class GroupFlush {
   /** Resolves once `record` (just appended to `record.file`) is on the disk; rejects if it could not be and was undone. */
   durable(record: PendingRecord): Promise<void> {
     record.file.retain();
-    record.board?.retain();
     const done = new Promise<void>((resolve, reject) => this.#next.push({ record, resolve, reject }));
     if (!this.#running) void this.#flush();
     return done;
@@ -68,9 +59,10 @@ export class GroupFlush {
     while (this.#next.length > 0) {
       const batch = this.#next;
       this.#next = [];
+      const files = [...new Set(batch.map((waiter) => waiter.record.file))];
       let failure: { error: unknown } | null = null;
       try {
-        await Promise.all(segments(batch).map(flushSegment));
+        await Promise.all(files.map((file) => file.datasync()));
       } catch (error) {
         failure = { error };
       }
@@ -97,65 +89,8 @@ export class GroupFlush {
   }
 }
 
-/** What a batch needs flushed: for each segment file, the span of its records there. */
-interface Span extends Segment {
-  board: FlushBoard | null;
-  start: number;
-  end: number;
-}
-
-function segments(batch: Waiter[]): Span[] {
-  const spans = new Map<LogFile, Span>();
-  for (const { record } of batch) {
-    const span = spans.get(record.file);
-    const end = record.offset + record.length;
-    if (span === undefined) spans.set(record.file, { file: record.file, sequence: record.sequence, board: record.board, start: record.offset, end });
-    else {
-      span.start = Math.min(span.start, record.offset);
-      span.end = Math.max(span.end, end);
-    }
-  }
-  return [...spans.values()];
-}
-
-/** Makes the span durable: by another process's flush if one covers it, else by our own (announced on the board). */
-async function flushSegment(span: Span): Promise<void> {
-  const { board } = span;
-  if (board === null) return span.file.datasync();
-  if (await coveredElsewhere(board, span)) return;
-  const claim = quietly(() => board.begin(span));
-  try {
-    await span.file.datasync();
-  } catch (error) {
-    if (claim !== null) quietly(() => board.failed(claim));
-    throw error;
-  }
-  if (claim !== null) quietly(() => board.succeeded(claim));
-}
-
-/** Whether a successful flush of another process covers the span, waiting at most WAIT_MS for one in progress that will. */
-async function coveredElsewhere(board: FlushBoard, span: Span): Promise<boolean> {
-  const since = Date.now();
-  for (;;) {
-    const state = quietly(() => (board.covers(span, span.start, span.end) ? "covered" : board.flushing(span, span.start, span.end) ? "flushing" : "no"));
-    if (state === "covered") return true;
-    if (state !== "flushing" || Date.now() - since >= WAIT_MS) return false;
-    await sleep(1);
-  }
-}
-
-/** The board is an aid: when it cannot be read or written, every process flushes its own records. */
-function quietly<T>(use: () => T): T | null {
-  try {
-    return use();
-  } catch {
-    return null;
-  }
-}
-
 function settle(waiter: Waiter, error: unknown): void {
   waiter.record.file.release();
-  waiter.record.board?.release();
   if (error === null) waiter.resolve();
   else waiter.reject(error);
 }

@@ -5,7 +5,6 @@
  *   edge-kv-store.json        marks the folder as a store (format, version, store name)
  *   data-<16 digits>.log      the current log segment (older ones only during a compaction)
  *   lock/, waiters/           the write lock (src/node/fs-lock.ts)
- *   edge-kv-flush             flushes shared across processes (src/node/fs-flush-board.ts)
  *   tmp-*, .lock-*, .marker-* staging files of lock holders and openers
  */
 import { randomBytes } from "node:crypto";
@@ -22,7 +21,7 @@ const MARKER = "edge-kv-store.json";
 const MARKER_FORMAT = "edge-kv/fs";
 const MARKER_VERSION = 1;
 const SEGMENT_PATTERN = /^data-(\d{16})\.log$/;
-const OWN_ENTRY = /^(edge-kv-store\.json|edge-kv-flush|lock|waiters|data-\d{16}\.log(\.damaged-\d+)?|tmp-.*|\.lock-.*|\.marker-.*)$/;
+const OWN_ENTRY = /^(edge-kv-store\.json|lock|waiters|data-\d{16}\.log(\.damaged-\d+)?|tmp-.*|\.lock-.*|\.marker-.*)$/;
 
 export const segmentName = (sequence: number) => `data-${String(sequence).padStart(16, "0")}.log`;
 

@@ -307,7 +307,7 @@ describe("damaged data", () => {
     flipByte(directory, 66 + 49);
     expect(await FileSystemDriver.repair(directory)).toBe(50);
     const names = readdirSync(directory).sort();
-    expect(names).toEqual([expect.stringMatching(new RegExp(`^${SEGMENT_1}\\.damaged-\\d+$`)), "data-0000000000000002.log", "edge-kv-flush", "edge-kv-store.json"]);
+    expect(names).toEqual([expect.stringMatching(new RegExp(`^${SEGMENT_1}\\.damaged-\\d+$`)), "data-0000000000000002.log", "edge-kv-store.json"]);
     const driver = new FileSystemDriver({ directory });
     expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "c"]);
     expect(text((await driver.read("c"))!.value)).toBe("C");
@@ -366,8 +366,7 @@ describe("leftovers of a compaction cut short", () => {
     expect(statSync(join(directory, SEGMENT_1)).size).toBe(segment.byteLength);
     await writeRecord(driver, "d", record("D"), null);
     await driver.close();
-    // The seal was cut off, so the folder's board of shared flushes was told (src/node/fs-flush-board.ts).
-    expect(readdirSync(directory).sort()).toEqual([SEGMENT_1, "edge-kv-flush", "edge-kv-store.json"]);
+    expect(readdirSync(directory).sort()).toEqual([SEGMENT_1, "edge-kv-store.json"]);
   });
 
   it("after the new segment was renamed in: the new segment is used and the sealed old one removed", async () => {
@@ -379,7 +378,7 @@ describe("leftovers of a compaction cut short", () => {
     expect((await driver.scan({ limit: 10 })).map((item) => item.key)).toEqual(["a", "b"]);
     await writeRecord(driver, "d", record("D"), null);
     await driver.close();
-    expect(readdirSync(directory).sort()).toEqual(["data-0000000000000002.log", "edge-kv-flush", "edge-kv-store.json"]);
+    expect(readdirSync(directory).sort()).toEqual(["data-0000000000000002.log", "edge-kv-store.json"]);
   });
 });
 

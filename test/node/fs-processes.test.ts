@@ -102,8 +102,7 @@ describe("a writer killed at any moment", () => {
         expect(await writeRecord(driver, "probe", { value: new Uint8Array([round]), metadata: null, generation: round + 1, expiresAt: null, lastModified: 1, contentType: null })).toBe(true);
         await driver.close();
         // What the killed writer left (its lock, staging files, an older segment) is gone once a writer came by.
-        // The board of shared flushes stays (a relaxed store makes it only when it cuts a torn tail off).
-        expect(readdirSync(directory).filter((name) => name !== "edge-kv-flush").sort()).toEqual([expect.stringMatching(/^data-\d{16}\.log$/), "edge-kv-store.json"]);
+        expect(readdirSync(directory).sort()).toEqual([expect.stringMatching(/^data-\d{16}\.log$/), "edge-kv-store.json"]);
         next = log.length;
       }
       expect(statSync(directory).isDirectory()).toBe(true);
